@@ -1,0 +1,39 @@
+package accountd
+
+import "context"
+
+// Principal is who a request acts as: the user and the token that
+// authenticated it, with that token's scope.
+type Principal struct {
+	UserID  string
+	TokenID string
+	Kind    TokenKind
+	Scope   []string
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal ctx carries, if any.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+type clientAddrKey struct{}
+
+// WithClientAddr returns ctx carrying the caller's network address (without
+// port), which password throttling keys on.
+func WithClientAddr(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddrKey{}, addr)
+}
+
+// ClientAddrFrom returns the caller's address, or "" if none is known.
+func ClientAddrFrom(ctx context.Context) string {
+	a, _ := ctx.Value(clientAddrKey{}).(string)
+	return a
+}

@@ -1,0 +1,180 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/secret"
+)
+
+// Credentials are what POST /auth/user and POST /me/delete carry
+// (userCredentials in the reference).
+type Credentials struct {
+	Email           string
+	Password        string
+	TwoFactorCode   string
+	RequestedScopes []string
+	TokenTTL        *int64 // seconds; nil or 0: the default session life
+}
+
+// AuthedUser is a freshly issued login token (authedUser in the reference).
+type AuthedUser struct {
+	UserID             string
+	Token              string
+	NeedsToVerifyEmail bool
+}
+
+// DefaultScope is what a token gets when it asks for none.
+var DefaultScope = []string{"all.User"}
+
+var errBadCredentials = &accountd.Error{Code: accountd.CodeUnauthorized, Message: "email or password is incorrect"}
+
+// Login checks an email and password and issues a session token. An unknown
+// email and a wrong password fail alike and take as long.
+func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) {
+	now := s.now()
+	scope, err := s.checkScopes("requestedScopes", c.RequestedScopes)
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	ttl, err := s.sessionTTL("tokenTTL", c.TokenTTL)
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	addr := accountd.ClientAddrFrom(ctx)
+	account := accountd.EmailKey(c.Email)
+	if wait := s.throttle.blocked(account, addr, now); wait > 0 {
+		return AuthedUser{}, tooMany(wait)
+	}
+	u, err := s.store.UserByEmail(ctx, c.Email)
+	if errors.Is(err, accountd.ErrNotFound) {
+		if _, err := s.verifyPassword(ctx, s.dummyHash, c.Password); err != nil {
+			return AuthedUser{}, err
+		}
+		s.throttle.failed(account, addr, now)
+		return AuthedUser{}, errBadCredentials
+	}
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	ok, err := s.verifyPassword(ctx, u.PasswordHash, c.Password)
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	if !ok {
+		s.throttle.failed(account, addr, now)
+		return AuthedUser{}, errBadCredentials
+	}
+	s.throttle.succeeded(account, addr, now)
+	s.upgradeHash(ctx, u, c.Password)
+	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u))
+}
+
+// upgradeHash re-hashes a password made under older cost parameters. It is
+// best effort: the login has already succeeded.
+func (s *Service) upgradeHash(ctx context.Context, u *accountd.User, password string) {
+	if !secret.NeedsRehash(u.PasswordHash, s.cfg.Hash) {
+		return
+	}
+	h, err := s.hashPassword(ctx, password)
+	if err != nil {
+		s.log.Warn("re-hashing password", "user", u.ID, "err", err)
+		return
+	}
+	u.PasswordHash = h
+	u.UpdatedAt = accountd.Millis(s.now())
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		s.log.Warn("storing re-hashed password", "user", u.ID, "err", err)
+	}
+}
+
+// checkPassword verifies the signed-in user's password for a sensitive
+// change, under the same throttle as logins: a stolen token must not become
+// a way to guess the password.
+func (s *Service) checkPassword(ctx context.Context, u *accountd.User, field, password string) error {
+	now := s.now()
+	addr := accountd.ClientAddrFrom(ctx)
+	account := accountd.EmailKey(u.Email)
+	if wait := s.throttle.blocked(account, addr, now); wait > 0 {
+		return tooMany(wait)
+	}
+	ok, err := s.verifyPassword(ctx, u.PasswordHash, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.throttle.failed(account, addr, now)
+		return accountd.Invalid(field, "is incorrect")
+	}
+	s.throttle.succeeded(account, addr, now)
+	return nil
+}
+
+func tooMany(wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &accountd.Error{
+		Code:       accountd.CodeTooManyRequests,
+		Message:    fmt.Sprintf("too many failed attempts; try again in %d seconds", secs),
+		RetryAfter: time.Duration(secs) * time.Second,
+	}
+}
+
+// newSession issues a session token for u.
+func (s *Service) newSession(ctx context.Context, st accountd.Store, u *accountd.User, scope []string, ttl time.Duration, by creator) (AuthedUser, error) {
+	now := accountd.Millis(s.now())
+	// A token must be created after the user's cut-off to be valid; the
+	// cut-off can be this very millisecond after a password change.
+	if !now.After(u.TokenCutoff) {
+		now = u.TokenCutoff.Add(time.Millisecond)
+	}
+	t := &accountd.Token{
+		ID: accountd.NewID(now), UserID: u.ID, Kind: accountd.KindSession, Scope: scope,
+		Status: accountd.StatusActive, CreatorType: by.typ, CreatorID: by.id, CreatorName: by.name,
+		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now,
+	}
+	signed, err := s.issue(ctx, st, t)
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	return AuthedUser{UserID: u.ID, Token: signed, NeedsToVerifyEmail: !u.EmailVerified}, nil
+}
+
+func (s *Service) sessionTTL(field string, seconds *int64) (time.Duration, error) {
+	if seconds == nil || *seconds == 0 {
+		return s.cfg.SessionTTL, nil
+	}
+	maxSecs := int64(s.cfg.MaxSessionTTL / time.Second)
+	if *seconds < 0 || *seconds > maxSecs {
+		return 0, accountd.Invalid(field, "must be between 0 and %d seconds", maxSecs)
+	}
+	return time.Duration(*seconds) * time.Second, nil
+}
+
+// checkScopes returns the scope a new token asks for (DefaultScope when it
+// names none), refusing scopes that grant nothing accountd serves.
+func (s *Service) checkScopes(field string, scope []string) ([]string, error) {
+	if len(scope) == 0 {
+		return DefaultScope, nil
+	}
+	seen := map[string]bool{}
+	for i, sc := range scope {
+		if !s.catalog.Known(sc) {
+			return nil, accountd.Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is not a scope this service grants", sc)
+		}
+		if seen[sc] {
+			return nil, accountd.Invalid(fmt.Sprintf("%s[%d]", field, i), "%q is listed twice", sc)
+		}
+		seen[sc] = true
+	}
+	return scope, nil
+}
+
+func displayName(u *accountd.User) string {
+	if n := u.FullName(); n != "" {
+		return n
+	}
+	return u.Email
+}

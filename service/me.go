@@ -1,0 +1,262 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accountd/accountd"
+)
+
+// NewUser is what an operator gives to create an account.
+type NewUser struct {
+	Email     string
+	Password  string
+	FirstName string
+	LastName  string
+	Verified  bool
+}
+
+// CreateUser adds an account; the password must meet the password rule.
+func (s *Service) CreateUser(ctx context.Context, n NewUser) (*accountd.User, error) {
+	if err := accountd.ValidatePassword("password", n.Password); err != nil {
+		return nil, err
+	}
+	now := accountd.Millis(s.now())
+	u := &accountd.User{
+		ID: accountd.NewID(now), Email: strings.TrimSpace(n.Email), FirstName: n.FirstName, LastName: n.LastName,
+		EmailVerified: n.Verified, CreatedAt: now, UpdatedAt: now, PasswordUpdatedAt: now,
+		PasswordHash: "pending", // replaced below; lets Validate check the rest before hashing
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	h, err := s.hashPassword(ctx, n.Password)
+	if err != nil {
+		return nil, err
+	}
+	u.PasswordHash = h
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Users lists every account, oldest first.
+func (s *Service) Users(ctx context.Context) ([]*accountd.User, error) { return s.store.Users(ctx) }
+
+// Me returns the signed-in user.
+func (s *Service) Me(ctx context.Context, p accountd.Principal) (*accountd.User, error) {
+	u, err := s.store.User(ctx, p.UserID)
+	if errors.Is(err, accountd.ErrNotFound) {
+		// deleted between authentication and now
+		return nil, errBadToken
+	}
+	return u, err
+}
+
+// summaryField is one count GET /me can report; optIn fields are left out
+// unless summaryInclude names them.
+type summaryField struct {
+	name  string
+	optIn bool
+	count func(ctx context.Context, st accountd.Store, userID string) (int, error)
+}
+
+var summaryFields = []summaryField{
+	{name: "apiTokenCount", count: func(ctx context.Context, st accountd.Store, userID string) (int, error) {
+		return st.CountTokens(ctx, userID, accountd.KindAPI)
+	}},
+}
+
+// Summary counts what the user has. include, when not empty, limits the
+// summary to the fields it names (and adds opt-in ones); exclude removes
+// fields. Names accountd does not count are ignored, as clients send the
+// platform's full set.
+func (s *Service) Summary(ctx context.Context, userID string, include, exclude []string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, f := range summaryFields {
+		if slices.Contains(exclude, f.name) {
+			continue
+		}
+		if len(include) > 0 && !slices.Contains(include, f.name) || len(include) == 0 && f.optIn {
+			continue
+		}
+		n, err := f.count(ctx, s.store, userID)
+		if err != nil {
+			return nil, err
+		}
+		out[f.name] = n
+	}
+	return out, nil
+}
+
+// MePatch holds the fields PATCH /me may change; nil means unchanged.
+type MePatch struct {
+	Email, FirstName, LastName, CompanyName, Title, PhoneNumber, Location, URL *string
+	Password                                                                  *string
+	TokenCutoff                                                               *time.Time
+	CurrentPassword                                                           *string
+	CurrentTwoFactorCode                                                      string
+}
+
+// PatchMe updates the profile. Changing the email or the password needs the
+// current password; a new email is unverified until verified again.
+func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) (*accountd.User, error) {
+	u, err := s.Me(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	now := accountd.Millis(s.now())
+	emailChanges := m.Email != nil && *m.Email != u.Email
+	if emailChanges || m.Password != nil {
+		if m.CurrentPassword == nil {
+			return nil, accountd.Invalid("currentCredentials", "is required to change the email or the password")
+		}
+		if err := s.checkPassword(ctx, u, "currentCredentials.password", *m.CurrentPassword); err != nil {
+			return nil, err
+		}
+	}
+	if m.TokenCutoff != nil && m.TokenCutoff.After(now) {
+		return nil, accountd.Invalid("tokenCutoff", "must not be in the future")
+	}
+	for _, f := range []struct {
+		dst *string
+		src *string
+	}{
+		{&u.FirstName, m.FirstName}, {&u.LastName, m.LastName}, {&u.CompanyName, m.CompanyName},
+		{&u.Title, m.Title}, {&u.PhoneNumber, m.PhoneNumber}, {&u.Location, m.Location}, {&u.URL, m.URL},
+	} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	if emailChanges {
+		u.Email = strings.TrimSpace(*m.Email)
+		u.EmailVerified = false
+	}
+	if m.TokenCutoff != nil {
+		u.TokenCutoff = accountd.Millis(*m.TokenCutoff)
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if m.Password != nil {
+		if err := accountd.ValidatePassword("password", *m.Password); err != nil {
+			return nil, err
+		}
+		if u.PasswordHash, err = s.hashPassword(ctx, *m.Password); err != nil {
+			return nil, err
+		}
+		u.PasswordUpdatedAt = now
+	}
+	u.UpdatedAt = now
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	s.forgetUser(u.ID)
+	return u, nil
+}
+
+// ChangePassword is what PATCH /me/changePassword carries.
+type ChangePassword struct {
+	Password                 string
+	NewPassword              string
+	TwoFactorCode            string
+	InvalidateExistingTokens bool
+	TokenTTL                 *int64
+}
+
+// ChangePassword replaces the password after checking the current one, and
+// returns a fresh session token with the caller's scope. With
+// InvalidateExistingTokens every earlier token of the user fails at once.
+func (s *Service) ChangePassword(ctx context.Context, p accountd.Principal, c ChangePassword) (AuthedUser, error) {
+	ttl, err := s.sessionTTL("tokenTTL", c.TokenTTL)
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	if err := accountd.ValidatePassword("newPassword", c.NewPassword); err != nil {
+		return AuthedUser{}, err
+	}
+	if c.NewPassword == c.Password {
+		return AuthedUser{}, accountd.Invalid("newPassword", "must differ from the current password")
+	}
+	u, err := s.Me(ctx, p)
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	if err := s.checkPassword(ctx, u, "password", c.Password); err != nil {
+		return AuthedUser{}, err
+	}
+	if u.PasswordHash, err = s.hashPassword(ctx, c.NewPassword); err != nil {
+		return AuthedUser{}, err
+	}
+	now := accountd.Millis(s.now())
+	u.PasswordUpdatedAt, u.UpdatedAt = now, now
+	if c.InvalidateExistingTokens {
+		u.TokenCutoff = now
+	}
+	by := s.creatorOf(ctx, p, u)
+	var out AuthedUser
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		out, err = s.newSession(ctx, tx, u, p.Scope, ttl, by)
+		return err
+	})
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	s.forgetUser(u.ID)
+	return out, nil
+}
+
+// RefreshToken issues a new session token with the caller's scope and a
+// fresh expiry. The caller's own token stays valid.
+func (s *Service) RefreshToken(ctx context.Context, p accountd.Principal) (AuthedUser, error) {
+	u, err := s.Me(ctx, p)
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	return s.newSession(ctx, s.store, u, p.Scope, s.cfg.SessionTTL, s.creatorOf(ctx, p, u))
+}
+
+// DeleteMe removes the user and every token of theirs, once the credentials
+// given match the account.
+func (s *Service) DeleteMe(ctx context.Context, p accountd.Principal, c Credentials) error {
+	u, err := s.Me(ctx, p)
+	if err != nil {
+		return err
+	}
+	if accountd.EmailKey(c.Email) != accountd.EmailKey(u.Email) {
+		return accountd.Invalid("email", "does not match the signed-in account")
+	}
+	if err := s.checkPassword(ctx, u, "password", c.Password); err != nil {
+		return err
+	}
+	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+		return err
+	}
+	s.forgetUser(u.ID)
+	return nil
+}
+
+// creator names who makes a token: the user when signed in with a session,
+// the API token acting for them otherwise.
+type creator struct{ typ, id, name string }
+
+func (s *Service) creatorOf(ctx context.Context, p accountd.Principal, u *accountd.User) creator {
+	if p.Kind == accountd.KindAPI {
+		c := creator{typ: "apiToken", id: p.TokenID}
+		if t, err := s.store.Token(ctx, p.TokenID); err == nil {
+			c.name = t.Name
+		}
+		return c
+	}
+	return userCreator(u)
+}
+
+func userCreator(u *accountd.User) creator { return creator{typ: "user", id: u.ID, name: displayName(u)} }
