@@ -1,0 +1,156 @@
+// Package sqlstore is the one implementation of accountd.Store, over
+// database/sql. sqlite/ and postgres/ open a database, migrate it and hand
+// it here with their Dialect.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accountd/accountd"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common, so that every method
+// runs unchanged inside or outside a transaction.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store implements accountd.Store. The zero value is not usable; see New.
+type Store struct {
+	db *sql.DB
+	q  querier // db, or the transaction this Store is bound to
+	tx *sql.Tx // nil outside InTx
+	d  *Dialect
+}
+
+var _ accountd.Store = (*Store)(nil)
+
+// New returns a Store over db, which must already be migrated. The Store
+// owns db: Close closes it.
+func New(db *sql.DB, d Dialect) *Store {
+	return &Store{db: db, q: db, d: &d}
+}
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.q.ExecContext(ctx, s.d.rebind(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.q.QueryContext(ctx, s.d.rebind(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.q.QueryRowContext(ctx, s.d.rebind(query), args...)
+}
+
+// InTx runs fn on a Store bound to one transaction. Inside a transaction it
+// runs fn on the same one: SQL transactions do not nest, and the caller's
+// outcome decides for both.
+func (s *Store) InTx(ctx context.Context, fn func(tx accountd.Store) error) error {
+	return s.inTx(ctx, func(tx *Store) error { return fn(tx) })
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return internal("beginning transaction", err)
+	}
+	// A no-op once committed; on an error or a panic in fn it is what
+	// undoes the writes.
+	defer tx.Rollback()
+	if err := fn(&Store{db: s.db, q: tx, tx: tx, d: s.d}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return internal("committing transaction", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return internal("pinging database", err)
+	}
+	return nil
+}
+
+// Close closes the database. The Store an InTx hands out does not own it.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return internal("closing store", errors.New("Close called inside InTx"))
+	}
+	return s.db.Close()
+}
+
+// internal wraps a failure as accountd.Internal, naming what was being done
+// for the logs; the caller-facing message stays "internal error".
+func internal(doing string, err error) error {
+	return accountd.Internal(fmt.Errorf("sqlstore: %s: %w", doing, err))
+}
+
+// millis and fromMillis convert between time.Time and the BIGINT Unix
+// milliseconds every timestamp is stored as. The zero time is 0, so that
+// "never" sorts and compares the same on every database (NULL does not).
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// recordEvent notes that userID (all of it when tokenID is "") must be
+// looked up again. It is called inside the transaction of the change.
+func (s *Store) recordEvent(ctx context.Context, userID, tokenID string) error {
+	_, err := s.exec(ctx, "INSERT INTO auth_events (user_id, token_id, at_ms) VALUES (?, ?, "+s.d.NowMillis+")", userID, tokenID)
+	if err != nil {
+		return internal("recording auth event", err)
+	}
+	return nil
+}
+
+// AuthEvents lists the events of the last window by the database's clock,
+// in the order they were recorded.
+func (s *Store) AuthEvents(ctx context.Context, window time.Duration) ([]accountd.AuthEvent, error) {
+	rows, err := s.query(ctx, "SELECT seq, user_id, token_id FROM auth_events WHERE at_ms >= "+s.d.NowMillis+" - ? ORDER BY seq", window.Milliseconds())
+	if err != nil {
+		return nil, internal("listing auth events", err)
+	}
+	defer rows.Close()
+	var out []accountd.AuthEvent
+	for rows.Next() {
+		var e accountd.AuthEvent
+		if err := rows.Scan(&e.Seq, &e.UserID, &e.TokenID); err != nil {
+			return nil, internal("listing auth events", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("listing auth events", err)
+	}
+	return out, nil
+}
+
+// PruneAuthEvents removes the events older than age by the database's clock.
+func (s *Store) PruneAuthEvents(ctx context.Context, age time.Duration) error {
+	if _, err := s.exec(ctx, "DELETE FROM auth_events WHERE at_ms < "+s.d.NowMillis+" - ?", age.Milliseconds()); err != nil {
+		return internal("pruning auth events", err)
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accountd/accountd"
+)
+
+const tokenColumns = `id, user_id, kind, name, description, scope, status,
+	creator_type, creator_id, creator_name, expires_at, created_at, updated_at, last_used_at`
+
+func scanToken(row scanner) (*accountd.Token, error) {
+	var (
+		t                                  accountd.Token
+		kind, scope                        string
+		expires, created, updated, lastUse int64
+	)
+	err := row.Scan(&t.ID, &t.UserID, &kind, &t.Name, &t.Description, &scope, &t.Status,
+		&t.CreatorType, &t.CreatorID, &t.CreatorName, &expires, &created, &updated, &lastUse)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(scope), &t.Scope); err != nil {
+		return nil, err
+	}
+	if len(t.Scope) == 0 {
+		t.Scope = nil
+	}
+	t.Kind = accountd.TokenKind(kind)
+	t.ExpiresAt, t.CreatedAt, t.UpdatedAt, t.LastUsedAt = fromMillis(expires), fromMillis(created), fromMillis(updated), fromMillis(lastUse)
+	return &t, nil
+}
+
+// scopeJSON renders a scope as the JSON array text it is stored as; nil is
+// "[]", not "null".
+func scopeJSON(scope []string) (string, error) {
+	if scope == nil {
+		scope = []string{}
+	}
+	b, err := json.Marshal(scope)
+	return string(b), err
+}
+
+func (s *Store) CreateToken(ctx context.Context, t *accountd.Token) error {
+	scope, err := scopeJSON(t.Scope)
+	if err != nil {
+		return internal("creating token", err)
+	}
+	_, err = s.exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		t.ID, t.UserID, string(t.Kind), t.Name, t.Description, scope, t.Status,
+		t.CreatorType, t.CreatorID, t.CreatorName, millis(t.ExpiresAt), millis(t.CreatedAt), millis(t.UpdatedAt), millis(t.LastUsedAt))
+	switch {
+	case err == nil:
+		return nil
+	case s.d.IsForeignKeyViolation(err):
+		return accountd.NotFound("user")
+	default:
+		return internal("creating token", err)
+	}
+}
+
+func (s *Store) Token(ctx context.Context, id string) (*accountd.Token, error) {
+	t, err := scanToken(s.queryRow(ctx, "SELECT "+tokenColumns+" FROM tokens WHERE id = ?", id))
+	switch {
+	case err == nil:
+		return t, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, accountd.NotFound("API token")
+	default:
+		return nil, internal("reading token", err)
+	}
+}
+
+// sortColumn maps the sort fields of the API to columns. It is the only
+// way a caller's words reach the text of a query.
+func sortColumn(field string) (string, bool) {
+	switch field {
+	case "", "name":
+		return "name", true
+	case "status":
+		return "status", true
+	case "id":
+		return "id", true
+	case "creationDate":
+		return "created_at", true
+	case "lastUpdated":
+		return "updated_at", true
+	case "expirationDate":
+		return "expires_at", true
+	}
+	return "", false
+}
+
+func filterColumn(field string) (string, bool) {
+	switch field {
+	case "name", "status":
+		return field, true
+	}
+	return "", false
+}
+
+// likePattern turns a filter glob, where * is any run of characters and all
+// else is literal, into a LIKE pattern with \ as the escape. Case is folded
+// for ASCII only, in Go rather than with LOWER(?): SQLite's LOWER folds only
+// ASCII, and PostgreSQL's under the columns' "C" collation does too, so
+// both databases match alike.
+func likePattern(glob string) string {
+	var b strings.Builder
+	for i := 0; i < len(glob); i++ {
+		c := glob[i]
+		switch {
+		case c == '*':
+			b.WriteByte('%')
+		case c == '%' || c == '_' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case 'A' <= c && c <= 'Z':
+			b.WriteByte(c + 'a' - 'A')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// Tokens returns one page of the user's tokens of the kind, sorted with id
+// as the tie-breaker (in the same direction) so that pages never overlap,
+// and how many match the filter in all. A blank filter matches everything.
+func (s *Store) Tokens(ctx context.Context, userID string, kind accountd.TokenKind, q accountd.TokenQuery) ([]*accountd.Token, int, error) {
+	order, ok := sortColumn(q.SortField)
+	if !ok {
+		return nil, 0, accountd.Invalid("sortField", "must be one of %s", strings.Join(accountd.TokenSortFields, ", "))
+	}
+	var dir string
+	switch q.SortDirection {
+	case "", "asc":
+		dir = " ASC"
+	case "desc":
+		dir = " DESC"
+	default:
+		return nil, 0, accountd.Invalid("sortDirection", "must be asc or desc")
+	}
+	where := " FROM tokens WHERE user_id = ? AND kind = ?"
+	args := []any{userID, string(kind)}
+	if q.FilterField != "" && q.Filter != "" {
+		col, ok := filterColumn(q.FilterField)
+		if !ok {
+			return nil, 0, accountd.Invalid("filterField", "must be one of %s", strings.Join(accountd.TokenFilterFields, ", "))
+		}
+		where += " AND LOWER(" + col + `) LIKE ? ESCAPE '\'`
+		args = append(args, likePattern(q.Filter))
+	}
+
+	var total int
+	if err := s.queryRow(ctx, "SELECT COUNT(*)"+where, args...).Scan(&total); err != nil {
+		return nil, 0, internal("counting tokens", err)
+	}
+	perPage := q.PerPage
+	if perPage <= 0 {
+		perPage = accountd.DefaultPerPage
+	}
+	page := max(q.Page, 0)
+	if page > math.MaxInt/perPage || page*perPage >= total {
+		return nil, total, nil
+	}
+	orderBy := " ORDER BY " + order + dir
+	if order != "id" {
+		orderBy += ", id" + dir
+	}
+	rows, err := s.query(ctx, "SELECT "+tokenColumns+where+orderBy+" LIMIT ? OFFSET ?", append(args, perPage, page*perPage)...)
+	if err != nil {
+		return nil, 0, internal("listing tokens", err)
+	}
+	defer rows.Close()
+	out := make([]*accountd.Token, 0, min(perPage, total-page*perPage))
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, 0, internal("listing tokens", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, internal("listing tokens", err)
+	}
+	return out, total, nil
+}
+
+func (s *Store) CountTokens(ctx context.Context, userID string, kind accountd.TokenKind) (int, error) {
+	var n int
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM tokens WHERE user_id = ? AND kind = ?", userID, string(kind)).Scan(&n); err != nil {
+		return 0, internal("counting tokens", err)
+	}
+	return n, nil
+}
+
+// UpdateToken writes the fields a token may change and, in the same
+// transaction, an event for it. The event names the owner the row has, not
+// the one t claims.
+func (s *Store) UpdateToken(ctx context.Context, t *accountd.Token) error {
+	scope, err := scopeJSON(t.Scope)
+	if err != nil {
+		return internal("updating token", err)
+	}
+	return s.inTx(ctx, func(tx *Store) error {
+		var userID string
+		err := tx.queryRow(ctx, `UPDATE tokens SET name = ?, description = ?, status = ?, scope = ?,
+			expires_at = ?, updated_at = ? WHERE id = ? RETURNING user_id`,
+			t.Name, t.Description, t.Status, scope, millis(t.ExpiresAt), millis(t.UpdatedAt), t.ID).Scan(&userID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return accountd.NotFound("API token")
+		case err != nil:
+			return internal("updating token", err)
+		}
+		return tx.recordEvent(ctx, userID, t.ID)
+	})
+}
+
+func (s *Store) DeleteToken(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		var userID string
+		err := tx.queryRow(ctx, "DELETE FROM tokens WHERE id = ? RETURNING user_id", id).Scan(&userID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return accountd.NotFound("API token")
+		case err != nil:
+			return internal("deleting token", err)
+		}
+		return tx.recordEvent(ctx, userID, id)
+	})
+}
+
+// TouchTokens records last-use times. Rows are updated in id order so that
+// instances flushing overlapping sets cannot deadlock on PostgreSQL, and a
+// time is only ever moved forward, so a late flush from a slower instance
+// cannot undo a newer one.
+func (s *Store) TouchTokens(ctx context.Context, lastUsed map[string]time.Time) error {
+	if len(lastUsed) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(lastUsed))
+	for id := range lastUsed {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return s.inTx(ctx, func(tx *Store) error {
+		for _, id := range ids {
+			ms := millis(lastUsed[id])
+			if _, err := tx.exec(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?", ms, id, ms); err != nil {
+				return internal("touching tokens", err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteExpiredTokens removes the kind's tokens that expire at or before
+// before; tokens that never expire (0) stay.
+func (s *Store) DeleteExpiredTokens(ctx context.Context, kind accountd.TokenKind, before time.Time) (int, error) {
+	res, err := s.exec(ctx, "DELETE FROM tokens WHERE kind = ? AND expires_at > 0 AND expires_at <= ?", string(kind), millis(before))
+	if err != nil {
+		return 0, internal("deleting expired tokens", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, internal("deleting expired tokens", err)
+	}
+	return int(n), nil
+}

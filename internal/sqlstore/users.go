@@ -1,0 +1,149 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/accountd/accountd"
+)
+
+const userColumns = `id, email, email_key, first_name, last_name, company_name, title,
+	phone_number, location, url, password_hash, email_verified, token_cutoff,
+	created_at, updated_at, password_updated_at`
+
+// userArgs lists u's values in the order of userColumns.
+func userArgs(u *accountd.User) []any {
+	return []any{
+		u.ID, u.Email, accountd.EmailKey(u.Email), u.FirstName, u.LastName, u.CompanyName, u.Title,
+		u.PhoneNumber, u.Location, u.URL, u.PasswordHash, u.EmailVerified, millis(u.TokenCutoff),
+		millis(u.CreatedAt), millis(u.UpdatedAt), millis(u.PasswordUpdatedAt),
+	}
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanUser(row scanner) (*accountd.User, error) {
+	var (
+		u                                  accountd.User
+		emailKey                           string
+		cutoff, created, updated, password int64
+	)
+	err := row.Scan(&u.ID, &u.Email, &emailKey, &u.FirstName, &u.LastName, &u.CompanyName, &u.Title,
+		&u.PhoneNumber, &u.Location, &u.URL, &u.PasswordHash, &u.EmailVerified, &cutoff,
+		&created, &updated, &password)
+	if err != nil {
+		return nil, err
+	}
+	u.TokenCutoff, u.CreatedAt, u.UpdatedAt, u.PasswordUpdatedAt = fromMillis(cutoff), fromMillis(created), fromMillis(updated), fromMillis(password)
+	return &u, nil
+}
+
+// emailTaken is the conflict both CreateUser and UpdateUser report. Ids
+// are random, so a unique violation on users is the email's.
+func emailTaken(err error) error {
+	return &accountd.Error{Code: accountd.CodeConflict, Field: "email", Message: "email: already in use by another account", Err: err}
+}
+
+func (s *Store) CreateUser(ctx context.Context, u *accountd.User) error {
+	_, err := s.exec(ctx, "INSERT INTO users ("+userColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", userArgs(u)...)
+	switch {
+	case err == nil:
+		return nil
+	case s.d.IsUniqueViolation(err):
+		return emailTaken(err)
+	default:
+		return internal("creating user", err)
+	}
+}
+
+func (s *Store) User(ctx context.Context, id string) (*accountd.User, error) {
+	return s.oneUser(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id)
+}
+
+// UserByEmail finds the user whose email matches without regard to case.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*accountd.User, error) {
+	return s.oneUser(ctx, "SELECT "+userColumns+" FROM users WHERE email_key = ?", accountd.EmailKey(email))
+}
+
+func (s *Store) oneUser(ctx context.Context, query string, arg string) (*accountd.User, error) {
+	u, err := scanUser(s.queryRow(ctx, query, arg))
+	switch {
+	case err == nil:
+		return u, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, accountd.NotFound("user")
+	default:
+		return nil, internal("reading user", err)
+	}
+}
+
+// Users lists every user, oldest first.
+func (s *Store) Users(ctx context.Context) ([]*accountd.User, error) {
+	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users ORDER BY created_at, id")
+	if err != nil {
+		return nil, internal("listing users", err)
+	}
+	defer rows.Close()
+	var out []*accountd.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, internal("listing users", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("listing users", err)
+	}
+	return out, nil
+}
+
+// UpdateUser writes every field of u and, in the same transaction, an
+// event for the user, since its cut-off may have moved.
+func (s *Store) UpdateUser(ctx context.Context, u *accountd.User) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		args := append(userArgs(u)[1:], u.ID)
+		res, err := tx.exec(ctx, `UPDATE users SET email = ?, email_key = ?, first_name = ?, last_name = ?,
+			company_name = ?, title = ?, phone_number = ?, location = ?, url = ?, password_hash = ?,
+			email_verified = ?, token_cutoff = ?, created_at = ?, updated_at = ?, password_updated_at = ?
+			WHERE id = ?`, args...)
+		if err != nil {
+			if tx.d.IsUniqueViolation(err) {
+				return emailTaken(err)
+			}
+			return internal("updating user", err)
+		}
+		if err := oneRow(res, "user", "updating user"); err != nil {
+			return err
+		}
+		return tx.recordEvent(ctx, u.ID, "")
+	})
+}
+
+// DeleteUser removes the user; the foreign key's ON DELETE CASCADE removes
+// their tokens in the same statement.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		res, err := tx.exec(ctx, "DELETE FROM users WHERE id = ?", id)
+		if err != nil {
+			return internal("deleting user", err)
+		}
+		if err := oneRow(res, "user", "deleting user"); err != nil {
+			return err
+		}
+		return tx.recordEvent(ctx, id, "")
+	})
+}
+
+// oneRow turns "no row changed" into NotFound(what).
+func oneRow(res sql.Result, what, doing string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return internal(doing, err)
+	}
+	if n == 0 {
+		return accountd.NotFound(what)
+	}
+	return nil
+}
