@@ -152,7 +152,7 @@ func TestKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := ParseKeys("# comment\n" + k.String() + "\n\n")
+	keys, err := ParseKeys("# comment, with a comma: and a colon\n" + k.String() + "\n\n")
 	if err != nil || len(keys) != 1 || keys[0].ID != k.ID || !bytes.Equal(keys[0].Secret, k.Secret) {
 		t.Fatalf("ParseKeys(String()) = %v, %v", keys, err)
 	}

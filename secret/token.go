@@ -70,20 +70,25 @@ func (k Key) String() string {
 // or new lines; blank lines and lines starting with # are skipped.
 func ParseKeys(s string) ([]Key, error) {
 	var keys []Key
-	for _, field := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
-		field = strings.TrimSpace(field)
-		if field == "" || strings.HasPrefix(field, "#") {
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		id, enc, ok := strings.Cut(field, ":")
-		if !ok {
-			return nil, errors.New("secret: a key must be written id:base64url-secret")
+		for _, field := range strings.Split(line, ",") {
+			if field = strings.TrimSpace(field); field == "" {
+				continue
+			}
+			id, enc, ok := strings.Cut(field, ":")
+			if !ok {
+				return nil, errors.New("secret: a key must be written id:base64url-secret")
+			}
+			raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(enc, "="))
+			if err != nil {
+				return nil, fmt.Errorf("secret: key %q: secret is not base64url", id)
+			}
+			keys = append(keys, Key{ID: id, Secret: raw})
 		}
-		raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(enc, "="))
-		if err != nil {
-			return nil, fmt.Errorf("secret: key %q: secret is not base64url", id)
-		}
-		keys = append(keys, Key{ID: id, Secret: raw})
 	}
 	return keys, nil
 }
@@ -158,4 +163,3 @@ func (kr *Keyring) Verify(token string, now time.Time) (Claims, error) {
 	}
 	return c, nil
 }
-

@@ -96,11 +96,14 @@ func (s *Service) Summary(ctx context.Context, userID string, include, exclude [
 // MePatch holds the fields PATCH /me may change; nil means unchanged.
 type MePatch struct {
 	Email, FirstName, LastName, CompanyName, Title, PhoneNumber, Location, URL *string
-	Password                                                                  *string
-	TokenCutoff                                                               *time.Time
-	CurrentPassword                                                           *string
-	CurrentTwoFactorCode                                                      string
+	Password                                                                   *string
+	TokenCutoff                                                                *time.Time
+	CurrentPassword                                                            *string
+	CurrentTwoFactorCode                                                       string
 }
+
+// cutoffSkew is how far ahead of our clock a tokenCutoff may be.
+const cutoffSkew = time.Minute
 
 // PatchMe updates the profile. Changing the email or the password needs the
 // current password; a new email is unverified until verified again.
@@ -119,7 +122,7 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 			return nil, err
 		}
 	}
-	if m.TokenCutoff != nil && m.TokenCutoff.After(now) {
+	if m.TokenCutoff != nil && m.TokenCutoff.After(now.Add(cutoffSkew)) {
 		return nil, accountd.Invalid("tokenCutoff", "must not be in the future")
 	}
 	for _, f := range []struct {
@@ -138,7 +141,12 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 		u.EmailVerified = false
 	}
 	if m.TokenCutoff != nil {
+		// A cut-off from a clock slightly ahead of ours means "now": kept as
+		// given, it would refuse the next login too.
 		u.TokenCutoff = accountd.Millis(*m.TokenCutoff)
+		if u.TokenCutoff.After(now) {
+			u.TokenCutoff = now
+		}
 	}
 	if err := u.Validate(); err != nil {
 		return nil, err
@@ -259,4 +267,6 @@ func (s *Service) creatorOf(ctx context.Context, p accountd.Principal, u *accoun
 	return userCreator(u)
 }
 
-func userCreator(u *accountd.User) creator { return creator{typ: "user", id: u.ID, name: displayName(u)} }
+func userCreator(u *accountd.User) creator {
+	return creator{typ: "user", id: u.ID, name: displayName(u)}
+}
