@@ -115,7 +115,7 @@ func PasswordMeetsRule(p string) bool {
 			lower = true
 		case r >= '0' && r <= '9':
 			digit = true
-		case r == '\n' || r == '\r':
+		case r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029':
 			// the reference pattern's "." matches neither
 			return false
 		default:

@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/accountd/accountd"
+)
+
+// decode reads the request body, checks it against the named component
+// schema of our OpenAPI document, and only then unmarshals it into dst, so
+// every handler sees a body that keeps the reference's rules.
+func (s *Server) decode(r *http.Request, schema string, dst any) error {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &accountd.Error{Code: accountd.CodeTooLarge,
+				Message: "body: must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"}
+		}
+		return accountd.Invalid("body", "could not be read")
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return accountd.Invalid("body", "is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return accountd.Invalid("body", "is not valid JSON")
+	}
+	if dec.More() {
+		return accountd.Invalid("body", "must hold a single JSON value")
+	}
+	if err := s.schemas.validate(schema, doc); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		// The schema passed, so this is a value Go cannot hold (a huge number).
+		return accountd.Invalid("body", "has a value out of range")
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+var success = map[string]bool{"success": true}
+
+// queryInt reads an optional integer query parameter.
+func queryInt(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, accountd.Invalid(name, "must be a whole number")
+	}
+	return n, nil
+}
+
+// queryList reads a comma-separated query parameter.
+func queryList(r *http.Request, name string) []string {
+	var out []string
+	for _, v := range strings.Split(r.URL.Query().Get(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// pathID reads an id path parameter, rejecting any that is not 24 hex
+// characters.
+func pathID(r *http.Request, name string) (string, error) {
+	id := r.PathValue(name)
+	if !accountd.ValidID(id) {
+		return "", accountd.Invalid(name, "must be 24 hex characters")
+	}
+	return id, nil
+}

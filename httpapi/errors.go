@@ -1,0 +1,60 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/accountd/accountd"
+)
+
+// errorBody is the wire form of every error: {"type": ..., "message": ...}.
+type errorBody struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// statusOf is the one map from domain error codes to HTTP statuses.
+func statusOf(code accountd.Code) int {
+	switch code {
+	case accountd.CodeInvalid, accountd.CodeConflict:
+		return http.StatusBadRequest
+	case accountd.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case accountd.CodeForbidden:
+		return http.StatusForbidden
+	case accountd.CodeNotFound:
+		return http.StatusNotFound
+	case accountd.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case accountd.CodeTooManyRequests:
+		return http.StatusTooManyRequests
+	case accountd.CodeGone:
+		return http.StatusGone
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers with err's status and body. Internal errors are logged
+// with the request id, which the caller sees in place of any detail.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *accountd.Error
+	if !errors.As(err, &e) {
+		e = accountd.Internal(err)
+	}
+	status := statusOf(e.Code)
+	body := errorBody{Type: string(e.Code), Message: e.Message}
+	switch {
+	case status == http.StatusInternalServerError:
+		body = errorBody{Type: string(accountd.CodeInternal), Message: "internal error; quote request id " + requestID(r.Context()) + " to the operator"}
+		s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
+	case status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="accountd"`)
+	case status == http.StatusTooManyRequests && e.RetryAfter > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
+	}
+	if e.Message == "" {
+		body.Message = http.StatusText(status)
+	}
+	writeJSON(w, status, body)
+}

@@ -1,0 +1,153 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/service"
+)
+
+// meBody is the reference "me" schema, as far as accountd keeps it.
+type meBody struct {
+	ID                   string         `json:"id"`
+	UserID               string         `json:"userId"`
+	CreationDate         string         `json:"creationDate"`
+	LastUpdated          string         `json:"lastUpdated"`
+	PasswordLastUpdated  string         `json:"passwordLastUpdated"`
+	Email                string         `json:"email"`
+	FirstName            string         `json:"firstName,omitempty"` // the schema wants at least one character
+	LastName             string         `json:"lastName"`
+	CompanyName          string         `json:"companyName"`
+	Title                string         `json:"title"`
+	PhoneNumber          string         `json:"phoneNumber"`
+	Location             string         `json:"location"`
+	URL                  string         `json:"url"`
+	FullName             string         `json:"fullName"`
+	TokenCutoff          string         `json:"tokenCutoff,omitempty"`
+	EmailVerified        bool           `json:"emailVerified"`
+	NeedsToVerifyEmail   bool           `json:"needsToVerifyEmail"`
+	TwoFactorAuthEnabled bool           `json:"twoFactorAuthEnabled"`
+	Summary              map[string]int `json:"summary"`
+}
+
+func meJSON(u *accountd.User, summary map[string]int) meBody {
+	m := meBody{
+		ID: u.ID, UserID: u.ID,
+		CreationDate: accountd.FormatTime(u.CreatedAt), LastUpdated: accountd.FormatTime(u.UpdatedAt),
+		PasswordLastUpdated: accountd.FormatTime(u.PasswordUpdatedAt),
+		Email:               u.Email, FirstName: u.FirstName, LastName: u.LastName, CompanyName: u.CompanyName,
+		Title: u.Title, PhoneNumber: u.PhoneNumber, Location: u.Location, URL: u.URL, FullName: u.FullName(),
+		EmailVerified: u.EmailVerified, NeedsToVerifyEmail: !u.EmailVerified,
+		Summary: summary,
+	}
+	if !u.TokenCutoff.IsZero() {
+		m.TokenCutoff = accountd.FormatTime(u.TokenCutoff)
+	}
+	return m
+}
+
+func principal(r *http.Request) accountd.Principal {
+	p, _ := accountd.PrincipalFrom(r.Context())
+	return p
+}
+
+// writeMe answers with the user and the summary the query asks for.
+func (s *Server) writeMe(ctx context.Context, w http.ResponseWriter, r *http.Request, u *accountd.User) error {
+	summary, err := s.svc.Summary(ctx, u.ID, queryList(r, "summaryInclude"), queryList(r, "summaryExclude"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, meJSON(u, summary))
+	return nil
+}
+
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.svc.Me(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return s.writeMe(r.Context(), w, r, u)
+}
+
+type mePatchBody struct {
+	Email              *string    `json:"email"`
+	FirstName          *string    `json:"firstName"`
+	LastName           *string    `json:"lastName"`
+	CompanyName        *string    `json:"companyName"`
+	Title              *string    `json:"title"`
+	PhoneNumber        *string    `json:"phoneNumber"`
+	Location           *string    `json:"location"`
+	URL                *string    `json:"url"`
+	Password           *string    `json:"password"`
+	TokenCutoff        *time.Time `json:"tokenCutoff"`
+	CurrentCredentials *struct {
+		Password      string `json:"password"`
+		TwoFactorCode string `json:"twoFactorCode"`
+	} `json:"currentCredentials"`
+}
+
+func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) error {
+	var b mePatchBody
+	if err := s.decode(r, "mePatch", &b); err != nil {
+		return err
+	}
+	m := service.MePatch{
+		Email: b.Email, FirstName: b.FirstName, LastName: b.LastName, CompanyName: b.CompanyName, Title: b.Title,
+		PhoneNumber: b.PhoneNumber, Location: b.Location, URL: b.URL, Password: b.Password, TokenCutoff: b.TokenCutoff,
+	}
+	if c := b.CurrentCredentials; c != nil {
+		m.CurrentPassword, m.CurrentTwoFactorCode = &c.Password, c.TwoFactorCode
+	}
+	u, err := s.svc.PatchMe(r.Context(), principal(r), m)
+	if err != nil {
+		return err
+	}
+	return s.writeMe(r.Context(), w, r, u)
+}
+
+type changePasswordBody struct {
+	Password                 string `json:"password"`
+	NewPassword              string `json:"newPassword"`
+	TwoFactorCode            string `json:"twoFactorCode"`
+	InvalidateExistingTokens bool   `json:"invalidateExistingTokens"`
+	TokenTTL                 *int64 `json:"tokenTTL"`
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var b changePasswordBody
+	if err := s.decode(r, "changePassword", &b); err != nil {
+		return err
+	}
+	a, err := s.svc.ChangePassword(r.Context(), principal(r), service.ChangePassword{
+		Password: b.Password, NewPassword: b.NewPassword, TwoFactorCode: b.TwoFactorCode,
+		InvalidateExistingTokens: b.InvalidateExistingTokens, TokenTTL: b.TokenTTL,
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, authedUserJSON(a))
+	return nil
+}
+
+func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.svc.RefreshToken(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, authedUserJSON(a))
+	return nil
+}
+
+func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) error {
+	var b credentialsBody
+	if err := s.decode(r, "userCredentials", &b); err != nil {
+		return err
+	}
+	if err := s.svc.DeleteMe(r.Context(), principal(r), b.toService()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, success)
+	return nil
+}

@@ -1,0 +1,140 @@
+// Package httpapi serves accountd's HTTP API: the reference wire format of
+// the Me and User API Token resources, and the supporting endpoints.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/service"
+)
+
+// Config is what the server needs; Service is required.
+type Config struct {
+	Service *service.Service
+	Logger  *slog.Logger
+	// Ready reports whether the server can serve (the database answers);
+	// GET /readyz calls it.
+	Ready func(context.Context) error
+	// MaxBodyBytes caps request bodies (default 1 MiB); larger ones get 413.
+	MaxBodyBytes int64
+	// TrustForwardedFor takes the client address for login throttling from
+	// the last X-Forwarded-For entry; set it only behind a proxy that sets it.
+	TrustForwardedFor bool
+}
+
+// Server is the API's http.Handler.
+type Server struct {
+	svc      *service.Service
+	log      *slog.Logger
+	ready    func(context.Context) error
+	maxBody  int64
+	trustXFF bool
+	schemas  *schemas
+	mux      *http.ServeMux
+	handler  http.Handler
+}
+
+// NewServer builds the handler with every route of the table.
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("httpapi: Service is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	sch, err := newSchemas()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		svc: cfg.Service, log: cfg.Logger, ready: cfg.Ready, maxBody: cfg.MaxBodyBytes,
+		trustXFF: cfg.TrustForwardedFor, schemas: sch, mux: http.NewServeMux(),
+	}
+	paths := map[string]bool{}
+	for _, rt := range routes() {
+		s.mux.Handle(rt.method+" "+rt.path, s.action(rt))
+		if !paths[rt.path] {
+			paths[rt.path] = true
+			// The same path without a method catches every other method, so
+			// the answer is a JSON 405 rather than the mux's plain text.
+			s.mux.Handle(rt.path, s.methodNotAllowed())
+		}
+	}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /openapi.json", s.openapi)
+	s.mux.Handle("/", s.notFound())
+	s.handler = s.recoverPanics(s.withRequestID(s.logRequests(s.mux)))
+	return s, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// action wraps a route's handler with what every action needs: the body
+// limit, then authentication and the scope check for routes that need a
+// token.
+func (s *Server) action(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		ctx := accountd.WithClientAddr(r.Context(), s.clientAddr(r))
+		if rt.scopes != nil {
+			p, err := s.authenticate(ctx, r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			setLogUser(ctx, p.UserID)
+			if !s.svc.Catalog().Allows(p.Scope, rt.action) {
+				s.writeError(w, r, accountd.Errorf(accountd.CodeForbidden,
+					"the token's scope does not grant %s", rt.action))
+				return
+			}
+			ctx = accountd.WithPrincipal(ctx, p)
+		}
+		if err := rt.handler(s, w, r.WithContext(ctx)); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) methodNotAllowed() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Type: "MethodNotAllowed",
+			Message: r.Method + " is not allowed on " + r.URL.Path})
+	})
+}
+
+func (s *Server) notFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, errorBody{Type: string(accountd.CodeNotFound),
+			Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.ready(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Type: "Unavailable", Message: "the database does not answer"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(OpenAPIDocument())
+}
