@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accountd/accountd/client"
+)
+
+// run executes a command line in-process and returns exit code, stdout and
+// stderr.
+func run(t *testing.T, environ []string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, environ, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const pw = "Sup3r-secret-pw"
+
+func TestUserCommands(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "a.db")
+	env := []string{"ACCOUNTD_DB=" + db}
+
+	code, out, errOut := run(t, env, "user", "create", "--email", "ops@example.com", "--password", pw, "--first-name", "Op", "--verified")
+	if code != ExitOK {
+		t.Fatalf("user create = %d: %s", code, errOut)
+	}
+	id := strings.TrimSpace(out)
+	if len(id) != 24 {
+		t.Fatalf("user create printed %q, want an id", out)
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"duplicate", []string{"user", "create", "--email", "OPS@example.com", "--password", pw}, ExitUsage, "already in use"},
+		{"weak password", []string{"user", "create", "--email", "x@example.com", "--password", "password"}, ExitUsage, "upper-case"},
+		{"bad email", []string{"user", "create", "--email", "nope", "--password", pw}, ExitUsage, "email"},
+		{"missing flag", []string{"user", "create", "--email", "y@example.com"}, ExitUsage, "password"},
+		{"unknown command", []string{"frobnicate"}, ExitUsage, "unknown command"},
+		{"bad output", []string{"user", "list", "-o", "xml"}, ExitUsage, "--output"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errOut := run(t, env, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d with %q", code, errOut, tt.code, tt.want)
+			}
+		})
+	}
+
+	var stdout, stderr bytes.Buffer
+	code = Run(context.Background(), []string{"user", "create", "--email", "stdin@example.com", "--password", "-"}, env,
+		strings.NewReader(pw+"\n"), &stdout, &stderr)
+	if code != ExitOK {
+		t.Errorf("user create --password - = %d: %s", code, stderr.String())
+	}
+
+	code, out, _ = run(t, env, "user", "list")
+	if code != ExitOK || !strings.Contains(out, id) || !strings.Contains(out, "ops@example.com") {
+		t.Errorf("user list = %d %q", code, out)
+	}
+	code, out, _ = run(t, nil, "user", "list", "--db", db, "-o", "json")
+	var rows []userRow
+	if code != ExitOK || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 2 || rows[0].ID != id || !rows[0].EmailVerified {
+		t.Errorf("user list -o json = %d %q", code, out)
+	}
+}
+
+func TestKeysGenerate(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, nil, "keys", "generate")
+	id, secret, ok := strings.Cut(strings.TrimSpace(out), ":")
+	if code != ExitOK || !ok || id == "" || len(secret) < 43 {
+		t.Errorf("keys generate = %d %q", code, out)
+	}
+}
+
+func TestHelpEverywhere(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"user", "create", "--help"}, {"user", "list", "--help"}, {"migrate", "--help"}, {"keys", "generate", "--help"}} {
+		code, out, _ := run(t, nil, args...)
+		if code != ExitOK || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v = %d %q", args, code, out)
+		}
+	}
+	_, out, _ := run(t, nil, "serve", "--help")
+	if !strings.Contains(out, "ACCOUNTD_DB") || !strings.Contains(out, "ACCOUNTD_ADDR") {
+		t.Errorf("serve --help does not name the environment variables: %s", out)
+	}
+}
+
+// TestServe runs the real serve command on a SQLite file: it creates the
+// database and a key file, answers over HTTP, and stops cleanly on cancel.
+func TestServe(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "serve.db")
+	if code, _, errOut := run(t, nil, "user", "create", "--db", db, "--email", "srv@example.com", "--password", pw); code != ExitOK {
+		t.Fatalf("user create: %s", errOut)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw2 := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--hash-memory", "64", "--hash-time", "1"},
+			[]string{"ACCOUNTD_DB=" + db}, strings.NewReader(""), io.Discard, pw2)
+		pw2.Close()
+		done <- code
+	}()
+	lines := bufio.NewScanner(pr)
+	var addr string
+	for lines.Scan() {
+		var entry struct{ Msg, Addr string }
+		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
+			addr = entry.Addr
+			break
+		}
+	}
+	if addr == "" {
+		t.Fatal("serve never logged its address")
+	}
+	go io.Copy(io.Discard, pr)
+
+	resp, err := http.Get("http://" + addr + "/readyz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/readyz = %v, %v", resp, err)
+	}
+	resp.Body.Close()
+	c, _ := client.New("http://" + addr)
+	a, err := c.Auth.AuthenticateUser(ctx, client.UserCredentials{Email: "srv@example.com", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(a.Token)
+	if me, err := c.Me.Get(ctx, nil); err != nil || me.Email != "srv@example.com" {
+		t.Fatalf("GET /me = %+v, %v", me, err)
+	}
+	fi, err := os.Stat(db + ".keys")
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v, mode %v; want mode 0600", err, fi.Mode())
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("serve exited %d after shutdown", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop within 10s")
+	}
+}
+
+func TestServeNeedsKeysOnPostgres(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := run(t, nil, "serve", "--db", "postgres://nobody@127.0.0.1:1/none")
+	if code == ExitOK || !strings.Contains(errOut, "ACCOUNTD_KEYS") {
+		t.Errorf("serve on PostgreSQL without keys = %d %q", code, errOut)
+	}
+}

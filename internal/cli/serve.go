@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/accountd/accountd/httpapi"
+	"github.com/accountd/accountd/secret"
+	"github.com/accountd/accountd/service"
+	"github.com/spf13/cobra"
+)
+
+var randReader io.Reader = rand.Reader
+
+type serveFlags struct {
+	dbFlags
+	addr              string
+	logLevel          string
+	logFormat         string
+	sessionTTL        time.Duration
+	maxSessionTTL     time.Duration
+	maxBody           int64
+	trustForwardedFor bool
+	hashMemory        uint32
+	hashTime          uint32
+	shutdownTimeout   time.Duration
+}
+
+func serveCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP API",
+		Long: `Run the HTTP API on --addr against --db: a SQLite file (created and migrated
+on first start) or a PostgreSQL URL, where any number of instances may share
+one database. SIGINT or SIGTERM shut down gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return serve(cmd.Context(), f, cmd.ErrOrStderr()) },
+	}
+	fs := cmd.Flags()
+	f.register(cmd)
+	f.registerKeys(cmd)
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "json", "json or text")
+	fs.DurationVar(&f.sessionTTL, "session-ttl", 14*24*time.Hour, "life of a login token when tokenTTL is not given")
+	fs.DurationVar(&f.maxSessionTTL, "max-session-ttl", 365*24*time.Hour, "longest tokenTTL a login may ask for")
+	fs.Int64Var(&f.maxBody, "max-body", 1<<20, "largest request body in bytes; larger ones get 413")
+	fs.BoolVar(&f.trustForwardedFor, "trust-forwarded-for", false, "take client addresses from X-Forwarded-For (only behind a proxy that sets it)")
+	fs.Uint32Var(&f.hashMemory, "hash-memory", secret.DefaultParams.Memory, "argon2id memory per password hash, KiB")
+	fs.Uint32Var(&f.hashTime, "hash-time", secret.DefaultParams.Time, "argon2id passes per password hash")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	withEnvHelp(fs)
+	return cmd
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Errorf("--log-format: %q is not json or text", format)}
+}
+
+func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
+	log, err := newLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
+	}
+	keys, err := f.keyring()
+	if err != nil {
+		return err
+	}
+	store, err := f.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc, err := service.New(service.Config{
+		Store: store, Keys: keys, Catalog: httpapi.Catalog(), Logger: log,
+		Hash:       secret.Params{Memory: f.hashMemory, Time: f.hashTime, Threads: 1},
+		SessionTTL: f.sessionTTL, MaxSessionTTL: f.maxSessionTTL,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	svc.Start()
+	defer svc.Close()
+	api, err := httpapi.NewServer(httpapi.Config{
+		Service: svc, Logger: log, Ready: store.Ping, MaxBodyBytes: f.maxBody, TrustForwardedFor: f.trustForwardedFor,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	backend := "sqlite"
+	if isPostgres(f.db) {
+		backend = "postgres"
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "db", backend, "version", version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; letting in-flight requests finish", "timeout", f.shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
+var version = "dev"
