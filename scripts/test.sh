@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every check and test. Store and end-to-end tests run on SQLite always,
+# and on PostgreSQL as well when ACCOUNTD_TEST_POSTGRES is set or a local
+# PostgreSQL answers on 127.0.0.1:5432 (trust auth).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${ACCOUNTD_TEST_POSTGRES:-}" ] && (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  export ACCOUNTD_TEST_POSTGRES="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+fi
+if [ -z "${ACCOUNTD_TEST_POSTGRES:-}" ]; then
+  if [ -n "${ACCOUNTD_REQUIRE_POSTGRES:-}" ]; then
+    echo "test.sh: PostgreSQL is required but ACCOUNTD_TEST_POSTGRES is unset and nothing answers on 127.0.0.1:5432" >&2
+    exit 1
+  fi
+  echo "test.sh: no PostgreSQL found; PostgreSQL tests will be skipped" >&2
+fi
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -race -count=1 "$@" ./...
