@@ -20,6 +20,7 @@ const (
 	ExitError    = 1 // the command failed
 	ExitUsage    = 2 // bad flags or arguments
 	ExitNotFound = 3 // the thing asked for does not exist
+	// ExitAuth (4, remote.go): not logged in, or the token was refused
 )
 
 // usageError marks a failure of the caller's words rather than of the work.
@@ -54,7 +55,7 @@ Losant platform's REST wire format, on an embedded SQLite file or on PostgreSQL.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(serveCmd(), userCmd(), migrateCmd(), keysCmd())
+	root.AddCommand(serveCmd(), userCmd(), migrateCmd(), keysCmd(), loginCmd(e), logoutCmd(e), meCmd(e), tokensCmd(e))
 	// Flags left unset take their value from ACCOUNTD_<FLAG_NAME>.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd, e) }
 
@@ -64,9 +65,12 @@ Losant platform's REST wire format, on an embedded SQLite file or on PostgreSQL.
 	}
 	fmt.Fprintln(stderr, "accountd:", err)
 	var ue usageError
+	var ae authError
 	switch {
 	case errors.As(err, &ue) || isCobraUsage(err):
 		return ExitUsage
+	case errors.As(err, &ae):
+		return ExitAuth
 	case errors.Is(err, errNotFound):
 		return ExitNotFound
 	}
