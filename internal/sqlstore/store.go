@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -23,10 +24,66 @@ type querier interface {
 
 // Store implements accountd.Store. The zero value is not usable; see New.
 type Store struct {
-	db *sql.DB
-	q  querier // db, or the transaction this Store is bound to
-	tx *sql.Tx // nil outside InTx
-	d  *Dialect
+	db    *sql.DB
+	q     querier // db, or the transaction this Store is bound to
+	tx    *sql.Tx // nil outside InTx
+	d     *Dialect
+	stmts *stmtCache // shared by the Store and the ones InTx hands out
+}
+
+// stmtCache keeps each query prepared once: SQLite otherwise parses and
+// compiles every statement on every call, which profiling showed to be the
+// largest cost of a read. database/sql re-prepares a statement on each
+// pooled connection as needed.
+type stmtCache struct {
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache; queries are built from fixed text and
+// whitelists, so the set is small, but a bound keeps a mistake cheap.
+const maxCachedStmts = 512
+
+// prepared returns the cached statement for query (already rebound), or nil
+// when it cannot be prepared, in which case the caller runs it unprepared.
+func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
+	s.stmts.mu.RLock()
+	st := s.stmts.m[query]
+	s.stmts.mu.RUnlock()
+	if st != nil {
+		return st
+	}
+	s.stmts.mu.Lock()
+	defer s.stmts.mu.Unlock()
+	if st = s.stmts.m[query]; st != nil {
+		return st
+	}
+	if len(s.stmts.m) >= maxCachedStmts {
+		return nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	s.stmts.m[query] = st
+	return st
+}
+
+// stmt returns the cached statement for query, bound to this Store's
+// transaction if it has one. Inside a transaction it never prepares:
+// preparing takes a second pooled connection, which with SQLite's single
+// writer can wait on the very transaction that asks.
+func (s *Store) stmt(ctx context.Context, query string) *sql.Stmt {
+	if s.tx == nil {
+		return s.prepared(ctx, query)
+	}
+	s.stmts.mu.RLock()
+	st := s.stmts.m[query]
+	s.stmts.mu.RUnlock()
+	if st == nil {
+		return nil
+	}
+	return s.tx.StmtContext(ctx, st)
 }
 
 var _ accountd.Store = (*Store)(nil)
@@ -34,19 +91,31 @@ var _ accountd.Store = (*Store)(nil)
 // New returns a Store over db, which must already be migrated. The Store
 // owns db: Close closes it.
 func New(db *sql.DB, d Dialect) *Store {
-	return &Store{db: db, q: db, d: &d}
+	return &Store{db: db, q: db, d: &d, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.q.ExecContext(ctx, s.d.rebind(query), args...)
+	query = s.d.rebind(query)
+	if st := s.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.q.ExecContext(ctx, query, args...)
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.q.QueryContext(ctx, s.d.rebind(query), args...)
+	query = s.d.rebind(query)
+	if st := s.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.q.QueryContext(ctx, query, args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.q.QueryRowContext(ctx, s.d.rebind(query), args...)
+	query = s.d.rebind(query)
+	if st := s.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.q.QueryRowContext(ctx, query, args...)
 }
 
 // InTx runs fn on a Store bound to one transaction. Inside a transaction it
@@ -67,7 +136,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
 	// A no-op once committed; on an error or a panic in fn it is what
 	// undoes the writes.
 	defer tx.Rollback()
-	if err := fn(&Store{db: s.db, q: tx, tx: tx, d: s.d}); err != nil {
+	if err := fn(&Store{db: s.db, q: tx, tx: tx, d: s.d, stmts: s.stmts}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -89,6 +158,12 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return internal("closing store", errors.New("Close called inside InTx"))
 	}
+	s.stmts.mu.Lock()
+	for q, st := range s.stmts.m {
+		st.Close()
+		delete(s.stmts.m, q)
+	}
+	s.stmts.mu.Unlock()
 	return s.db.Close()
 }
 
