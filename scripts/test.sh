@@ -24,3 +24,15 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -race -count=1 "$@" ./...
+
+# Conformance with the official JavaScript client (conformance/run.sh) when
+# the reference and Node are at hand; ACCOUNTD_REQUIRE_CONFORMANCE makes
+# their absence an error.
+if [ -n "${ACCOUNTD_REFERENCE_DIR:-}" ] && command -v node >/dev/null; then
+  bash conformance/run.sh
+elif [ -n "${ACCOUNTD_REQUIRE_CONFORMANCE:-}" ]; then
+  echo "test.sh: the conformance run is required but ACCOUNTD_REFERENCE_DIR is unset or node is not installed" >&2
+  exit 1
+else
+  echo "test.sh: ACCOUNTD_REFERENCE_DIR unset or node missing; conformance with the JavaScript client skipped" >&2
+fi

@@ -1,0 +1,124 @@
+'use strict';
+
+// The reference: api.json (actions, their responses per status) and the
+// draft-07 schemas they point to, from the folder ACCOUNTD_REFERENCE_DIR
+// names. Every response the scenario sees is checked here.
+
+const fs = require('fs');
+const path = require('path');
+const Ajv = require('ajv');
+const addFormats = require('ajv-formats');
+
+// Statuses any authenticated or throttled action may answer although the
+// reference lists them for few actions: reported as "not in the reference,
+// expected" rather than as failures (their bodies must still be errors).
+const EXPECTED_UNDOCUMENTED = new Set([401, 403, 429]);
+
+// Actions accountd serves that api.json does not describe. Where an
+// official source documents the responses, it is named here and used;
+// otherwise only the status is checked (and error bodies against error.json,
+// the shape every accountd error has). Nothing here comes from api.json.
+const SUPPLEMENTARY = {
+  // losant-rest 2.8.1 lib/api/auth.js documents it: 200 authedUser, 400/401 error.
+  'auth.authenticateUserGithub': {
+    source: 'losant-rest 2.8.1 docs',
+    responses: { 200: 'authedUser', 400: 'error', 401: 'error' },
+  },
+};
+
+class Reference {
+  constructor(dir) {
+    this.dir = dir;
+    this.api = JSON.parse(fs.readFileSync(path.join(dir, 'api.json'), 'utf8'));
+    this.ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(this.ajv);
+    this.validators = new Map();
+  }
+
+  // action returns the api.json description of "resource.action", or null.
+  action(name) {
+    const [resource, act] = name.split('.');
+    const r = this.api[resource];
+    if (!r || !r.actions || !Object.prototype.hasOwnProperty.call(r.actions, act)) { return null; }
+    return r.actions[act];
+  }
+
+  validator(schemaName) {
+    if (!this.validators.has(schemaName)) {
+      const file = path.join(this.dir, 'schemas', schemaName + '.json');
+      const schema = JSON.parse(fs.readFileSync(file, 'utf8'));
+      this.validators.set(schemaName, this.ajv.compile(schema));
+    }
+    return this.validators.get(schemaName);
+  }
+
+  // validate returns null when body matches schemas/<schemaName>.json, or
+  // a short description of the first mismatches.
+  validate(schemaName, body) {
+    const v = this.validator(schemaName);
+    if (v(body)) { return null; }
+    return v.errors.slice(0, 5).map((e) => `${e.instancePath || '(root)'} ${e.message}` +
+      (e.params && e.params.additionalProperty ? ` (${e.params.additionalProperty})` : '') +
+      (e.params && e.params.allowedValues ? ` ${JSON.stringify(e.params.allowedValues)}` : '')).join('; ');
+  }
+
+  // requestSchema is the schema name of the action's body parameter, if any.
+  requestSchema(name) {
+    const a = this.action(name);
+    const p = a && (a.params || []).find((x) => x.in === 'body' && x.schema && x.schema.$ref);
+    return p ? refName(p.schema.$ref) : null;
+  }
+
+  // check judges one response. It returns
+  //   { ok, schema, notes: [], problem }
+  // where notes collect what a reader should know (undocumented but
+  // expected statuses, supplementary or unchecked actions) and problem,
+  // when set, says why the response does not conform.
+  check(name, status, body, isJSON) {
+    const out = { ok: true, schema: null, notes: [], problem: null };
+    const fail = (msg) => { out.ok = false; out.problem = out.problem ? out.problem + '; ' + msg : msg; };
+    const a = this.action(name);
+    let responses = null;
+    if (a) {
+      responses = {};
+      for (const [st, r] of Object.entries(a.responses || {})) {
+        responses[st] = r.schema && r.schema.$ref ? refName(r.schema.$ref) : null;
+      }
+    } else if (SUPPLEMENTARY[name]) {
+      responses = SUPPLEMENTARY[name].responses;
+      out.notes.push(`action not in the reference; responses from ${SUPPLEMENTARY[name].source}`);
+    }
+    const isError = status >= 400;
+    let schema = null;
+    if (responses === null) {
+      out.notes.push('action not in the reference: status checked only' + (isError && isJSON ? ', error body against error.json' : ''));
+      if (isError && isJSON) { schema = 'error'; }
+    } else if (Object.prototype.hasOwnProperty.call(responses, String(status))) {
+      schema = responses[String(status)];
+    } else if (EXPECTED_UNDOCUMENTED.has(status)) {
+      out.notes.push(`${status} not in the reference for ${name}, expected`);
+      schema = 'error';
+    } else {
+      fail(`status ${status} is not in the reference for ${name} (documented: ${Object.keys(responses).join(', ') || 'none'})`);
+      if (isError) { schema = 'error'; }
+    }
+    if (schema) {
+      out.schema = schema;
+      if (!isJSON) {
+        fail(`body is not JSON (schema ${schema} expected)`);
+      } else {
+        const why = this.validate(schema, body);
+        if (why) { fail(`body does not match ${schema}.json: ${why}`); }
+      }
+    }
+    return out;
+  }
+}
+
+function refName(ref) {
+  const m = /^#\/definitions\/(.+)$/.exec(ref);
+  if (!m) { throw new Error('unexpected $ref ' + ref); }
+  return m[1];
+}
+
+module.exports = { Reference, EXPECTED_UNDOCUMENTED, SUPPLEMENTARY };
