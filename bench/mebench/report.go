@@ -1,0 +1,256 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Target is the issue's bar for GET /me.
+const (
+	targetRatio = 0.60
+	targetP99   = 5 * time.Millisecond
+)
+
+type row struct {
+	round int
+	name  string
+	res   loadResult
+}
+
+type report struct {
+	cfg      config
+	when     time.Time
+	command  string
+	rows     []row
+	profiles map[string][]string // backend -> CPU profile files
+	me       string              // what GET /me answered, described
+}
+
+func newReport(cfg config) *report {
+	return &report{cfg: cfg, when: time.Now().UTC(), command: commandLine(os.Args[1:])}
+}
+
+func (r *report) add(round int, name string, res loadResult) {
+	r.rows = append(r.rows, row{round, name, res})
+}
+
+// commandLine is how to repeat the run, with any password in a URL hidden.
+func commandLine(args []string) string {
+	parts := []string{"go run ./bench/mebench"}
+	for _, a := range args {
+		if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "-") {
+			a = k + "=" + redact(v)
+		} else {
+			a = redact(a)
+		}
+		if strings.ContainsAny(a, " \t'\"$&;|<>()*?[]#~`\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		parts = append(parts, a)
+	}
+	return strings.Join(parts, " ")
+}
+
+func redact(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func usPerReq(cpu time.Duration, n int) string {
+	if cpu < 0 || n == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f", float64(cpu)/float64(time.Microsecond)/float64(n))
+}
+
+// baseline is the hello-world rate of a round.
+func (r *report) baseline(round int) float64 {
+	for _, x := range r.rows {
+		if x.round == round && x.name == "hello" {
+			return x.res.rps()
+		}
+	}
+	return 0
+}
+
+func (x row) failures() int { return x.res.errors + x.res.warmErrs }
+
+func (r *report) valid() bool {
+	for _, x := range r.rows {
+		if x.failures() > 0 {
+			return false
+		}
+	}
+	return len(r.rows) == r.cfg.rounds*(1+len(r.cfg.backends))
+}
+
+func (r *report) names() []string { return append([]string{"hello"}, r.cfg.backends...) }
+
+func (r *report) label(name string) string {
+	switch name {
+	case "hello":
+		return "hello-world `GET /`"
+	case "sqlite":
+		return "accountd SQLite `GET " + r.cfg.mePath + "`"
+	case "postgres":
+		return "accountd PostgreSQL `GET " + r.cfg.mePath + "`"
+	}
+	return name
+}
+
+func (r *report) print(w io.Writer) {
+	c := r.cfg
+	fmt.Fprintf(w, "### GET /me against hello-world, %d connections\n\n", c.conns)
+	fmt.Fprintf(w, "- command: `%s`\n", r.command)
+	fmt.Fprintf(w, "- started: %s\n", r.when.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(w, "- machine: %s\n", machine())
+	fmt.Fprintf(w, "- each run: %v warm-up then %v measured, %d keep-alive connections (one goroutine each, one request in flight each); load generator, servers and PostgreSQL share the machine\n", c.warmup, c.duration, c.conns)
+	if c.rate > 0 {
+		fmt.Fprintf(w, "- paced (open loop) at %.0f requests a second in all; latency counts from each request's scheduled start\n", c.rate)
+	}
+	logLevel := "the server's default"
+	if c.logLevel != "" {
+		logLevel = c.logLevel
+	}
+	fmt.Fprintf(w, "- accountd: `serve --addr 127.0.0.1:PORT --db DB --keys KEY`, every other flag at its default (log level: %s; the log goes to a file)\n", logLevel)
+	if r.me != "" {
+		fmt.Fprintf(w, "- GET %s answered: %s\n", c.mePath, r.me)
+	}
+	if c.cpuprofile != "" {
+		fmt.Fprintf(w, "- **profiling run** (accountd built from ./bench/profserve, CPU profile on during each measured window)\n")
+	}
+
+	fmt.Fprintf(w, "\n| round | server | req/s | p50 | p99 | req/s vs hello | errors | conns opened |\n")
+	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, x := range r.rows {
+		ratio := "—"
+		if x.name != "hello" {
+			if base := r.baseline(x.round); base > 0 {
+				ratio = fmt.Sprintf("%.0f%%", 100*x.res.rps()/base)
+			}
+		}
+		errs := fmt.Sprint(x.res.errors)
+		if x.res.warmErrs > 0 {
+			errs += fmt.Sprintf(" (+%d in warm-up)", x.res.warmErrs)
+		}
+		conns := fmt.Sprint(x.res.dials)
+		if x.res.failedDials > 0 {
+			conns += fmt.Sprintf(" (%d failed)", x.res.failedDials)
+		}
+		fmt.Fprintf(w, "| %d | %s | %.0f | %s | %s | %s | %s | %s |\n", x.round, r.label(x.name), x.res.rps(),
+			ms(percentile(x.res.latencies, 50)), ms(percentile(x.res.latencies, 99)), ratio, errs, conns)
+	}
+
+	fmt.Fprintf(w, "\nCPU time per request in the measured window, µs (from /proc; 10 ms tick):\n\n")
+	fmt.Fprintf(w, "| round | server | server process | PostgreSQL backends of the bench database | load generator |\n")
+	fmt.Fprintf(w, "|---:|---|---:|---:|---:|\n")
+	for _, x := range r.rows {
+		n := x.res.ok + x.res.errors
+		db := "—"
+		if x.res.cpu.db >= 0 {
+			db = usPerReq(x.res.cpu.db, n)
+		}
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s |\n", x.round, r.label(x.name), usPerReq(x.res.cpu.server, n), db,
+			usPerReq(x.res.cpu.client, n))
+	}
+
+	fmt.Fprintf(w, "\nMedian over %d round(s); target: req/s ≥ %.0f%% of the same round's hello-world, p99 ≤ %v:\n\n", c.rounds, 100*targetRatio, targetP99)
+	fmt.Fprintf(w, "| server | req/s | p50 | p99 (worst round) | req/s vs hello (range) | errors | target |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---|\n")
+	for _, name := range r.names() {
+		var rps, p50, p99, ratios []float64
+		var worstP99 time.Duration
+		failures := 0
+		for _, x := range r.rows {
+			if x.name != name {
+				continue
+			}
+			rps = append(rps, x.res.rps())
+			p50 = append(p50, float64(percentile(x.res.latencies, 50)))
+			q := percentile(x.res.latencies, 99)
+			p99 = append(p99, float64(q))
+			worstP99 = max(worstP99, q)
+			if base := r.baseline(x.round); base > 0 {
+				ratios = append(ratios, x.res.rps()/base)
+			}
+			failures += x.failures()
+		}
+		if len(rps) == 0 {
+			continue
+		}
+		medRatio, medP99 := median(ratios), time.Duration(median(p99))
+		ratio, verdict := "—", "—"
+		if name != "hello" {
+			ratio = fmt.Sprintf("%.0f%% (%.0f–%.0f%%)", 100*medRatio, 100*minOf(ratios), 100*maxOf(ratios))
+			var missed []string
+			if medRatio < targetRatio {
+				missed = append(missed, fmt.Sprintf("req/s %.0f%% < %.0f%%", 100*medRatio, 100*targetRatio))
+			}
+			if medP99 > targetP99 {
+				missed = append(missed, fmt.Sprintf("p99 %s > %v", ms(medP99), targetP99))
+			}
+			switch {
+			case failures > 0:
+				verdict = "**invalid: requests failed**"
+			case len(missed) == 0:
+				verdict = "met"
+			default:
+				verdict = "**missed**: " + strings.Join(missed, "; ")
+			}
+		} else if failures > 0 {
+			verdict = "**invalid: requests failed**"
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s (%s) | %s | %d | %s |\n", r.label(name), median(rps),
+			ms(time.Duration(median(p50))), ms(medP99), ms(worstP99), ratio, failures, verdict)
+	}
+
+	var samples []string
+	for _, x := range r.rows {
+		for _, s := range x.res.samples {
+			samples = append(samples, fmt.Sprintf("round %d %s: %s", x.round, x.name, s))
+		}
+	}
+	if len(samples) > 0 {
+		fmt.Fprintf(w, "\nFailed requests (first few); these figures are not valid:\n\n")
+		for i, s := range samples {
+			if i == 10 {
+				break
+			}
+			fmt.Fprintf(w, "- %s\n", s)
+		}
+	}
+	if !r.valid() && len(samples) == 0 {
+		fmt.Fprintf(w, "\nThe run did not finish; the figures above are incomplete.\n")
+	}
+	if len(r.profiles) > 0 {
+		fmt.Fprintf(w, "\nCPU profiles of the measured windows (pprof merges the rounds):\n\n")
+		for _, name := range r.cfg.backends {
+			files := r.profiles[name]
+			fmt.Fprintf(w, "- %s: `go tool pprof -top -cum %s`\n", name, strings.Join(files, " "))
+		}
+	}
+}
+
+func minOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = min(m, x)
+	}
+	return m
+}
+
+func maxOf(xs []float64) float64 {
+	m := xs[0]
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}
