@@ -9,6 +9,9 @@ type Principal struct {
 	TokenID string
 	Kind    TokenKind
 	Scope   []string
+	// EmailVerified is whether the user has verified their email, as the
+	// service's auth cache knows it (no database round trip per request).
+	EmailVerified bool
 }
 
 type principalKey struct{}

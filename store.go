@@ -12,6 +12,9 @@ import (
 // Errors: a missing row is ErrNotFound (NotFound("user"), NotFound("API
 // token")); a duplicate email is ErrConflict; anything else is Internal.
 type Store interface {
+	SecurityStore
+	OrgStore
+
 	// InTx runs fn in one transaction: its writes land together or not at
 	// all. fn must use the Store it is given.
 	InTx(ctx context.Context, fn func(tx Store) error) error

@@ -30,6 +30,18 @@ type Client struct {
 	UserAPIToken  *UserAPITokenService
 	UserAPITokens *UserAPITokensService
 
+	// organizations and resources (orgs.go)
+	Orgs         *OrgsService
+	Org          *OrgService
+	Applications *ApplicationsService
+	Application  *ApplicationService
+	Dashboards   *DashboardsService
+	Dashboard    *DashboardService
+	Devices      *DevicesService
+	Device       *DeviceService
+	Flows        *FlowsService
+	Flow         *FlowService
+
 	base      *url.URL
 	http      *http.Client
 	userAgent string
@@ -81,6 +93,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c.Me = &MeService{c}
 	c.UserAPIToken = &UserAPITokenService{c}
 	c.UserAPITokens = &UserAPITokensService{c}
+	c.initResources()
 	return c, nil
 }
 

@@ -41,6 +41,10 @@ type Me struct {
 	TwoFactorAuthEnabled bool           `json:"twoFactorAuthEnabled"`
 	GithubName           string         `json:"githubName,omitempty"`
 	Summary              map[string]any `json:"summary,omitempty"`
+	// with MeGetParams.IncludeRecent
+	RecentApplications  *RecentItemList `json:"recentApplications,omitempty"`
+	RecentDashboards    *RecentItemList `json:"recentDashboards,omitempty"`
+	RecentOrganizations *RecentItemList `json:"recentOrganizations,omitempty"`
 }
 
 // MeGetParams are the optional query parameters of Me.Get.

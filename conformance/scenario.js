@@ -34,6 +34,7 @@ const GROUPS = [
   require('./steps/verification'),
   require('./steps/twofactor'),
   require('./steps/github'),
+  require('./steps/orgs'),
   require('./steps/ops'),
   require('./steps/delete'), // last: it deletes the account the others started with
 ];

@@ -48,11 +48,25 @@ func (s *Server) decode(r *http.Request, schema string, dst any) error {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeBody(w, status, encodeJSON(v))
+}
+
+// encodeJSON is the one encoding every body gets.
+func encodeJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// only a value no JSON can hold gets here: a bug, not bad input
+		panic("httpapi: encoding response: " + err.Error())
+	}
+	return buf.Bytes()
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	w.Write(body)
 }
 
 var success = map[string]bool{"success": true}

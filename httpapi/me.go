@@ -29,7 +29,12 @@ type meBody struct {
 	EmailVerified        bool           `json:"emailVerified"`
 	NeedsToVerifyEmail   bool           `json:"needsToVerifyEmail"`
 	TwoFactorAuthEnabled bool           `json:"twoFactorAuthEnabled"`
+	GithubName           string         `json:"githubName,omitempty"`
 	Summary              map[string]int `json:"summary"`
+	// with includeRecent=true (httpapi/resources.go)
+	RecentApplications  *recentListBody `json:"recentApplications,omitempty"`
+	RecentDashboards    *recentListBody `json:"recentDashboards,omitempty"`
+	RecentOrganizations *recentListBody `json:"recentOrganizations,omitempty"`
 }
 
 func meJSON(u *accountd.User, summary map[string]int) meBody {
@@ -55,20 +60,60 @@ func principal(r *http.Request) accountd.Principal {
 
 // writeMe answers with the user and the summary the query asks for.
 func (s *Server) writeMe(ctx context.Context, w http.ResponseWriter, r *http.Request, u *accountd.User) error {
-	summary, err := s.svc.Summary(ctx, u.ID, queryList(r, "summaryInclude"), queryList(r, "summaryExclude"))
+	m, err := s.meFor(r.WithContext(ctx), u)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, meJSON(u, summary))
+	writeJSON(w, http.StatusOK, m)
 	return nil
 }
 
+// meFor is the me body of u with the summary the query asks for and the
+// user's two-factor and GitHub state, read fresh (after a change).
+func (s *Server) meFor(r *http.Request, u *accountd.User) (meBody, error) {
+	ctx := r.Context()
+	summary, err := s.svc.Summary(ctx, u.ID, queryList(r, "summaryInclude"), queryList(r, "summaryExclude"))
+	if err != nil {
+		return meBody{}, err
+	}
+	sec, err := s.svc.SecurityStatus(ctx, u.ID)
+	if err != nil {
+		return meBody{}, err
+	}
+	return meViewJSON(&service.MeView{User: u, Summary: summary, Security: sec}), nil
+}
+
+func meViewJSON(v *service.MeView) meBody {
+	m := meJSON(v.User, v.Summary)
+	m.TwoFactorAuthEnabled, m.GithubName = v.Security.TwoFactorAuthEnabled, v.Security.GithubName
+	return m
+}
+
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.svc.Me(r.Context(), principal(r))
+	recent, err := includeRecent(r)
 	if err != nil {
 		return err
 	}
-	return s.writeMe(r.Context(), w, r, u)
+	v, err := s.svc.MeView(r.Context(), principal(r), queryList(r, "summaryInclude"), queryList(r, "summaryExclude"))
+	if err != nil {
+		return err
+	}
+	if recent {
+		m := meViewJSON(v)
+		if err := s.recentForMe(r, &m); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, m)
+		return nil
+	}
+	body := v.Wire.Load()
+	if body == nil {
+		b := encodeJSON(meViewJSON(v))
+		v.Wire.Store(&b)
+		body = &b
+	}
+	writeBody(w, http.StatusOK, *body)
+	return nil
 }
 
 type mePatchBody struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -91,14 +92,18 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		lu := &logUser{}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), logUserKey{}, lu)))
-		attrs := []any{
-			"method", r.Method, "path", r.URL.Path, "status", sw.status, "bytes", sw.bytes,
-			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", requestID(r.Context()),
+		if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+			return
 		}
+		attrs := make([]slog.Attr, 0, 8)
+		attrs = append(attrs,
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
+			slog.Int("bytes", sw.bytes), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.String("request_id", requestID(r.Context())))
 		if id := lu.id.Load(); id != nil {
-			attrs = append(attrs, "user_id", *id)
+			attrs = append(attrs, slog.String("user_id", *id))
 		}
-		s.log.InfoContext(r.Context(), "request", attrs...)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
 }
 

@@ -30,6 +30,7 @@ func userScopes(resource, action string, read bool) []string {
 func routes() []route {
 	return []route{
 		{"auth.authenticateUser", "POST", "/auth/user", nil, (*Server).login},
+		{"github.authenticateUser", "POST", "/auth/user/github", nil, (*Server).loginGithub},
 
 		{"me.get", "GET", "/me", userScopes("me", "get", true), (*Server).getMe},
 		{"me.patch", "PATCH", "/me", userScopes("me", "patch", false), (*Server).patchMe},
@@ -37,12 +38,60 @@ func routes() []route {
 		// The reference grants refreshToken only to all.User and me.*.
 		{"me.refreshToken", "GET", "/me/refreshToken", []string{"all.User", "me.*"}, (*Server).refreshToken},
 		{"me.delete", "POST", "/me/delete", userScopes("me", "delete", false), (*Server).deleteMe},
+		{"me.generateTwoFactorAuth", "PATCH", "/me/generateTwoFactorAuth", userScopes("me", "generateTwoFactorAuth", false), (*Server).generateTwoFactorAuth},
+		{"me.enableTwoFactorAuth", "PATCH", "/me/enableTwoFactorAuth", userScopes("me", "enableTwoFactorAuth", false), (*Server).enableTwoFactorAuth},
+		{"me.disableTwoFactorAuth", "PATCH", "/me/disableTwoFactorAuth", userScopes("me", "disableTwoFactorAuth", false), (*Server).disableTwoFactorAuth},
+		{"me.verifyEmail", "POST", "/me/verify-email", userScopes("me", "verifyEmail", false), (*Server).verifyEmail},
+		{"me.disconnectGithub", "PATCH", "/me/disconnectGithub", userScopes("me", "disconnectGithub", false), (*Server).disconnectGithub},
+		// accountd extensions (security.go): no scope of their own, so
+		// all.User and me.* grant them, as they do refreshToken.
+		{"recoveryCodes.regenerate", "POST", "/me/recoveryCodes", []string{"all.User", "me.*"}, (*Server).regenerateRecoveryCodes},
+		{"github.connect", "POST", "/me/connectGithub", []string{"all.User", "me.*"}, (*Server).connectGithub},
+		{"github.callback", "GET", "/auth/github/callback", nil, (*Server).githubCallback},
+		{"emailVerification.page", "GET", "/verify-email", nil, (*Server).verifyEmailPage},
+		{"emailVerification.confirm", "POST", "/verify-email", nil, (*Server).confirmEmail},
 
 		{"userApiTokens.get", "GET", "/me/tokens", userScopes("userApiTokens", "get", true), (*Server).listTokens},
 		{"userApiTokens.post", "POST", "/me/tokens", userScopes("userApiTokens", "post", false), (*Server).createToken},
 		{"userApiToken.get", "GET", "/me/tokens/{apiTokenId}", userScopes("userApiToken", "get", true), (*Server).getToken},
 		{"userApiToken.patch", "PATCH", "/me/tokens/{apiTokenId}", userScopes("userApiToken", "patch", false), (*Server).patchToken},
 		{"userApiToken.delete", "DELETE", "/me/tokens/{apiTokenId}", userScopes("userApiToken", "delete", false), (*Server).deleteToken},
+
+		// Organizations, invitations, resources, recent items, transfers
+		// (orgs.go, resources.go). The reference names only each supporting
+		// action's own scope; like the Me actions they are granted by
+		// all.User (and all.User.read for reads) and resource.* too.
+		{"me.invites", "GET", "/me/invites", userScopes("me", "invites", true), (*Server).myInvites},
+		{"me.invite", "GET", "/me/invites/{inviteId}", userScopes("me", "invite", true), (*Server).myInvite},
+		{"me.respondToInvite", "POST", "/me/invites/{inviteId}", userScopes("me", "respondToInvite", false), (*Server).respondToInvite},
+		{"me.addRecentItem", "POST", "/me/recentItems", userScopes("me", "addRecentItem", false), (*Server).addRecentItem},
+		{"me.fetchRecentItems", "GET", "/me/recentItems", userScopes("me", "fetchRecentItems", true), (*Server).fetchRecentItems},
+		{"me.transferResources", "PATCH", "/me/transferResources", userScopes("me", "transferResources", false), (*Server).transferResources},
+		{"orgs.get", "GET", "/orgs", userScopes("orgs", "get", true), (*Server).listOrgs},
+		{"orgs.post", "POST", "/orgs", userScopes("orgs", "post", false), (*Server).createOrg},
+		{"org.get", "GET", "/orgs/{orgId}", userScopes("org", "get", true), (*Server).getOrg},
+		{"org.delete", "DELETE", "/orgs/{orgId}", userScopes("org", "delete", false), (*Server).deleteOrg},
+		{"org.pendingInvites", "GET", "/orgs/{orgId}/invites", userScopes("org", "pendingInvites", true), (*Server).pendingInvites},
+		{"org.inviteMember", "POST", "/orgs/{orgId}/invites", userScopes("org", "inviteMember", false), (*Server).inviteMember},
+		{"org.revokeInvite", "DELETE", "/orgs/{orgId}/invites", userScopes("org", "revokeInvite", false), (*Server).revokeInvite},
+		{"org.modifyMember", "PATCH", "/orgs/{orgId}/member", userScopes("org", "modifyMember", false), (*Server).modifyMember},
+		{"org.removeMember", "DELETE", "/orgs/{orgId}/member", userScopes("org", "removeMember", false), (*Server).removeMember},
+		{"applications.get", "GET", "/applications", userScopes("applications", "get", true), (*Server).listApplications},
+		{"applications.post", "POST", "/applications", userScopes("applications", "post", false), (*Server).createApplication},
+		{"application.get", "GET", "/applications/{applicationId}", userScopes("application", "get", true), (*Server).getApplication},
+		{"application.delete", "DELETE", "/applications/{applicationId}", userScopes("application", "delete", false), (*Server).deleteApplication},
+		{"devices.get", "GET", "/applications/{applicationId}/devices", userScopes("devices", "get", true), (*Server).listDevices},
+		{"devices.post", "POST", "/applications/{applicationId}/devices", userScopes("devices", "post", false), (*Server).createDevice},
+		{"device.get", "GET", "/applications/{applicationId}/devices/{deviceId}", userScopes("device", "get", true), (*Server).getDevice},
+		{"device.delete", "DELETE", "/applications/{applicationId}/devices/{deviceId}", userScopes("device", "delete", false), (*Server).deleteDevice},
+		{"flows.get", "GET", "/applications/{applicationId}/flows", userScopes("flows", "get", true), (*Server).listFlows},
+		{"flows.post", "POST", "/applications/{applicationId}/flows", userScopes("flows", "post", false), (*Server).createFlow},
+		{"flow.get", "GET", "/applications/{applicationId}/flows/{flowId}", userScopes("flow", "get", true), (*Server).getFlow},
+		{"flow.delete", "DELETE", "/applications/{applicationId}/flows/{flowId}", userScopes("flow", "delete", false), (*Server).deleteFlow},
+		{"dashboards.get", "GET", "/dashboards", userScopes("dashboards", "get", true), (*Server).listDashboards},
+		{"dashboards.post", "POST", "/dashboards", userScopes("dashboards", "post", false), (*Server).createDashboard},
+		{"dashboard.get", "GET", "/dashboards/{dashboardId}", userScopes("dashboard", "get", true), (*Server).getDashboard},
+		{"dashboard.delete", "DELETE", "/dashboards/{dashboardId}", userScopes("dashboard", "delete", false), (*Server).deleteDashboard},
 	}
 }
 

@@ -249,6 +249,10 @@ func TestSchemasKeepReferenceConstraints(t *testing.T) {
 		{"userCredentials", true}, {"mePatch", true}, {"changePassword", true},
 		{"apiTokenPost", true}, {"apiTokenPatch", true},
 		{"authedUser", false}, {"me", false}, {"apiToken", false}, {"success", false}, {"error", false},
+		{"org", false}, {"orgs", false}, {"orgInviteUser", false}, {"orgInviteResultUser", false}, {"recentItemList", false},
+		{"application", false}, {"applications", false}, {"dashboard", false}, {"dashboards", false},
+		{"device", false}, {"devices", false}, {"flow", false}, {"flows", false}, {"orgInviteActionUser", true},
+		{"recentItem", true}, {"resourceTransfer", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(dir, "schemas", tc.name+".json"))

@@ -19,11 +19,21 @@ import (
 // matrixBodies are requests that pass the scope check and then stop at
 // validation or a missing thing, so walking the matrix changes nothing.
 var matrixBodies = map[string]string{
-	"me.patch":           `{}`,
-	"me.changePassword":  `{"password":"only-the-old-one"}`,
-	"me.delete":          `{"email":"x@example.com"}`,
-	"userApiTokens.post": `{"name":""}`,
-	"userApiToken.patch": `{"name":""}`,
+	"me.patch":             `{}`,
+	"me.changePassword":    `{"password":"only-the-old-one"}`,
+	"me.delete":            `{"email":"x@example.com"}`,
+	"userApiTokens.post":   `{"name":""}`,
+	"userApiToken.patch":   `{"name":""}`,
+	"me.addRecentItem":     `{}`,
+	"me.transferResources": `{}`,
+	"orgs.post":            `{"name":""}`,
+	"applications.post":    `{"name":""}`,
+	"dashboards.post":      `{"name":""}`,
+	// two-factor actions stop at the schema (no code); the rest change
+	// nothing for a verified user without 2FA or GitHub
+	"me.enableTwoFactorAuth":   `{"password":"wrong-password"}`,
+	"me.disableTwoFactorAuth":  `{"password":"wrong-password"}`,
+	"recoveryCodes.regenerate": `{"password":"wrong-password"}`,
 }
 
 // TestScopeMatrix sends every action with a token of every scope the
@@ -188,5 +198,49 @@ func TestRevocationAcrossInstances(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		t.Logf("%s: refused on the other instance after %v", backend, time.Since(revoked).Round(time.Millisecond))
+	})
+}
+
+// TestMeAcrossInstances checks the GET /me cache: a change made through one
+// instance shows on the other within a second, and at once on the one that
+// made it.
+func TestMeAcrossInstances(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, backend string) {
+		a := testenv.Start(t, backend, testenv.Options{})
+		b := testenv.Start(t, backend, testenv.Options{Store: a.Store, Keys: a.Keys})
+		a.User(t, "rita@example.com")
+		ca := a.Login(t, "rita@example.com")
+		cb := b.Client(t, ca.Token())
+		if _, err := cb.Me.Get(ctx, nil); err != nil { // cached on b now
+			t.Fatal(err)
+		}
+		if _, err := ca.Me.Patch(ctx, client.MePatch{Title: ptr("Captain")}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if me, err := ca.Me.Get(ctx, nil); err != nil || me.Title != "Captain" {
+			t.Fatalf("on the instance that changed it: %+v, %v", me, err)
+		}
+		changed := time.Now()
+		for {
+			me, err := cb.Me.Get(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if me.Title == "Captain" {
+				break
+			}
+			if time.Since(changed) > time.Second {
+				t.Fatal("the other instance still shows the old profile a second later")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// a new API token counts at once where it was made
+		if _, err := ca.UserAPITokens.Post(ctx, client.APITokenPost{Name: "n"}); err != nil {
+			t.Fatal(err)
+		}
+		if me, _ := ca.Me.Get(ctx, nil); me.Summary["apiTokenCount"] != float64(1) {
+			t.Errorf("apiTokenCount right after creating one = %v, want 1", me.Summary["apiTokenCount"])
+		}
 	})
 }

@@ -24,6 +24,9 @@ type Config struct {
 	// TrustForwardedFor takes the client address for login throttling from
 	// the last X-Forwarded-For entry; set it only behind a proxy that sets it.
 	TrustForwardedFor bool
+	// AllowUnverifiedEmail serves every action to users whose email is not
+	// verified; by default they may call only the allowUnverified ones.
+	AllowUnverifiedEmail bool
 }
 
 // Server is the API's http.Handler.
@@ -33,6 +36,7 @@ type Server struct {
 	ready    func(context.Context) error
 	maxBody  int64
 	trustXFF bool
+	anyEmail bool // AllowUnverifiedEmail
 	schemas  *schemas
 	mux      *http.ServeMux
 	handler  http.Handler
@@ -59,6 +63,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		svc: cfg.Service, log: cfg.Logger, ready: cfg.Ready, maxBody: cfg.MaxBodyBytes,
 		trustXFF: cfg.TrustForwardedFor, schemas: sch, mux: http.NewServeMux(),
+		anyEmail: cfg.AllowUnverifiedEmail,
 	}
 	paths := map[string]bool{}
 	for _, rt := range routes() {
@@ -99,13 +104,46 @@ func (s *Server) action(rt route) http.Handler {
 					"the token's scope does not grant %s", rt.action))
 				return
 			}
+			if !p.EmailVerified && !s.anyEmail && !allowUnverified[rt.action] {
+				s.writeError(w, r, errUnverified)
+				return
+			}
 			ctx = accountd.WithPrincipal(ctx, p)
+			if r.Method != http.MethodGet {
+				// Whatever the write was, the caller must read it back at
+				// once: drop the cached GET /me views before answering.
+				w = &beforeAnswer{ResponseWriter: w, fn: func() { s.svc.ForgetMe(p.UserID) }}
+			}
 		}
 		if err := rt.handler(s, w, r.WithContext(ctx)); err != nil {
 			s.writeError(w, r, err)
 		}
 	})
 }
+
+// beforeAnswer runs fn once, just before the status line is written.
+type beforeAnswer struct {
+	http.ResponseWriter
+	fn   func()
+	done bool
+}
+
+func (b *beforeAnswer) WriteHeader(status int) {
+	if !b.done {
+		b.done = true
+		b.fn()
+	}
+	b.ResponseWriter.WriteHeader(status)
+}
+
+func (b *beforeAnswer) Write(p []byte) (int, error) {
+	if !b.done {
+		b.WriteHeader(http.StatusOK)
+	}
+	return b.ResponseWriter.Write(p)
+}
+
+func (b *beforeAnswer) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
 func (s *Server) methodNotAllowed() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

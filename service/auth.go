@@ -40,9 +40,10 @@ type tokenEntry struct {
 }
 
 type userEntry struct {
-	cutoff   time.Time
-	missing  bool
-	loadedAt time.Time
+	cutoff        time.Time
+	emailVerified bool
+	missing       bool
+	loadedAt      time.Time
 }
 
 type authCache struct {
@@ -144,7 +145,7 @@ var errBadToken = &accountd.Error{Code: accountd.CodeUnauthorized, Message: "the
 // failure is the same 401, so a caller learns nothing about why.
 func (s *Service) Authenticate(ctx context.Context, token string) (accountd.Principal, error) {
 	now := s.now()
-	claims, err := s.keys.Verify(token, now)
+	claims, err := s.verify(token, now)
 	if err != nil {
 		return accountd.Principal{}, errBadToken
 	}
@@ -164,7 +165,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (accountd.Prin
 		return accountd.Principal{}, errBadToken
 	}
 	s.cache.markUsed(claims.TokenID, te, now)
-	return accountd.Principal{UserID: te.userID, TokenID: claims.TokenID, Kind: te.kind, Scope: te.scope}, nil
+	return accountd.Principal{UserID: te.userID, TokenID: claims.TokenID, Kind: te.kind, Scope: te.scope, EmailVerified: ue.emailVerified}, nil
 }
 
 func (s *Service) tokenEntry(ctx context.Context, id string, now time.Time) (*tokenEntry, error) {
@@ -201,7 +202,7 @@ func (s *Service) userEntry(ctx context.Context, id string, now time.Time) (*use
 	case err != nil:
 		return nil, err
 	default:
-		e = &userEntry{cutoff: u.TokenCutoff, loadedAt: now}
+		e = &userEntry{cutoff: u.TokenCutoff, emailVerified: u.EmailVerified, loadedAt: now}
 	}
 	s.cache.putUser(id, e, gen)
 	return e, nil
@@ -211,10 +212,12 @@ func (s *Service) userEntry(ctx context.Context, id string, now time.Time) (*use
 // they take effect here at once.
 func (s *Service) forgetToken(userID, tokenID string) {
 	s.cache.evict([]accountd.AuthEvent{{UserID: userID, TokenID: tokenID}})
+	s.meViews.forget(userID)
 }
 
 func (s *Service) forgetUser(userID string) {
 	s.cache.evict([]accountd.AuthEvent{{UserID: userID}})
+	s.meViews.forget(userID)
 }
 
 func (s *Service) pollEvents(ctx context.Context) {
@@ -227,6 +230,13 @@ func (s *Service) pollEvents(ctx context.Context) {
 	// that is what repairs a load that read a row just before a change
 	// committed, and a PostgreSQL sequence that commits out of order.
 	s.cache.evict(events)
+	if len(events) > 0 {
+		users := make([]string, 0, len(events))
+		for _, ev := range events {
+			users = append(users, ev.UserID)
+		}
+		s.meViews.forget(users...)
+	}
 }
 
 func (s *Service) flushLastUsed(ctx context.Context) {

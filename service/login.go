@@ -68,6 +68,9 @@ func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) 
 		s.throttle.failed(account, addr, now)
 		return AuthedUser{}, errBadCredentials
 	}
+	if err := s.secondFactor(ctx, u, "twoFactorCode", c.TwoFactorCode, accountd.CodeUnauthorized, account, addr, now); err != nil {
+		return AuthedUser{}, err
+	}
 	s.throttle.succeeded(account, addr, now)
 	s.upgradeHash(ctx, u, c.Password)
 	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u))
@@ -92,12 +95,34 @@ func (s *Service) upgradeHash(ctx context.Context, u *accountd.User, password st
 }
 
 // checkPassword verifies the signed-in user's password for a sensitive
-// change, under the same throttle as logins: a stolen token must not become
-// a way to guess the password.
+// change. With two-factor auth on it fails for want of a code: callers that
+// have one use checkCredentials.
 func (s *Service) checkPassword(ctx context.Context, u *accountd.User, field, password string) error {
+	return s.checkCredentials(ctx, u, field, password, "twoFactorCode", "")
+}
+
+// checkCredentials verifies the signed-in user's password and, when
+// two-factor auth is on, their code, under the same throttle as logins: a
+// stolen token must not become a way to guess either.
+func (s *Service) checkCredentials(ctx context.Context, u *accountd.User, passwordField, password, codeField, code string) error {
 	now := s.now()
 	addr := accountd.ClientAddrFrom(ctx)
 	account := accountd.EmailKey(u.Email)
+	if err := s.passwordOK(ctx, u, passwordField, password, account, addr, now); err != nil {
+		return err
+	}
+	if err := s.secondFactor(ctx, u, codeField, code, accountd.CodeInvalid, account, addr, now); err != nil {
+		return err
+	}
+	s.throttle.succeeded(account, addr, now)
+	return nil
+}
+
+// passwordOK checks the throttle and the password, counting a failure. It
+// leaves recording success to the caller, which may have a second factor
+// to check first: clearing the failures on a right password alone would let
+// whoever has it guess codes without limit.
+func (s *Service) passwordOK(ctx context.Context, u *accountd.User, field, password, account, addr string, now time.Time) error {
 	if wait := s.throttle.blocked(account, addr, now); wait > 0 {
 		return tooMany(wait)
 	}
@@ -109,7 +134,6 @@ func (s *Service) checkPassword(ctx context.Context, u *accountd.User, field, pa
 		s.throttle.failed(account, addr, now)
 		return accountd.Invalid(field, "is incorrect")
 	}
-	s.throttle.succeeded(account, addr, now)
 	return nil
 }
 

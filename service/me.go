@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -63,12 +64,21 @@ type summaryField struct {
 	name  string
 	optIn bool
 	count func(ctx context.Context, st accountd.Store, userID string) (int, error)
+	// kind, instead of count: counted with the other kinds asked for in
+	// one query (Store.CountVisible), to keep GET /me to few round trips
+	kind string
 }
 
 var summaryFields = []summaryField{
 	{name: "apiTokenCount", count: func(ctx context.Context, st accountd.Store, userID string) (int, error) {
 		return st.CountTokens(ctx, userID, accountd.KindAPI)
 	}},
+	// what the user can see: their own and their organizations'
+	{name: "appCount", kind: accountd.KindApplication},
+	{name: "dashCount", kind: accountd.KindDashboard},
+	{name: "deviceCount", kind: accountd.KindDevice},
+	{name: "flowCount", kind: accountd.KindFlow},
+	{name: "orgCount", kind: accountd.KindOrganization},
 }
 
 // Summary counts what the user has. include, when not empty, limits the
@@ -77,6 +87,7 @@ var summaryFields = []summaryField{
 // platform's full set.
 func (s *Service) Summary(ctx context.Context, userID string, include, exclude []string) (map[string]int, error) {
 	out := map[string]int{}
+	kinds := map[string]string{} // kind -> field name
 	for _, f := range summaryFields {
 		if slices.Contains(exclude, f.name) {
 			continue
@@ -84,11 +95,24 @@ func (s *Service) Summary(ctx context.Context, userID string, include, exclude [
 		if len(include) > 0 && !slices.Contains(include, f.name) || len(include) == 0 && f.optIn {
 			continue
 		}
+		if f.kind != "" {
+			kinds[f.kind] = f.name
+			continue
+		}
 		n, err := f.count(ctx, s.store, userID)
 		if err != nil {
 			return nil, err
 		}
 		out[f.name] = n
+	}
+	if len(kinds) > 0 {
+		counts, err := s.store.CountVisible(ctx, userID, slices.Collect(maps.Keys(kinds))...)
+		if err != nil {
+			return nil, err
+		}
+		for kind, name := range kinds {
+			out[name] = counts[kind]
+		}
 	}
 	return out, nil
 }
@@ -118,7 +142,7 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 		if m.CurrentPassword == nil {
 			return nil, accountd.Invalid("currentCredentials", "is required to change the email or the password")
 		}
-		if err := s.checkPassword(ctx, u, "currentCredentials.password", *m.CurrentPassword); err != nil {
+		if err := s.checkCredentials(ctx, u, "currentCredentials.password", *m.CurrentPassword, "currentCredentials.twoFactorCode", m.CurrentTwoFactorCode); err != nil {
 			return nil, err
 		}
 	}
@@ -165,6 +189,9 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 		return nil, err
 	}
 	s.forgetUser(u.ID)
+	if emailChanges {
+		s.emailChanged(ctx, u)
+	}
 	return u, nil
 }
 
@@ -195,7 +222,7 @@ func (s *Service) ChangePassword(ctx context.Context, p accountd.Principal, c Ch
 	if err != nil {
 		return AuthedUser{}, err
 	}
-	if err := s.checkPassword(ctx, u, "password", c.Password); err != nil {
+	if err := s.checkCredentials(ctx, u, "password", c.Password, "twoFactorCode", c.TwoFactorCode); err != nil {
 		return AuthedUser{}, err
 	}
 	if u.PasswordHash, err = s.hashPassword(ctx, c.NewPassword); err != nil {
@@ -242,10 +269,10 @@ func (s *Service) DeleteMe(ctx context.Context, p accountd.Principal, c Credenti
 	if accountd.EmailKey(c.Email) != accountd.EmailKey(u.Email) {
 		return accountd.Invalid("email", "does not match the signed-in account")
 	}
-	if err := s.checkPassword(ctx, u, "password", c.Password); err != nil {
+	if err := s.checkCredentials(ctx, u, "password", c.Password, "twoFactorCode", c.TwoFactorCode); err != nil {
 		return err
 	}
-	if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+	if err := s.deleteUserChecked(ctx, u.ID); err != nil {
 		return err
 	}
 	s.forgetUser(u.ID)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/secret"
+	"golang.org/x/sync/singleflight"
 )
 
 // Config is everything a Service needs. Store, Keys and Catalog are required.
@@ -49,6 +50,10 @@ type Config struct {
 	EventWindow time.Duration
 	// LastUsedFlush is how often last-use times are written (default 30s).
 	LastUsedFlush time.Duration
+
+	// Security configures two-factor auth, email verification and the
+	// GitHub link (twofactor.go, verify.go, github.go).
+	Security SecurityConfig
 }
 
 // Service implements the actions. It is safe for concurrent use.
@@ -65,6 +70,9 @@ type Service struct {
 	dummyHash string // verified against when the email is unknown, so both cases take as long
 	throttle  *throttle
 	cache     *authCache
+	meViews   *meViewCache
+	meFlight  singleflight.Group
+	verified  *verifiedCache
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -113,6 +121,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.LastUsedFlush <= 0 {
 		cfg.LastUsedFlush = 30 * time.Second
 	}
+	cfg.Security.defaults()
 	s := &Service{
 		store:    cfg.Store,
 		keys:     cfg.Keys,
@@ -124,6 +133,8 @@ func New(cfg Config) (*Service, error) {
 		hashSem:  make(chan struct{}, cfg.HashConcurrency),
 		throttle: newThrottle(cfg.Throttle),
 		cache:    newAuthCache(),
+		meViews:  newMeViewCache(),
+		verified: newVerifiedCache(),
 		stop:     make(chan struct{}),
 	}
 	h, err := secret.HashPassword(cfg.Hash, "accountd-dummy-password", cfg.Random)

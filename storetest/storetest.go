@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 		{"ConcurrentTx", testConcurrentTx},
 		{"Ping", testPing},
 	}
+	tests = append(tests, securityTests...)
+	tests = append(tests, orgTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

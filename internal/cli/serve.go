@@ -31,6 +31,7 @@ type serveFlags struct {
 	hashMemory        uint32
 	hashTime          uint32
 	shutdownTimeout   time.Duration
+	security          securityFlags
 }
 
 func serveCmd() *cobra.Command {
@@ -57,6 +58,7 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.Uint32Var(&f.hashMemory, "hash-memory", secret.DefaultParams.Memory, "argon2id memory per password hash, KiB")
 	fs.Uint32Var(&f.hashTime, "hash-time", secret.DefaultParams.Time, "argon2id passes per password hash")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	f.security.register(fs)
 	withEnvHelp(fs)
 	return cmd
 }
@@ -77,7 +79,9 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
-	log, err := newLogger(stderr, f.logLevel, f.logFormat)
+	logOut := newLogWriter(stderr)
+	defer logOut.Close()
+	log, err := newLogger(logOut, f.logLevel, f.logFormat)
 	if err != nil {
 		return err
 	}
@@ -90,10 +94,22 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
+	// Listening first gives the real address (--addr may say port 0),
+	// which the default public URL of links is made of.
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	sec, err := f.security.config(f.db, ln.Addr().String(), log)
+	if err != nil {
+		return err
+	}
 	svc, err := service.New(service.Config{
 		Store: store, Keys: keys, Catalog: httpapi.Catalog(), Logger: log,
 		Hash:       secret.Params{Memory: f.hashMemory, Time: f.hashTime, Threads: 1},
 		SessionTTL: f.sessionTTL, MaxSessionTTL: f.maxSessionTTL,
+		Security: sec,
 	})
 	if err != nil {
 		return usageError{err}
@@ -102,11 +118,8 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	defer svc.Close()
 	api, err := httpapi.NewServer(httpapi.Config{
 		Service: svc, Logger: log, Ready: store.Ping, MaxBodyBytes: f.maxBody, TrustForwardedFor: f.trustForwardedFor,
+		AllowUnverifiedEmail: !f.security.requireVerifiedEmail,
 	})
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -78,33 +77,13 @@ func (s *Store) Token(ctx context.Context, id string) (*accountd.Token, error) {
 	}
 }
 
-// sortColumn maps the sort fields of the API to columns. It is the only
-// way a caller's words reach the text of a query.
-func sortColumn(field string) (string, bool) {
-	switch field {
-	case "", "name":
-		return "name", true
-	case "status":
-		return "status", true
-	case "id":
-		return "id", true
-	case "creationDate":
-		return "created_at", true
-	case "lastUpdated":
-		return "updated_at", true
-	case "expirationDate":
-		return "expires_at", true
-	}
-	return "", false
-}
-
-func filterColumn(field string) (string, bool) {
-	switch field {
-	case "name", "status":
-		return field, true
-	}
-	return "", false
-}
+// tokenSort and tokenFilter map the sort and filter fields of the API to
+// columns: the only way a caller's words reach the text of a query.
+var (
+	tokenSort = map[string]string{"name": "name", "status": "status", "id": "id",
+		"creationDate": "created_at", "lastUpdated": "updated_at", "expirationDate": "expires_at"}
+	tokenFilter = map[string]string{"name": "name", "status": "status"}
+)
 
 // likePattern turns a filter glob, where * is any run of characters and all
 // else is literal, into a LIKE pattern with \ as the escape. Case is folded
@@ -134,61 +113,18 @@ func likePattern(glob string) string {
 // as the tie-breaker (in the same direction) so that pages never overlap,
 // and how many match the filter in all. A blank filter matches everything.
 func (s *Store) Tokens(ctx context.Context, userID string, kind accountd.TokenKind, q accountd.TokenQuery) ([]*accountd.Token, int, error) {
-	order, ok := sortColumn(q.SortField)
-	if !ok {
-		return nil, 0, accountd.Invalid("sortField", "must be one of %s", strings.Join(accountd.TokenSortFields, ", "))
-	}
-	var dir string
-	switch q.SortDirection {
-	case "", "asc":
-		dir = " ASC"
-	case "desc":
-		dir = " DESC"
-	default:
-		return nil, 0, accountd.Invalid("sortDirection", "must be asc or desc")
-	}
-	where := " FROM tokens WHERE user_id = ? AND kind = ?"
-	args := []any{userID, string(kind)}
-	if q.FilterField != "" && q.Filter != "" {
-		col, ok := filterColumn(q.FilterField)
-		if !ok {
-			return nil, 0, accountd.Invalid("filterField", "must be one of %s", strings.Join(accountd.TokenFilterFields, ", "))
-		}
-		where += " AND LOWER(" + col + `) LIKE ? ESCAPE '\'`
-		args = append(args, likePattern(q.Filter))
-	}
-
-	var total int
-	if err := s.queryRow(ctx, "SELECT COUNT(*)"+where, args...).Scan(&total); err != nil {
-		return nil, 0, internal("counting tokens", err)
-	}
-	perPage := q.PerPage
-	if perPage <= 0 {
-		perPage = accountd.DefaultPerPage
-	}
-	page := max(q.Page, 0)
-	if page > math.MaxInt/perPage || page*perPage >= total {
-		return nil, total, nil
-	}
-	orderBy := " ORDER BY " + order + dir
-	if order != "id" {
-		orderBy += ", id" + dir
-	}
-	rows, err := s.query(ctx, "SELECT "+tokenColumns+where+orderBy+" LIMIT ? OFFSET ?", append(args, perPage, page*perPage)...)
-	if err != nil {
-		return nil, 0, internal("listing tokens", err)
-	}
-	defer rows.Close()
-	out := make([]*accountd.Token, 0, min(perPage, total-page*perPage))
-	for rows.Next() {
+	var out []*accountd.Token
+	total, err := s.listPage(ctx, listSpec{
+		what: "listing tokens", columns: tokenColumns,
+		from: " FROM tokens WHERE user_id = ? AND kind = ?", args: []any{userID, string(kind)},
+		sort: tokenSort, filter: tokenFilter, idCol: "id",
+	}, accountd.ListQuery(q), func(rows *sql.Rows) error {
 		t, err := scanToken(rows)
-		if err != nil {
-			return nil, 0, internal("listing tokens", err)
-		}
 		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, internal("listing tokens", err)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	return out, total, nil
 }

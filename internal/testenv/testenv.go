@@ -20,6 +20,7 @@ import (
 	"github.com/accountd/accountd/httpapi"
 	"github.com/accountd/accountd/internal/apicheck"
 	"github.com/accountd/accountd/internal/pgtest"
+	"github.com/accountd/accountd/mail"
 	"github.com/accountd/accountd/postgres"
 	"github.com/accountd/accountd/secret"
 	"github.com/accountd/accountd/service"
@@ -67,7 +68,10 @@ type Env struct {
 	Store   accountd.Store
 	Service *service.Service
 	Keys    *secret.Keyring
-	check   *apicheck.Checker
+	// Outbox is the folder messages are written to when Options.Mailer is
+	// not set.
+	Outbox string
+	check  *apicheck.Checker
 }
 
 // Options adjust the service under test.
@@ -78,6 +82,12 @@ type Options struct {
 	Clock    func() time.Time
 	MaxBody  int64
 	Logger   *slog.Logger
+	// Mailer delivers messages; default: an outbox in a temporary folder.
+	Mailer service.Mailer
+	// Github configures the GitHub link; default: off.
+	Github service.GithubConfig
+	// AllowUnverifiedEmail lets unverified users call every action.
+	AllowUnverifiedEmail bool
 }
 
 // Start runs a server on backend until the test ends.
@@ -95,24 +105,40 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 		}
 		keys, _ = secret.NewKeyring(k)
 	}
+	// The listener comes first: links in messages and the GitHub callback
+	// need the server's URL.
+	srv := httptest.NewUnstartedServer(nil)
+	publicURL := "http://" + srv.Listener.Addr().String()
+	outbox := filepath.Join(t.TempDir(), "outbox")
+	mailer := opts.Mailer
+	if mailer == nil {
+		o, err := mail.NewOutbox(outbox, "accountd <noreply@example.com>", opts.Logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mailer = o
+	}
 	svc, err := service.New(service.Config{
 		Store: st, Keys: keys, Catalog: httpapi.Catalog(), Logger: opts.Logger, Hash: CheapHash,
 		Throttle: opts.Throttle, Clock: opts.Clock, LastUsedFlush: 50 * time.Millisecond,
+		Security: service.SecurityConfig{Mailer: mailer, PublicURL: publicURL, Github: opts.Github},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc.Start()
-	api, err := httpapi.NewServer(httpapi.Config{Service: svc, Ready: st.Ping, MaxBodyBytes: opts.MaxBody, Logger: opts.Logger})
+	api, err := httpapi.NewServer(httpapi.Config{Service: svc, Ready: st.Ping, MaxBodyBytes: opts.MaxBody, Logger: opts.Logger,
+		AllowUnverifiedEmail: opts.AllowUnverifiedEmail})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api)
+	srv.Config.Handler = api
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		svc.Close()
 	})
-	return &Env{URL: srv.URL, Store: st, Service: svc, Keys: keys, check: apicheck.New(t)}
+	return &Env{URL: srv.URL, Store: st, Service: svc, Keys: keys, Outbox: outbox, check: apicheck.New(t)}
 }
 
 // checking is a transport that checks every response it carries.

@@ -1,0 +1,316 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/service"
+)
+
+// memberBody is one entry of an organization's members.
+type memberBody struct {
+	UserID    string `json:"userId"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName,omitempty"` // the schema wants at least one character
+	LastName  string `json:"lastName"`
+	Role      string `json:"role"`
+}
+
+// orgBody is the reference org schema, as far as accountd keeps it.
+type orgBody struct {
+	ID           string       `json:"id"`
+	OrgID        string       `json:"orgId"`
+	CreationDate string       `json:"creationDate"`
+	LastUpdated  string       `json:"lastUpdated"`
+	Name         string       `json:"name"`
+	Description  string       `json:"description"`
+	IconColor    string       `json:"iconColor,omitempty"`
+	MFAMode      string       `json:"mfaMode"`
+	Members      []memberBody `json:"members"`
+}
+
+func orgJSON(v service.OrgView) orgBody {
+	o := v.Org
+	b := orgBody{ID: o.ID, OrgID: o.ID, CreationDate: accountd.FormatTime(o.CreatedAt), LastUpdated: accountd.FormatTime(o.UpdatedAt),
+		Name: o.Name, Description: o.Description, IconColor: o.IconColor, MFAMode: o.MFAMode, Members: make([]memberBody, 0, len(v.Members))}
+	for _, m := range v.Members {
+		b.Members = append(b.Members, memberBody{UserID: m.UserID, Email: m.Email, FirstName: m.FirstName, LastName: m.LastName, Role: string(m.Role)})
+	}
+	return b
+}
+
+// listBody is the reference's collection envelope.
+type listBody[T any] struct {
+	Items         []T    `json:"items"`
+	Count         int    `json:"count"`
+	TotalCount    int    `json:"totalCount"`
+	PerPage       int    `json:"perPage"`
+	Page          int    `json:"page"`
+	SortField     string `json:"sortField"`
+	SortDirection string `json:"sortDirection"`
+	FilterField   string `json:"filterField,omitempty"`
+	Filter        string `json:"filter,omitempty"`
+}
+
+func newList[T any](items []T, total int, q accountd.ListQuery) listBody[T] {
+	if items == nil {
+		items = []T{}
+	}
+	return listBody[T]{Items: items, Count: len(items), TotalCount: total, PerPage: q.PerPage, Page: q.Page,
+		SortField: q.SortField, SortDirection: q.SortDirection, FilterField: q.FilterField, Filter: q.Filter}
+}
+
+// listQuery reads the sort, filter and paging parameters every list takes.
+func listQuery(r *http.Request) (accountd.ListQuery, error) {
+	qv := r.URL.Query()
+	q := accountd.ListQuery{SortField: qv.Get("sortField"), SortDirection: qv.Get("sortDirection"),
+		FilterField: qv.Get("filterField"), Filter: qv.Get("filter")}
+	var err error
+	if q.Page, err = queryInt(r, "page", 0); err != nil {
+		return q, err
+	}
+	q.PerPage, err = queryInt(r, "perPage", accountd.DefaultPerPage)
+	return q, err
+}
+
+type orgPostBody struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	IconColor   string `json:"iconColor"`
+	MFAMode     string `json:"mfaMode"`
+}
+
+func (s *Server) createOrg(w http.ResponseWriter, r *http.Request) error {
+	var b orgPostBody
+	if err := s.decode(r, "orgPost", &b); err != nil {
+		return err
+	}
+	v, err := s.svc.CreateOrg(r.Context(), principal(r), service.NewOrg{Name: b.Name, Description: b.Description, IconColor: b.IconColor, MFAMode: b.MFAMode})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, orgJSON(v))
+	return nil
+}
+
+func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
+	q, err := listQuery(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.Orgs(r.Context(), principal(r), q)
+	if err != nil {
+		return err
+	}
+	items := make([]orgBody, 0, len(page.Orgs))
+	for _, v := range page.Orgs {
+		items = append(items, orgJSON(v))
+	}
+	writeJSON(w, http.StatusOK, newList(items, page.Total, page.Query))
+	return nil
+}
+
+func (s *Server) getOrg(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "orgId")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.Org(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orgJSON(v))
+	return nil
+}
+
+func (s *Server) deleteOrg(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "orgId")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteOrg(r.Context(), principal(r), id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, success)
+	return nil
+}
+
+type memberPatchBody struct {
+	UserID string         `json:"userId"`
+	Role   *accountd.Role `json:"role"`
+}
+
+func (s *Server) modifyMember(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "orgId")
+	if err != nil {
+		return err
+	}
+	var b memberPatchBody
+	if err := s.decode(r, "orgMemberPatch", &b); err != nil {
+		return err
+	}
+	v, err := s.svc.ModifyMember(r.Context(), principal(r), id, b.UserID, b.Role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orgJSON(v))
+	return nil
+}
+
+func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "orgId")
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.RemoveMember(r.Context(), principal(r), id, r.URL.Query().Get("userId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, orgJSON(v))
+	return nil
+}
+
+// orgInviteBody is an entry of the reference orgInvites list.
+type orgInviteBody struct {
+	ID         string  `json:"id"`
+	Email      string  `json:"email"`
+	Role       string  `json:"role"`
+	InviteDate string  `json:"inviteDate"`
+	TTL        float64 `json:"ttl"`
+	HasExpired bool    `json:"hasExpired"`
+}
+
+func (s *Server) orgInvitesJSON(invites []*accountd.Invite) []orgInviteBody {
+	now := s.svc.Now()
+	out := make([]orgInviteBody, 0, len(invites))
+	for _, i := range invites {
+		out = append(out, orgInviteBody{ID: i.ID, Email: i.Email, Role: string(i.Role), InviteDate: accountd.FormatTime(i.CreatedAt),
+			TTL: ttlMillis(i), HasExpired: i.Expired(now)})
+	}
+	return out
+}
+
+// ttlMillis is the invitation's life in milliseconds, as the reference
+// reports ttl.
+func ttlMillis(i *accountd.Invite) float64 {
+	return float64(i.ExpiresAt.Sub(i.CreatedAt).Milliseconds())
+}
+
+type orgInvitePostBody struct {
+	Email string        `json:"email"`
+	Role  accountd.Role `json:"role"`
+}
+
+func (s *Server) inviteMember(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "orgId")
+	if err != nil {
+		return err
+	}
+	var b orgInvitePostBody
+	if err := s.decode(r, "orgInvitePost", &b); err != nil {
+		return err
+	}
+	invites, err := s.svc.InviteMember(r.Context(), principal(r), id, b.Email, b.Role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.orgInvitesJSON(invites))
+	return nil
+}
+
+func (s *Server) pendingInvites(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "orgId")
+	if err != nil {
+		return err
+	}
+	invites, err := s.svc.PendingInvites(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.orgInvitesJSON(invites))
+	return nil
+}
+
+func (s *Server) revokeInvite(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "orgId")
+	if err != nil {
+		return err
+	}
+	invites, err := s.svc.RevokeInvite(r.Context(), principal(r), id, r.URL.Query().Get("inviteId"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.orgInvitesJSON(invites))
+	return nil
+}
+
+// userInviteBody is the reference orgInviteUser schema.
+type userInviteBody struct {
+	ID          string  `json:"id"`
+	OrgName     string  `json:"orgName"`
+	Role        string  `json:"role"`
+	RequiresMFA bool    `json:"requiresMFA"`
+	InviteDate  string  `json:"inviteDate"`
+	TTL         float64 `json:"ttl"`
+	Expired     bool    `json:"expired"`
+	InvitedBy   struct {
+		FullName string `json:"fullName"`
+		Email    string `json:"email"`
+	} `json:"invitedBy"`
+}
+
+func (s *Server) userInviteJSON(i *accountd.Invite) userInviteBody {
+	org := accountd.Org{MFAMode: i.OrgMFAMode}
+	b := userInviteBody{ID: i.ID, OrgName: i.OrgName, Role: string(i.Role), RequiresMFA: org.NeedsMFA(i.Role),
+		InviteDate: accountd.FormatTime(i.CreatedAt), TTL: ttlMillis(i), Expired: i.Expired(s.svc.Now())}
+	b.InvitedBy.FullName, b.InvitedBy.Email = i.InvitedByName, i.InvitedByEmail
+	return b
+}
+
+func (s *Server) myInvites(w http.ResponseWriter, r *http.Request) error {
+	invites, err := s.svc.MyInvites(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	out := make([]userInviteBody, 0, len(invites))
+	for _, i := range invites {
+		out = append(out, s.userInviteJSON(i))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) myInvite(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "inviteId")
+	if err != nil {
+		return err
+	}
+	i, err := s.svc.MyInvite(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.userInviteJSON(i))
+	return nil
+}
+
+func (s *Server) respondToInvite(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "inviteId")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Action string `json:"action"`
+	}
+	if err := s.decode(r, "orgInviteActionUser", &b); err != nil {
+		return err
+	}
+	result, orgID, err := s.svc.RespondToInvite(r.Context(), principal(r), id, b.Action)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Result string `json:"result"`
+		OrgID  string `json:"orgId"`
+	}{result, orgID})
+	return nil
+}

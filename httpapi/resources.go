@@ -1,0 +1,488 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/service"
+)
+
+// ownedBody is what the reference application and dashboard schemas share,
+// as far as accountd keeps them; the id field is named per kind.
+type ownedBody struct {
+	ID               string `json:"id"`
+	ApplicationID    string `json:"applicationId,omitempty"`
+	DashboardID      string `json:"dashboardId,omitempty"`
+	CreationDate     string `json:"creationDate"`
+	LastUpdated      string `json:"lastUpdated"`
+	OwnerID          string `json:"ownerId"`
+	OwnerType        string `json:"ownerType"`
+	OrganizationName string `json:"organizationName,omitempty"`
+	Name             string `json:"name"`
+	Description      string `json:"description"`
+}
+
+func ownedJSON(o accountd.Owned) ownedBody {
+	return ownedBody{ID: o.ID, CreationDate: accountd.FormatTime(o.CreatedAt), LastUpdated: accountd.FormatTime(o.UpdatedAt),
+		OwnerID: o.OwnerID, OwnerType: o.OwnerType, OrganizationName: o.OrgName, Name: o.Name, Description: o.Description}
+}
+
+func appJSON(a *accountd.Application) ownedBody {
+	b := ownedJSON(a.Owned)
+	b.ApplicationID = a.ID
+	return b
+}
+
+func dashJSON(d *accountd.Dashboard) ownedBody {
+	b := ownedJSON(d.Owned)
+	b.DashboardID = d.ID
+	return b
+}
+
+type ownedPostBody struct {
+	OrgID       string `json:"orgId"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func (b ownedPostBody) toService() service.NewOwned {
+	return service.NewOwned{OrgID: b.OrgID, Name: b.Name, Description: b.Description}
+}
+
+// orgQuery reads the optional orgId filter of a list ("" for none).
+func orgQuery(r *http.Request) string { return strings.TrimSpace(r.URL.Query().Get("orgId")) }
+
+func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error {
+	var b ownedPostBody
+	if err := s.decode(r, "applicationPost", &b); err != nil {
+		return err
+	}
+	a, err := s.svc.CreateApplication(r.Context(), principal(r), b.toService())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, appJSON(a))
+	return nil
+}
+
+func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error {
+	q, err := listQuery(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.Applications(r.Context(), principal(r), orgQuery(r), q)
+	if err != nil {
+		return err
+	}
+	items := make([]ownedBody, 0, len(page.Items))
+	for _, a := range page.Items {
+		items = append(items, appJSON(a))
+	}
+	writeJSON(w, http.StatusOK, newList(items, page.Total, page.Query))
+	return nil
+}
+
+func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.Application(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, appJSON(a))
+	return nil
+}
+
+func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteApplication(r.Context(), principal(r), id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, success)
+	return nil
+}
+
+func (s *Server) createDashboard(w http.ResponseWriter, r *http.Request) error {
+	var b ownedPostBody
+	if err := s.decode(r, "dashboardPost", &b); err != nil {
+		return err
+	}
+	d, err := s.svc.CreateDashboard(r.Context(), principal(r), b.toService())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, dashJSON(d))
+	return nil
+}
+
+// dashboardsBody is the dashboards collection, which also echoes the
+// orgId filter.
+type dashboardsBody struct {
+	listBody[ownedBody]
+	OrgID string `json:"orgId,omitempty"`
+}
+
+func (s *Server) listDashboards(w http.ResponseWriter, r *http.Request) error {
+	q, err := listQuery(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.Dashboards(r.Context(), principal(r), orgQuery(r), q)
+	if err != nil {
+		return err
+	}
+	items := make([]ownedBody, 0, len(page.Items))
+	for _, d := range page.Items {
+		items = append(items, dashJSON(d))
+	}
+	writeJSON(w, http.StatusOK, dashboardsBody{listBody: newList(items, page.Total, page.Query), OrgID: orgQuery(r)})
+	return nil
+}
+
+func (s *Server) getDashboard(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "dashboardId")
+	if err != nil {
+		return err
+	}
+	d, err := s.svc.Dashboard(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, dashJSON(d))
+	return nil
+}
+
+func (s *Server) deleteDashboard(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "dashboardId")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteDashboard(r.Context(), principal(r), id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, success)
+	return nil
+}
+
+// deviceBody is the reference device schema, as far as accountd keeps it.
+type deviceBody struct {
+	ID            string `json:"id"`
+	DeviceID      string `json:"deviceId"`
+	ApplicationID string `json:"applicationId"`
+	CreationDate  string `json:"creationDate"`
+	LastUpdated   string `json:"lastUpdated"`
+	Name          string `json:"name"`
+	Description   string `json:"description"`
+	DeviceClass   string `json:"deviceClass"`
+}
+
+func deviceJSON(d *accountd.Device) deviceBody {
+	return deviceBody{ID: d.ID, DeviceID: d.ID, ApplicationID: d.ApplicationID,
+		CreationDate: accountd.FormatTime(d.CreatedAt), LastUpdated: accountd.FormatTime(d.UpdatedAt),
+		Name: d.Name, Description: d.Description, DeviceClass: d.DeviceClass}
+}
+
+func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+		DeviceClass string `json:"deviceClass"`
+	}
+	if err := s.decode(r, "devicePost", &b); err != nil {
+		return err
+	}
+	d, err := s.svc.CreateDevice(r.Context(), principal(r), appID, service.NewDevice{Name: b.Name, Description: b.Description, DeviceClass: b.DeviceClass})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, deviceJSON(d))
+	return nil
+}
+
+// childListBody is the devices and flows collection, which echoes the
+// application.
+type childListBody[T any] struct {
+	listBody[T]
+	ApplicationID string `json:"applicationId"`
+}
+
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	q, err := listQuery(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.Devices(r.Context(), principal(r), appID, q)
+	if err != nil {
+		return err
+	}
+	items := make([]deviceBody, 0, len(page.Items))
+	for _, d := range page.Items {
+		items = append(items, deviceJSON(d))
+	}
+	writeJSON(w, http.StatusOK, childListBody[deviceBody]{listBody: newList(items, page.Total, page.Query), ApplicationID: appID})
+	return nil
+}
+
+func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "deviceId")
+	if err != nil {
+		return err
+	}
+	d, err := s.svc.Device(r.Context(), principal(r), appID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, deviceJSON(d))
+	return nil
+}
+
+func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "deviceId")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteDevice(r.Context(), principal(r), appID, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, success)
+	return nil
+}
+
+// flowBody is the reference flow schema, as far as accountd keeps it.
+type flowBody struct {
+	ID            string `json:"id"`
+	FlowID        string `json:"flowId"`
+	ApplicationID string `json:"applicationId"`
+	CreationDate  string `json:"creationDate"`
+	LastUpdated   string `json:"lastUpdated"`
+	Name          string `json:"name"`
+	Description   string `json:"description"`
+	Enabled       bool   `json:"enabled"`
+	FlowClass     string `json:"flowClass"`
+}
+
+func flowJSON(f *accountd.Flow) flowBody {
+	return flowBody{ID: f.ID, FlowID: f.ID, ApplicationID: f.ApplicationID,
+		CreationDate: accountd.FormatTime(f.CreatedAt), LastUpdated: accountd.FormatTime(f.UpdatedAt),
+		Name: f.Name, Description: f.Description, Enabled: f.Enabled, FlowClass: f.FlowClass}
+}
+
+func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	var b struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+		Enabled     bool   `json:"enabled"`
+		FlowClass   string `json:"flowClass"`
+	}
+	if err := s.decode(r, "flowPost", &b); err != nil {
+		return err
+	}
+	f, err := s.svc.CreateFlow(r.Context(), principal(r), appID, service.NewFlow{Name: b.Name, Description: b.Description, Enabled: b.Enabled, FlowClass: b.FlowClass})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, flowJSON(f))
+	return nil
+}
+
+func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	q, err := listQuery(r)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.Flows(r.Context(), principal(r), appID, q)
+	if err != nil {
+		return err
+	}
+	items := make([]flowBody, 0, len(page.Items))
+	for _, f := range page.Items {
+		items = append(items, flowJSON(f))
+	}
+	writeJSON(w, http.StatusOK, childListBody[flowBody]{listBody: newList(items, page.Total, page.Query), ApplicationID: appID})
+	return nil
+}
+
+func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "flowId")
+	if err != nil {
+		return err
+	}
+	f, err := s.svc.Flow(r.Context(), principal(r), appID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, flowJSON(f))
+	return nil
+}
+
+func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "flowId")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteFlow(r.Context(), principal(r), appID, id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, success)
+	return nil
+}
+
+// recentListBody is the reference recentItemList schema.
+type recentListBody struct {
+	ItemType string           `json:"itemType"`
+	ParentID string           `json:"parentId,omitempty"`
+	Items    []recentItemBody `json:"items"`
+}
+
+type recentItemBody struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func recentJSON(itemType, parentID string, items []accountd.NamedItem) recentListBody {
+	b := recentListBody{ItemType: itemType, ParentID: parentID, Items: make([]recentItemBody, 0, len(items))}
+	for _, it := range items {
+		b.Items = append(b.Items, recentItemBody{ID: it.ID, Name: it.Name})
+	}
+	return b
+}
+
+func (s *Server) addRecentItem(w http.ResponseWriter, r *http.Request) error {
+	var b struct {
+		ItemType string `json:"itemType"`
+		ParentID string `json:"parentId"`
+		ItemID   string `json:"itemId"`
+	}
+	if err := s.decode(r, "recentItem", &b); err != nil {
+		return err
+	}
+	items, err := s.svc.AddRecentItem(r.Context(), principal(r), accountd.RecentItem{ItemType: b.ItemType, ParentID: b.ParentID, ItemID: b.ItemID})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, recentJSON(b.ItemType, b.ParentID, items))
+	return nil
+}
+
+func (s *Server) fetchRecentItems(w http.ResponseWriter, r *http.Request) error {
+	itemType, parentID := r.URL.Query().Get("itemType"), r.URL.Query().Get("parentId")
+	if itemType == "" {
+		return accountd.Invalid("itemType", "is required")
+	}
+	items, err := s.svc.RecentItems(r.Context(), principal(r), itemType, parentID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, recentJSON(itemType, parentID, items))
+	return nil
+}
+
+// recentForMe fills the recent lists GET /me?includeRecent=true adds.
+func (s *Server) recentForMe(r *http.Request, m *meBody) error {
+	for _, l := range []struct {
+		itemType string
+		dst      **recentListBody
+	}{
+		{accountd.KindApplication, &m.RecentApplications},
+		{accountd.KindDashboard, &m.RecentDashboards},
+		{accountd.KindOrganization, &m.RecentOrganizations},
+	} {
+		items, err := s.svc.RecentItems(r.Context(), principal(r), l.itemType, "")
+		if err != nil {
+			return err
+		}
+		b := recentJSON(l.itemType, "", items)
+		*l.dst = &b
+	}
+	return nil
+}
+
+// includeRecent reads the includeRecent flag of GET /me.
+func includeRecent(r *http.Request) (bool, error) {
+	switch strings.ToLower(r.URL.Query().Get("includeRecent")) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, accountd.Invalid("includeRecent", "must be true or false")
+}
+
+type transferBody struct {
+	DestinationID   string   `json:"destinationId"`
+	DestinationType string   `json:"destinationType"`
+	ApplicationIDs  []string `json:"applicationIds"`
+	DashboardIDs    []string `json:"dashboardIds"`
+	Strict          bool     `json:"strict"`
+}
+
+// transferResultBody is success plus, as an accountd extension, what a
+// non-strict transfer did not move.
+type transferResultBody struct {
+	Success        bool `json:"success"`
+	NotTransferred *struct {
+		ApplicationIDs []string `json:"applicationIds"`
+		DashboardIDs   []string `json:"dashboardIds"`
+	} `json:"notTransferred,omitempty"`
+}
+
+func (s *Server) transferResources(w http.ResponseWriter, r *http.Request) error {
+	var b transferBody
+	if err := s.decode(r, "resourceTransfer", &b); err != nil {
+		return err
+	}
+	nm, err := s.svc.TransferResources(r.Context(), principal(r), service.Transfer{
+		DestinationID: b.DestinationID, DestinationType: b.DestinationType,
+		ApplicationIDs: b.ApplicationIDs, DashboardIDs: b.DashboardIDs, Strict: b.Strict,
+	})
+	if err != nil {
+		return err
+	}
+	out := transferResultBody{Success: true}
+	if len(nm.ApplicationIDs)+len(nm.DashboardIDs) > 0 {
+		out.NotTransferred = &struct {
+			ApplicationIDs []string `json:"applicationIds"`
+			DashboardIDs   []string `json:"dashboardIds"`
+		}{nm.ApplicationIDs, nm.DashboardIDs}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,107 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/accountd/accountd"
+)
+
+// listSpec says how one collection is listed: the columns selected, the
+// FROM ... WHERE ... that picks its rows, and the API's sort and filter
+// fields mapped to columns (the only way a caller's words reach a query).
+type listSpec struct {
+	what    string // for error logs: "listing applications"
+	columns string
+	from    string // " FROM t WHERE ..." with ? placeholders
+	args    []any
+	sort    map[string]string
+	filter  map[string]string
+	idCol   string // the tie-breaker, e.g. "a.id"
+}
+
+// listPage returns one page of rows, scanned by scan, sorted with the id as
+// the tie-breaker in the same direction so that pages never overlap, and
+// how many rows match in all. Unknown sort or filter fields are refused
+// naming the ones allowed.
+func (s *Store) listPage(ctx context.Context, l listSpec, q accountd.ListQuery, scan func(*sql.Rows) error) (int, error) {
+	order, ok := l.sort[cmpOr(q.SortField, "name")]
+	if !ok {
+		return 0, accountd.Invalid("sortField", "must be one of %s", strings.Join(sortedKeys(l.sort), ", "))
+	}
+	dir := " ASC"
+	switch q.SortDirection {
+	case "", "asc":
+	case "desc":
+		dir = " DESC"
+	default:
+		return 0, accountd.Invalid("sortDirection", "must be asc or desc")
+	}
+	where, args := l.from, slices.Clone(l.args)
+	if q.FilterField != "" && q.Filter != "" {
+		col, ok := l.filter[q.FilterField]
+		if !ok {
+			return 0, accountd.Invalid("filterField", "must be one of %s", strings.Join(sortedKeys(l.filter), ", "))
+		}
+		where += " AND LOWER(" + col + `) LIKE ? ESCAPE '\'`
+		args = append(args, likePattern(q.Filter))
+	}
+	var total int
+	if err := s.queryRow(ctx, "SELECT COUNT(*)"+where, args...).Scan(&total); err != nil {
+		return 0, internal(l.what, err)
+	}
+	perPage := q.PerPage
+	if perPage <= 0 {
+		perPage = accountd.DefaultPerPage
+	}
+	page := max(q.Page, 0)
+	if page > math.MaxInt/perPage || page*perPage >= total {
+		return total, nil
+	}
+	orderBy := " ORDER BY " + order + dir
+	if order != l.idCol {
+		orderBy += ", " + l.idCol + dir
+	}
+	rows, err := s.query(ctx, "SELECT "+l.columns+where+orderBy+" LIMIT ? OFFSET ?", append(args, perPage, page*perPage)...)
+	if err != nil {
+		return 0, internal(l.what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return 0, internal(l.what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, internal(l.what, err)
+	}
+	return total, nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// count runs a COUNT query.
+func (s *Store) count(ctx context.Context, doing, query string, args ...any) (int, error) {
+	var n int
+	if err := s.queryRow(ctx, query, args...).Scan(&n); err != nil {
+		return 0, internal(doing, err)
+	}
+	return n, nil
+}

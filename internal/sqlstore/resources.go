@@ -1,0 +1,405 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/accountd/accountd"
+)
+
+// visibleTo is the condition under which user ? (given twice) can see the
+// application or dashboard a: they own it, or an organization of theirs
+// does.
+const visibleTo = `((a.owner_type = 'user' AND a.owner_id = ?)
+	OR (a.owner_type = 'organization' AND a.owner_id IN (SELECT org_id FROM org_members WHERE user_id = ?)))`
+
+const ownedColumns = "a.id, a.owner_type, a.owner_id, COALESCE(o.name, ''), a.name, a.description, a.created_at, a.updated_at"
+
+// ownedFrom joins the owning organization's name; table is one of ours.
+func ownedFrom(table string) string {
+	return " FROM " + table + " a LEFT JOIN orgs o ON a.owner_type = 'organization' AND o.id = a.owner_id"
+}
+
+func scanOwned(row scanner) (accountd.Owned, error) {
+	var (
+		o                accountd.Owned
+		created, updated int64
+	)
+	err := row.Scan(&o.ID, &o.OwnerType, &o.OwnerID, &o.OrgName, &o.Name, &o.Description, &created, &updated)
+	o.CreatedAt, o.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return o, err
+}
+
+// ownedTable maps a kind to its table: the only way a kind reaches a query.
+func ownedTable(kind string) (string, error) {
+	switch kind {
+	case accountd.KindApplication:
+		return "applications", nil
+	case accountd.KindDashboard:
+		return "dashboards", nil
+	}
+	return "", accountd.Internal(errors.New("sqlstore: not an owned kind: " + kind))
+}
+
+func (s *Store) createOwned(ctx context.Context, table string, o *accountd.Owned) error {
+	_, err := s.exec(ctx, "INSERT INTO "+table+" (id, owner_type, owner_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		o.ID, o.OwnerType, o.OwnerID, o.Name, o.Description, millis(o.CreatedAt), millis(o.UpdatedAt))
+	if err != nil {
+		return internal("creating "+table, err)
+	}
+	return nil
+}
+
+func (s *Store) owned(ctx context.Context, table, what, id string) (accountd.Owned, error) {
+	o, err := scanOwned(s.queryRow(ctx, "SELECT "+ownedColumns+ownedFrom(table)+" WHERE a.id = ?", id))
+	switch {
+	case err == nil:
+		return o, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return o, accountd.NotFound(what)
+	default:
+		return o, internal("reading "+what, err)
+	}
+}
+
+var ownedSort = map[string]string{"name": "a.name", "id": "a.id", "creationDate": "a.created_at", "ownerId": "a.owner_id", "lastUpdated": "a.updated_at"}
+
+func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, q accountd.ListQuery, add func(accountd.Owned)) (int, error) {
+	where, args := " WHERE "+visibleTo, []any{sc.UserID, sc.UserID}
+	if sc.OrgID != "" {
+		where, args = " WHERE a.owner_type = 'organization' AND a.owner_id = ?", []any{sc.OrgID}
+	}
+	return s.listPage(ctx, listSpec{
+		what: "listing " + table, columns: ownedColumns, from: ownedFrom(table) + where, args: args,
+		sort: ownedSort, filter: map[string]string{"name": "a.name"}, idCol: "a.id",
+	}, q, func(rows *sql.Rows) error {
+		o, err := scanOwned(rows)
+		add(o)
+		return err
+	})
+}
+
+func (s *Store) deleteOwned(ctx context.Context, table, what, id string) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		res, err := tx.exec(ctx, "DELETE FROM "+table+" WHERE id = ?", id)
+		if err != nil {
+			return internal("deleting "+what, err)
+		}
+		if err := oneRow(res, what, "deleting "+what); err != nil {
+			return err
+		}
+		return tx.forgetRecent(ctx, id)
+	})
+}
+
+func (s *Store) CreateApplication(ctx context.Context, a *accountd.Application) error {
+	return s.createOwned(ctx, "applications", &a.Owned)
+}
+
+func (s *Store) Application(ctx context.Context, id string) (*accountd.Application, error) {
+	o, err := s.owned(ctx, "applications", "application", id)
+	if err != nil {
+		return nil, err
+	}
+	return &accountd.Application{Owned: o}, nil
+}
+
+func (s *Store) Applications(ctx context.Context, sc accountd.Scope, q accountd.ListQuery) ([]*accountd.Application, int, error) {
+	var out []*accountd.Application
+	total, err := s.listOwned(ctx, "applications", sc, q, func(o accountd.Owned) { out = append(out, &accountd.Application{Owned: o}) })
+	return out, total, err
+}
+
+// DeleteApplication relies on ON DELETE CASCADE for devices and flows;
+// forgetRecent drops their entries by parent.
+func (s *Store) DeleteApplication(ctx context.Context, id string) error {
+	return s.deleteOwned(ctx, "applications", "application", id)
+}
+
+func (s *Store) CreateDashboard(ctx context.Context, d *accountd.Dashboard) error {
+	return s.createOwned(ctx, "dashboards", &d.Owned)
+}
+
+func (s *Store) Dashboard(ctx context.Context, id string) (*accountd.Dashboard, error) {
+	o, err := s.owned(ctx, "dashboards", "dashboard", id)
+	if err != nil {
+		return nil, err
+	}
+	return &accountd.Dashboard{Owned: o}, nil
+}
+
+func (s *Store) Dashboards(ctx context.Context, sc accountd.Scope, q accountd.ListQuery) ([]*accountd.Dashboard, int, error) {
+	var out []*accountd.Dashboard
+	total, err := s.listOwned(ctx, "dashboards", sc, q, func(o accountd.Owned) { out = append(out, &accountd.Dashboard{Owned: o}) })
+	return out, total, err
+}
+
+func (s *Store) DeleteDashboard(ctx context.Context, id string) error {
+	return s.deleteOwned(ctx, "dashboards", "dashboard", id)
+}
+
+// MoveOwned updates only a row the user owns, so that the check and the
+// move are one statement.
+func (s *Store) MoveOwned(ctx context.Context, kind, id, fromUserID, toType, toID string, at time.Time) (bool, error) {
+	table, err := ownedTable(kind)
+	if err != nil {
+		return false, err
+	}
+	res, err := s.exec(ctx, "UPDATE "+table+" SET owner_type = ?, owner_id = ?, updated_at = ? WHERE id = ? AND owner_type = 'user' AND owner_id = ?",
+		toType, toID, millis(at), id, fromUserID)
+	if err != nil {
+		return false, internal("moving "+kind, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, internal("moving "+kind, err)
+	}
+	return n == 1, nil
+}
+
+var childSort = map[string]string{"name": "name", "id": "id", "creationDate": "created_at", "lastUpdated": "updated_at"}
+
+func (s *Store) CreateDevice(ctx context.Context, d *accountd.Device) error {
+	_, err := s.exec(ctx, "INSERT INTO devices (id, application_id, name, description, device_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		d.ID, d.ApplicationID, d.Name, d.Description, d.DeviceClass, millis(d.CreatedAt), millis(d.UpdatedAt))
+	switch {
+	case err == nil:
+		return nil
+	case s.d.IsForeignKeyViolation(err):
+		return accountd.NotFound("application")
+	default:
+		return internal("creating device", err)
+	}
+}
+
+const deviceColumns = "id, application_id, name, description, device_class, created_at, updated_at"
+
+func scanDevice(row scanner) (*accountd.Device, error) {
+	var (
+		d                accountd.Device
+		created, updated int64
+	)
+	err := row.Scan(&d.ID, &d.ApplicationID, &d.Name, &d.Description, &d.DeviceClass, &created, &updated)
+	d.CreatedAt, d.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return &d, err
+}
+
+func (s *Store) Device(ctx context.Context, applicationID, id string) (*accountd.Device, error) {
+	d, err := scanDevice(s.queryRow(ctx, "SELECT "+deviceColumns+" FROM devices WHERE id = ? AND application_id = ?", id, applicationID))
+	switch {
+	case err == nil:
+		return d, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, accountd.NotFound("device")
+	default:
+		return nil, internal("reading device", err)
+	}
+}
+
+func (s *Store) Devices(ctx context.Context, applicationID string, q accountd.ListQuery) ([]*accountd.Device, int, error) {
+	var out []*accountd.Device
+	total, err := s.listPage(ctx, listSpec{
+		what: "listing devices", columns: deviceColumns, from: " FROM devices WHERE application_id = ?", args: []any{applicationID},
+		sort: childSort, filter: nameOnly, idCol: "id",
+	}, q, func(rows *sql.Rows) error {
+		d, err := scanDevice(rows)
+		out = append(out, d)
+		return err
+	})
+	return out, total, err
+}
+
+func (s *Store) deleteChild(ctx context.Context, table, what, applicationID, id string) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		res, err := tx.exec(ctx, "DELETE FROM "+table+" WHERE id = ? AND application_id = ?", id, applicationID)
+		if err != nil {
+			return internal("deleting "+what, err)
+		}
+		if err := oneRow(res, what, "deleting "+what); err != nil {
+			return err
+		}
+		return tx.forgetRecent(ctx, id)
+	})
+}
+
+func (s *Store) DeleteDevice(ctx context.Context, applicationID, id string) error {
+	return s.deleteChild(ctx, "devices", "device", applicationID, id)
+}
+
+func (s *Store) CreateFlow(ctx context.Context, f *accountd.Flow) error {
+	_, err := s.exec(ctx, "INSERT INTO flows (id, application_id, name, description, enabled, flow_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		f.ID, f.ApplicationID, f.Name, f.Description, f.Enabled, f.FlowClass, millis(f.CreatedAt), millis(f.UpdatedAt))
+	switch {
+	case err == nil:
+		return nil
+	case s.d.IsForeignKeyViolation(err):
+		return accountd.NotFound("application")
+	default:
+		return internal("creating flow", err)
+	}
+}
+
+const flowColumns = "id, application_id, name, description, enabled, flow_class, created_at, updated_at"
+
+func scanFlow(row scanner) (*accountd.Flow, error) {
+	var (
+		f                accountd.Flow
+		created, updated int64
+	)
+	err := row.Scan(&f.ID, &f.ApplicationID, &f.Name, &f.Description, &f.Enabled, &f.FlowClass, &created, &updated)
+	f.CreatedAt, f.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return &f, err
+}
+
+func (s *Store) Flow(ctx context.Context, applicationID, id string) (*accountd.Flow, error) {
+	f, err := scanFlow(s.queryRow(ctx, "SELECT "+flowColumns+" FROM flows WHERE id = ? AND application_id = ?", id, applicationID))
+	switch {
+	case err == nil:
+		return f, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, accountd.NotFound("flow")
+	default:
+		return nil, internal("reading flow", err)
+	}
+}
+
+func (s *Store) Flows(ctx context.Context, applicationID string, q accountd.ListQuery) ([]*accountd.Flow, int, error) {
+	var out []*accountd.Flow
+	total, err := s.listPage(ctx, listSpec{
+		what: "listing flows", columns: flowColumns, from: " FROM flows WHERE application_id = ?", args: []any{applicationID},
+		sort: childSort, filter: nameOnly, idCol: "id",
+	}, q, func(rows *sql.Rows) error {
+		f, err := scanFlow(rows)
+		out = append(out, f)
+		return err
+	})
+	return out, total, err
+}
+
+func (s *Store) DeleteFlow(ctx context.Context, applicationID, id string) error {
+	return s.deleteChild(ctx, "flows", "flow", applicationID, id)
+}
+
+// CountVisible asks for every count in one statement of scalar subqueries,
+// one round trip whatever the number of kinds.
+func (s *Store) CountVisible(ctx context.Context, userID string, kinds ...string) (map[string]int, error) {
+	if len(kinds) == 0 {
+		return map[string]int{}, nil
+	}
+	var (
+		subs []string
+		args []any
+	)
+	for _, kind := range kinds {
+		var q string
+		switch kind {
+		case accountd.KindApplication:
+			q = "SELECT COUNT(*) FROM applications a WHERE " + visibleTo
+		case accountd.KindDashboard:
+			q = "SELECT COUNT(*) FROM dashboards a WHERE " + visibleTo
+		case accountd.KindDevice:
+			q = "SELECT COUNT(*) FROM devices d JOIN applications a ON a.id = d.application_id WHERE " + visibleTo
+		case accountd.KindFlow:
+			q = "SELECT COUNT(*) FROM flows f JOIN applications a ON a.id = f.application_id WHERE " + visibleTo
+		case accountd.KindOrganization:
+			subs, args = append(subs, "(SELECT COUNT(*) FROM org_members WHERE user_id = ?)"), append(args, userID)
+			continue
+		default:
+			return nil, accountd.Internal(errors.New("sqlstore: cannot count " + kind))
+		}
+		subs, args = append(subs, "("+q+")"), append(args, userID, userID)
+	}
+	n := make([]int64, len(kinds))
+	dst := make([]any, len(kinds))
+	for i := range n {
+		dst[i] = &n[i]
+	}
+	if err := s.queryRow(ctx, "SELECT "+strings.Join(subs, ", "), args...).Scan(dst...); err != nil {
+		return nil, internal("counting resources", err)
+	}
+	out := make(map[string]int, len(kinds))
+	for i, kind := range kinds {
+		out[kind] = int(n[i])
+	}
+	return out, nil
+}
+
+func (s *Store) CountOwned(ctx context.Context, ownerType, ownerID string) (apps, dashboards int, err error) {
+	if apps, err = s.count(ctx, "counting applications", "SELECT COUNT(*) FROM applications WHERE owner_id = ? AND owner_type = ?", ownerID, ownerType); err != nil {
+		return 0, 0, err
+	}
+	dashboards, err = s.count(ctx, "counting dashboards", "SELECT COUNT(*) FROM dashboards WHERE owner_id = ? AND owner_type = ?", ownerID, ownerType)
+	return apps, dashboards, err
+}
+
+// AddRecentItem numbers the use one past the list's highest, then trims
+// the list to keep entries. Two uses at once may share a number; the item
+// id then orders them, which is harmless.
+func (s *Store) AddRecentItem(ctx context.Context, r accountd.RecentItem, keep int) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		list := []any{r.UserID, r.ItemType, r.ParentID}
+		const inList = "user_id = ? AND item_type = ? AND parent_id = ?"
+		seq, err := tx.count(ctx, "adding recent item", "SELECT COALESCE(MAX(seq), 0) + 1 FROM recent_items WHERE "+inList, list...)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `INSERT INTO recent_items (user_id, item_type, parent_id, item_id, seq) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (user_id, item_type, parent_id, item_id) DO UPDATE SET seq = excluded.seq`,
+			r.UserID, r.ItemType, r.ParentID, r.ItemID, seq)
+		switch {
+		case err != nil && tx.d.IsForeignKeyViolation(err):
+			return accountd.NotFound("user")
+		case err != nil:
+			return internal("adding recent item", err)
+		}
+		_, err = tx.exec(ctx, "DELETE FROM recent_items WHERE "+inList+" AND seq <= (SELECT seq FROM recent_items WHERE "+inList+
+			" ORDER BY seq DESC, item_id DESC LIMIT 1 OFFSET ?)", append(append(list, list...), keep)...)
+		if err != nil {
+			return internal("trimming recent items", err)
+		}
+		return nil
+	})
+}
+
+func (s *Store) RecentItems(ctx context.Context, userID, itemType, parentID string) ([]accountd.NamedItem, error) {
+	var q string
+	args := []any{userID, itemType, parentID, userID, userID}
+	const recent = " FROM recent_items r "
+	const where = " WHERE r.user_id = ? AND r.item_type = ? AND r.parent_id = ? AND "
+	switch itemType {
+	case accountd.KindApplication:
+		q = "SELECT a.id, a.name" + recent + "JOIN applications a ON a.id = r.item_id" + where + visibleTo
+	case accountd.KindDashboard:
+		q = "SELECT a.id, a.name" + recent + "JOIN dashboards a ON a.id = r.item_id" + where + visibleTo
+	case accountd.KindDevice:
+		q = "SELECT x.id, x.name" + recent + "JOIN devices x ON x.id = r.item_id AND x.application_id = r.parent_id JOIN applications a ON a.id = x.application_id" + where + visibleTo
+	case accountd.KindFlow:
+		q = "SELECT x.id, x.name" + recent + "JOIN flows x ON x.id = r.item_id AND x.application_id = r.parent_id JOIN applications a ON a.id = x.application_id" + where + visibleTo
+	case accountd.KindOrganization:
+		q = "SELECT o.id, o.name" + recent + "JOIN orgs o ON o.id = r.item_id JOIN org_members m ON m.org_id = o.id AND m.user_id = r.user_id" +
+			" WHERE r.user_id = ? AND r.item_type = ? AND r.parent_id = ?"
+		args = args[:3]
+	default:
+		return nil, accountd.Invalid("itemType", "must be one of application, device, flow, dashboard, organization")
+	}
+	rows, err := s.query(ctx, q+" ORDER BY r.seq DESC, r.item_id DESC", args...)
+	if err != nil {
+		return nil, internal("listing recent items", err)
+	}
+	defer rows.Close()
+	out := []accountd.NamedItem{}
+	for rows.Next() {
+		var it accountd.NamedItem
+		if err := rows.Scan(&it.ID, &it.Name); err != nil {
+			return nil, internal("listing recent items", err)
+		}
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("listing recent items", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,175 @@
+package accountd
+
+import (
+	"context"
+	"time"
+	"unicode/utf8"
+)
+
+// Owner types of applications and dashboards, as the reference names them.
+const (
+	OwnerUser = "user"
+	OwnerOrg  = "organization"
+)
+
+// Resource kinds: the item types of recent-item lists, and what the
+// summary counts.
+const (
+	KindApplication  = "application"
+	KindDashboard    = "dashboard"
+	KindDevice       = "device"
+	KindFlow         = "flow"
+	KindOrganization = "organization"
+)
+
+// ItemTypes lists the recent-item types; device and flow lists are kept per
+// application.
+var ItemTypes = []string{KindApplication, KindDevice, KindFlow, KindDashboard, KindOrganization}
+
+// Owned is what applications and dashboards share: who owns them, a user or
+// an organization, and their name.
+type Owned struct {
+	ID          string
+	OwnerType   string // OwnerUser or OwnerOrg
+	OwnerID     string
+	OrgName     string // the owning organization's name, read at read time
+	Name        string
+	Description string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Application and Dashboard are owned resources; an application holds
+// devices and flows.
+type (
+	Application struct{ Owned }
+	Dashboard   struct{ Owned }
+)
+
+// MaxAppDescriptionLen is application.json's limit; dashboards, devices and
+// flows take MaxDescriptionLen.
+const MaxAppDescriptionLen = 1024
+
+// Validate checks the invariants a stored application or dashboard keeps;
+// maxDescription differs between the two.
+func (o *Owned) Validate(maxDescription int) error {
+	if !ValidID(o.ID) || !ValidID(o.OwnerID) {
+		return Invalid("id", "must be 24 hex characters")
+	}
+	if o.OwnerType != OwnerUser && o.OwnerType != OwnerOrg {
+		return Invalid("ownerType", "must be user or organization")
+	}
+	if err := validName(o.Name); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(o.Description) > maxDescription {
+		return Invalid("description", "must be at most %d characters", maxDescription)
+	}
+	return nil
+}
+
+// Device is a device of an application. State reports (device.sendState)
+// will hang off its id.
+type Device struct {
+	ID            string
+	ApplicationID string
+	Name          string
+	Description   string
+	DeviceClass   string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Flow is a workflow of an application.
+type Flow struct {
+	ID            string
+	ApplicationID string
+	Name          string
+	Description   string
+	Enabled       bool
+	FlowClass     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// ValidateChild checks what devices and flows share: ids, name and
+// description.
+func ValidateChild(id, applicationID, name, description string) error {
+	if !ValidID(id) || !ValidID(applicationID) {
+		return Invalid("id", "must be 24 hex characters")
+	}
+	if err := validName(name); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(description) > MaxDescriptionLen {
+		return Invalid("description", "must be at most %d characters", MaxDescriptionLen)
+	}
+	return nil
+}
+
+// Scope selects the applications or dashboards a list shows: those of one
+// organization when OrgID is set, otherwise every one UserID can see (their
+// own and their organizations').
+type Scope struct {
+	UserID string
+	OrgID  string
+}
+
+// RecentItem is one use of an item by a user. ParentID is the application
+// of a device or flow, "" otherwise.
+type RecentItem struct {
+	UserID   string
+	ItemType string
+	ParentID string
+	ItemID   string
+}
+
+// NamedItem is an entry of a recent-item list, named as it is now.
+type NamedItem struct {
+	ID   string
+	Name string
+}
+
+// ResourceStore persists applications, dashboards, devices, flows and
+// recent items. It is part of OrgStore.
+type ResourceStore interface {
+	CreateApplication(ctx context.Context, a *Application) error
+	Application(ctx context.Context, id string) (*Application, error)
+	Applications(ctx context.Context, s Scope, q ListQuery) ([]*Application, int, error)
+	// DeleteApplication removes the application, its devices and flows, and
+	// every recent-item entry that names one of them.
+	DeleteApplication(ctx context.Context, id string) error
+
+	CreateDashboard(ctx context.Context, d *Dashboard) error
+	Dashboard(ctx context.Context, id string) (*Dashboard, error)
+	Dashboards(ctx context.Context, s Scope, q ListQuery) ([]*Dashboard, int, error)
+	DeleteDashboard(ctx context.Context, id string) error
+
+	// MoveOwned gives the application or dashboard (kind) id to a new
+	// owner if fromUserID owns it, and reports whether it did.
+	MoveOwned(ctx context.Context, kind, id, fromUserID, toType, toID string, at time.Time) (bool, error)
+
+	CreateDevice(ctx context.Context, d *Device) error
+	Device(ctx context.Context, applicationID, id string) (*Device, error)
+	Devices(ctx context.Context, applicationID string, q ListQuery) ([]*Device, int, error)
+	DeleteDevice(ctx context.Context, applicationID, id string) error
+
+	CreateFlow(ctx context.Context, f *Flow) error
+	Flow(ctx context.Context, applicationID, id string) (*Flow, error)
+	Flows(ctx context.Context, applicationID string, q ListQuery) ([]*Flow, int, error)
+	DeleteFlow(ctx context.Context, applicationID, id string) error
+
+	// CountVisible counts, in one query, the items of each kind
+	// (application, dashboard, device, flow, organization) userID can see.
+	CountVisible(ctx context.Context, userID string, kinds ...string) (map[string]int, error)
+	// CountOwned counts the applications and dashboards owned directly.
+	CountOwned(ctx context.Context, ownerType, ownerID string) (apps, dashboards int, err error)
+
+	// AddRecentItem puts the item first in its list, dropping it from
+	// further down and dropping entries past keep.
+	AddRecentItem(ctx context.Context, r RecentItem, keep int) error
+	// RecentItems lists the user's recent items of a type (and parent),
+	// most recent first, named as they are now. Items that are gone or
+	// that the user can no longer see are left out.
+	RecentItems(ctx context.Context, userID, itemType, parentID string) ([]NamedItem, error)
+}

@@ -1,0 +1,196 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accountd/accountd"
+)
+
+// RecentItemsKept is how many recent items of each list are kept: per user
+// and item type, and per application for devices and flows.
+const RecentItemsKept = 20
+
+func checkRecent(itemType, parentID string) error {
+	if !slices.Contains(accountd.ItemTypes, itemType) {
+		return accountd.Invalid("itemType", "must be one of %s", strings.Join(accountd.ItemTypes, ", "))
+	}
+	child := itemType == accountd.KindDevice || itemType == accountd.KindFlow
+	switch {
+	case child && parentID == "":
+		return accountd.Invalid("parentId", "is required for %s items: it names their application", itemType)
+	case !child && parentID != "":
+		return accountd.Invalid("parentId", "is only for device and flow items")
+	case parentID != "" && !accountd.ValidID(parentID):
+		return accountd.Invalid("parentId", "must be 24 hex characters")
+	}
+	return nil
+}
+
+// AddRecentItem puts an item the caller can see first in its recent list
+// and returns the list.
+func (s *Service) AddRecentItem(ctx context.Context, p accountd.Principal, r accountd.RecentItem) ([]accountd.NamedItem, error) {
+	if err := checkRecent(r.ItemType, r.ParentID); err != nil {
+		return nil, err
+	}
+	if !accountd.ValidID(r.ItemID) {
+		return nil, accountd.Invalid("itemId", "must be 24 hex characters")
+	}
+	var err error
+	switch r.ItemType {
+	case accountd.KindApplication:
+		_, err = s.appFor(ctx, p, r.ItemID, opRead)
+	case accountd.KindDashboard:
+		_, err = s.dashFor(ctx, p, r.ItemID, opRead)
+	case accountd.KindOrganization:
+		_, _, err = s.orgFor(ctx, s.store, p, r.ItemID, opRead)
+	case accountd.KindDevice:
+		_, err = s.Device(ctx, p, r.ParentID, r.ItemID)
+	case accountd.KindFlow:
+		_, err = s.Flow(ctx, p, r.ParentID, r.ItemID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.UserID = p.UserID
+	if err := s.store.AddRecentItem(ctx, r, RecentItemsKept); err != nil {
+		return nil, err
+	}
+	return s.store.RecentItems(ctx, p.UserID, r.ItemType, r.ParentID)
+}
+
+// RecentItems lists the caller's recent items of a type, most recent
+// first, named as they are now; what they can no longer see drops out.
+func (s *Service) RecentItems(ctx context.Context, p accountd.Principal, itemType, parentID string) ([]accountd.NamedItem, error) {
+	if err := checkRecent(itemType, parentID); err != nil {
+		return nil, err
+	}
+	return s.store.RecentItems(ctx, p.UserID, itemType, parentID)
+}
+
+// Transfer is what PATCH /me/transferResources carries.
+type Transfer struct {
+	DestinationID   string
+	DestinationType string // user or organization
+	ApplicationIDs  []string
+	DashboardIDs    []string
+	Strict          bool
+}
+
+// NotMoved lists what a non-strict transfer left where it was.
+type NotMoved struct {
+	ApplicationIDs []string
+	DashboardIDs   []string
+}
+
+// TransferResources gives applications and dashboards the caller owns to
+// another user or to an organization where the caller may add resources,
+// in one transaction. Ids that cannot move (unknown, or not the caller's
+// own) fail the whole transfer when Strict, and are reported otherwise.
+func (s *Service) TransferResources(ctx context.Context, p accountd.Principal, t Transfer) (NotMoved, error) {
+	if !accountd.ValidID(t.DestinationID) {
+		return NotMoved{}, accountd.Invalid("destinationId", "must be 24 hex characters")
+	}
+	now := accountd.Millis(s.now())
+	var out NotMoved
+	err := s.store.InTx(ctx, func(tx accountd.Store) error {
+		switch t.DestinationType {
+		case accountd.OwnerUser:
+			if t.DestinationID == p.UserID {
+				return accountd.Invalid("destinationId", "is you: the resources are yours already")
+			}
+			if _, err := tx.User(ctx, t.DestinationID); err != nil {
+				if accountd.ErrorCode(err) == accountd.CodeNotFound {
+					return accountd.Invalid("destinationId", "names no user")
+				}
+				return err
+			}
+		case accountd.OwnerOrg:
+			if _, _, err := s.orgFor(ctx, tx, p, t.DestinationID, opWrite); err != nil {
+				switch accountd.ErrorCode(err) {
+				case accountd.CodeNotFound:
+					return accountd.Invalid("destinationId", "is not an organization you are a member of")
+				case accountd.CodeForbidden:
+					var e *accountd.Error
+					errors.As(err, &e)
+					return accountd.Invalid("destinationId", "%s", e.Message)
+				}
+				return err
+			}
+		default:
+			return accountd.Invalid("destinationType", "must be user or organization")
+		}
+		var err error
+		if out.ApplicationIDs, err = s.move(ctx, tx, p, t, accountd.KindApplication, "applicationIds", t.ApplicationIDs, now); err != nil {
+			return err
+		}
+		out.DashboardIDs, err = s.move(ctx, tx, p, t, accountd.KindDashboard, "dashboardIds", t.DashboardIDs, now)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) move(ctx context.Context, tx accountd.Store, p accountd.Principal, t Transfer, kind, field string, ids []string, now time.Time) ([]string, error) {
+	notMoved := []string{}
+	seen := map[string]bool{}
+	for i, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		moved, err := tx.MoveOwned(ctx, kind, id, p.UserID, t.DestinationType, t.DestinationID, now)
+		if err != nil {
+			return nil, err
+		}
+		if moved {
+			continue
+		}
+		if t.Strict {
+			return nil, accountd.Invalid(fmt.Sprintf("%s[%d]", field, i), "%s is not an %s you own; nothing was transferred", id, kindWord(kind))
+		}
+		notMoved = append(notMoved, id)
+	}
+	return notMoved, nil
+}
+
+func kindWord(kind string) string {
+	if kind == accountd.KindApplication {
+		return "application"
+	}
+	return "dashboard"
+}
+
+// deleteUserChecked removes a user who owns nothing that would be lost:
+// no applications or dashboards, and no organization where they are the
+// only admin. The check and the deletion share a transaction.
+func (s *Service) deleteUserChecked(ctx context.Context, userID string) error {
+	return s.store.InTx(ctx, func(tx accountd.Store) error {
+		apps, dashes, err := tx.CountOwned(ctx, accountd.OwnerUser, userID)
+		if err != nil {
+			return err
+		}
+		if apps+dashes > 0 {
+			return accountd.Errorf(accountd.CodeInvalid,
+				"the account still owns %s and %s: transfer them (PATCH /me/transferResources) or delete them first",
+				count(apps, "application"), count(dashes, "dashboard"))
+		}
+		orgs, err := tx.SoleAdminOrgs(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if len(orgs) > 0 {
+			names := make([]string, len(orgs))
+			for i, o := range orgs {
+				names[i] = fmt.Sprintf("%q", o.Name)
+			}
+			return accountd.Errorf(accountd.CodeInvalid,
+				"the account is the only admin of organization %s: make another member admin or delete the organization first",
+				strings.Join(names, ", "))
+		}
+		return tx.DeleteUser(ctx, userID)
+	})
+}

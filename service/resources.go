@@ -1,0 +1,269 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/accountd/accountd"
+)
+
+// NewOwned is what POST /applications and POST /dashboards carry: with
+// OrgID the organization owns the new resource, otherwise the caller does.
+type NewOwned struct {
+	OrgID, Name, Description string
+}
+
+// ownedSortFields are the sort fields of application and dashboard lists.
+var ownedSortFields = []string{"name", "id", "creationDate", "ownerId", "lastUpdated"}
+
+func (s *Service) newOwned(ctx context.Context, p accountd.Principal, n NewOwned, maxDescription int) (accountd.Owned, error) {
+	now := accountd.Millis(s.now())
+	o := accountd.Owned{ID: accountd.NewID(now), OwnerType: accountd.OwnerUser, OwnerID: p.UserID,
+		Name: n.Name, Description: n.Description, CreatedAt: now, UpdatedAt: now}
+	if n.OrgID != "" {
+		org, _, err := s.orgFor(ctx, s.store, p, n.OrgID, opWrite)
+		if errors.Is(err, accountd.ErrNotFound) {
+			return o, accountd.Invalid("orgId", "is not an organization you are a member of")
+		}
+		if err != nil {
+			return o, err
+		}
+		o.OwnerType, o.OwnerID, o.OrgName = accountd.OwnerOrg, org.ID, org.Name
+	}
+	return o, o.Validate(maxDescription)
+}
+
+// listScope checks that the caller may list what orgID owns ("" for all
+// they can see).
+func (s *Service) listScope(ctx context.Context, p accountd.Principal, orgID string) (accountd.Scope, error) {
+	if orgID == "" {
+		return accountd.Scope{UserID: p.UserID}, nil
+	}
+	if !accountd.ValidID(orgID) {
+		return accountd.Scope{}, accountd.Invalid("orgId", "must be 24 hex characters")
+	}
+	if _, _, err := s.orgFor(ctx, s.store, p, orgID, opRead); err != nil {
+		return accountd.Scope{}, err
+	}
+	return accountd.Scope{UserID: p.UserID, OrgID: orgID}, nil
+}
+
+// CreateApplication makes an application owned by the caller or, with
+// OrgID, by an organization where the caller may add resources.
+func (s *Service) CreateApplication(ctx context.Context, p accountd.Principal, n NewOwned) (*accountd.Application, error) {
+	o, err := s.newOwned(ctx, p, n, accountd.MaxAppDescriptionLen)
+	if err != nil {
+		return nil, err
+	}
+	a := &accountd.Application{Owned: o}
+	return a, s.store.CreateApplication(ctx, a)
+}
+
+// Application returns an application the caller can see.
+func (s *Service) Application(ctx context.Context, p accountd.Principal, id string) (*accountd.Application, error) {
+	return s.appFor(ctx, p, id, opRead)
+}
+
+// Page is one page of a list, with the query as applied.
+type Page[T any] struct {
+	Items []T
+	Total int
+	Query accountd.ListQuery
+}
+
+// Applications lists the applications the caller can see, or those of one
+// of their organizations.
+func (s *Service) Applications(ctx context.Context, p accountd.Principal, orgID string, q accountd.ListQuery) (Page[*accountd.Application], error) {
+	if err := checkList(&q, ownedSortFields); err != nil {
+		return Page[*accountd.Application]{}, err
+	}
+	sc, err := s.listScope(ctx, p, orgID)
+	if err != nil {
+		return Page[*accountd.Application]{}, err
+	}
+	items, total, err := s.store.Applications(ctx, sc, q)
+	return Page[*accountd.Application]{Items: items, Total: total, Query: q}, err
+}
+
+// DeleteApplication removes an application with its devices and flows.
+func (s *Service) DeleteApplication(ctx context.Context, p accountd.Principal, id string) error {
+	a, err := s.appFor(ctx, p, id, opDelete)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteApplication(ctx, a.ID)
+}
+
+// CreateDashboard makes a dashboard, owned as CreateApplication says.
+func (s *Service) CreateDashboard(ctx context.Context, p accountd.Principal, n NewOwned) (*accountd.Dashboard, error) {
+	o, err := s.newOwned(ctx, p, n, accountd.MaxDescriptionLen)
+	if err != nil {
+		return nil, err
+	}
+	d := &accountd.Dashboard{Owned: o}
+	return d, s.store.CreateDashboard(ctx, d)
+}
+
+// Dashboard returns a dashboard the caller can see.
+func (s *Service) Dashboard(ctx context.Context, p accountd.Principal, id string) (*accountd.Dashboard, error) {
+	return s.dashFor(ctx, p, id, opRead)
+}
+
+// Dashboards lists the dashboards the caller can see, or those of one of
+// their organizations.
+func (s *Service) Dashboards(ctx context.Context, p accountd.Principal, orgID string, q accountd.ListQuery) (Page[*accountd.Dashboard], error) {
+	if err := checkList(&q, ownedSortFields); err != nil {
+		return Page[*accountd.Dashboard]{}, err
+	}
+	sc, err := s.listScope(ctx, p, orgID)
+	if err != nil {
+		return Page[*accountd.Dashboard]{}, err
+	}
+	items, total, err := s.store.Dashboards(ctx, sc, q)
+	return Page[*accountd.Dashboard]{Items: items, Total: total, Query: q}, err
+}
+
+// DeleteDashboard removes a dashboard.
+func (s *Service) DeleteDashboard(ctx context.Context, p accountd.Principal, id string) error {
+	d, err := s.dashFor(ctx, p, id, opDelete)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteDashboard(ctx, d.ID)
+}
+
+// Device classes and flow classes of the reference schemas.
+var (
+	DeviceClasses = []string{"standalone", "gateway", "peripheral", "floating", "edgeCompute", "system", "embedded"}
+	FlowClasses   = []string{"cloud", "edge", "embedded", "experience", "customNode"}
+	childSorts    = []string{"name", "id", "creationDate", "lastUpdated"}
+)
+
+// NewDevice is what POST /applications/{id}/devices carries.
+type NewDevice struct {
+	Name, Description, DeviceClass string
+}
+
+// CreateDevice adds a device to an application the caller may change.
+func (s *Service) CreateDevice(ctx context.Context, p accountd.Principal, appID string, n NewDevice) (*accountd.Device, error) {
+	if n.DeviceClass == "" {
+		n.DeviceClass = "standalone"
+	}
+	if !slices.Contains(DeviceClasses, n.DeviceClass) {
+		return nil, accountd.Invalid("deviceClass", "must be one of %s", strings.Join(DeviceClasses, ", "))
+	}
+	a, err := s.appFor(ctx, p, appID, opWrite)
+	if err != nil {
+		return nil, err
+	}
+	now := accountd.Millis(s.now())
+	d := &accountd.Device{ID: accountd.NewID(now), ApplicationID: a.ID, Name: n.Name, Description: n.Description,
+		DeviceClass: n.DeviceClass, CreatedAt: now, UpdatedAt: now}
+	if err := accountd.ValidateChild(d.ID, d.ApplicationID, d.Name, d.Description); err != nil {
+		return nil, err
+	}
+	return d, s.store.CreateDevice(ctx, d)
+}
+
+// Device returns a device of an application the caller can see.
+func (s *Service) Device(ctx context.Context, p accountd.Principal, appID, id string) (*accountd.Device, error) {
+	a, err := s.appFor(ctx, p, appID, opRead)
+	if err != nil {
+		return nil, err
+	}
+	if !accountd.ValidID(id) {
+		return nil, accountd.Invalid("deviceId", "must be 24 hex characters")
+	}
+	return s.store.Device(ctx, a.ID, id)
+}
+
+// Devices lists the devices of an application the caller can see.
+func (s *Service) Devices(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (Page[*accountd.Device], error) {
+	if err := checkList(&q, childSorts); err != nil {
+		return Page[*accountd.Device]{}, err
+	}
+	a, err := s.appFor(ctx, p, appID, opRead)
+	if err != nil {
+		return Page[*accountd.Device]{}, err
+	}
+	items, total, err := s.store.Devices(ctx, a.ID, q)
+	return Page[*accountd.Device]{Items: items, Total: total, Query: q}, err
+}
+
+// DeleteDevice removes a device.
+func (s *Service) DeleteDevice(ctx context.Context, p accountd.Principal, appID, id string) error {
+	a, err := s.appFor(ctx, p, appID, opWrite)
+	if err != nil {
+		return err
+	}
+	if !accountd.ValidID(id) {
+		return accountd.Invalid("deviceId", "must be 24 hex characters")
+	}
+	return s.store.DeleteDevice(ctx, a.ID, id)
+}
+
+// NewFlow is what POST /applications/{id}/flows carries.
+type NewFlow struct {
+	Name, Description, FlowClass string
+	Enabled                      bool
+}
+
+// CreateFlow adds a flow to an application the caller may change.
+func (s *Service) CreateFlow(ctx context.Context, p accountd.Principal, appID string, n NewFlow) (*accountd.Flow, error) {
+	if n.FlowClass == "" {
+		n.FlowClass = "cloud"
+	}
+	if !slices.Contains(FlowClasses, n.FlowClass) {
+		return nil, accountd.Invalid("flowClass", "must be one of %s", strings.Join(FlowClasses, ", "))
+	}
+	a, err := s.appFor(ctx, p, appID, opWrite)
+	if err != nil {
+		return nil, err
+	}
+	now := accountd.Millis(s.now())
+	f := &accountd.Flow{ID: accountd.NewID(now), ApplicationID: a.ID, Name: n.Name, Description: n.Description,
+		Enabled: n.Enabled, FlowClass: n.FlowClass, CreatedAt: now, UpdatedAt: now}
+	if err := accountd.ValidateChild(f.ID, f.ApplicationID, f.Name, f.Description); err != nil {
+		return nil, err
+	}
+	return f, s.store.CreateFlow(ctx, f)
+}
+
+// Flow returns a flow of an application the caller can see.
+func (s *Service) Flow(ctx context.Context, p accountd.Principal, appID, id string) (*accountd.Flow, error) {
+	a, err := s.appFor(ctx, p, appID, opRead)
+	if err != nil {
+		return nil, err
+	}
+	if !accountd.ValidID(id) {
+		return nil, accountd.Invalid("flowId", "must be 24 hex characters")
+	}
+	return s.store.Flow(ctx, a.ID, id)
+}
+
+// Flows lists the flows of an application the caller can see.
+func (s *Service) Flows(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (Page[*accountd.Flow], error) {
+	if err := checkList(&q, childSorts); err != nil {
+		return Page[*accountd.Flow]{}, err
+	}
+	a, err := s.appFor(ctx, p, appID, opRead)
+	if err != nil {
+		return Page[*accountd.Flow]{}, err
+	}
+	items, total, err := s.store.Flows(ctx, a.ID, q)
+	return Page[*accountd.Flow]{Items: items, Total: total, Query: q}, err
+}
+
+// DeleteFlow removes a flow.
+func (s *Service) DeleteFlow(ctx context.Context, p accountd.Principal, appID, id string) error {
+	a, err := s.appFor(ctx, p, appID, opWrite)
+	if err != nil {
+		return err
+	}
+	if !accountd.ValidID(id) {
+		return accountd.Invalid("flowId", "must be 24 hex characters")
+	}
+	return s.store.DeleteFlow(ctx, a.ID, id)
+}
