@@ -73,6 +73,7 @@ type Service struct {
 	meViews   *meViewCache
 	meFlight  singleflight.Group
 	verified  *verifiedCache
+	sendLimit *sendLimit
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -123,19 +124,20 @@ func New(cfg Config) (*Service, error) {
 	}
 	cfg.Security.defaults()
 	s := &Service{
-		store:    cfg.Store,
-		keys:     cfg.Keys,
-		catalog:  cfg.Catalog,
-		log:      cfg.Logger,
-		now:      cfg.Clock,
-		random:   cfg.Random,
-		cfg:      cfg,
-		hashSem:  make(chan struct{}, cfg.HashConcurrency),
-		throttle: newThrottle(cfg.Throttle),
-		cache:    newAuthCache(),
-		meViews:  newMeViewCache(),
-		verified: newVerifiedCache(),
-		stop:     make(chan struct{}),
+		store:     cfg.Store,
+		keys:      cfg.Keys,
+		catalog:   cfg.Catalog,
+		log:       cfg.Logger,
+		now:       cfg.Clock,
+		random:    cfg.Random,
+		cfg:       cfg,
+		hashSem:   make(chan struct{}, cfg.HashConcurrency),
+		throttle:  newThrottle(cfg.Throttle),
+		cache:     newAuthCache(),
+		meViews:   newMeViewCache(),
+		verified:  newVerifiedCache(),
+		sendLimit: newSendLimit(),
+		stop:      make(chan struct{}),
 	}
 	h, err := secret.HashPassword(cfg.Hash, "accountd-dummy-password", cfg.Random)
 	if err != nil {
@@ -198,6 +200,7 @@ func (s *Service) housekeeping(ctx context.Context) {
 		s.log.Error("pruning auth events", "err", err)
 	}
 	s.throttle.prune(now)
+	s.sendLimit.prune(now)
 }
 
 // hashPassword and verifyPassword run argon2id under the concurrency bound.

@@ -26,6 +26,9 @@ func (s *Service) SendVerificationEmail(ctx context.Context, p accountd.Principa
 	if u.EmailVerified {
 		return accountd.Invalid("email", "is already verified")
 	}
+	if wait := s.sendLimit.take(u.ID, s.now()); wait > 0 {
+		return tooMany(wait)
+	}
 	return s.sendVerification(ctx, u)
 }
 
