@@ -3,9 +3,12 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -126,7 +129,32 @@ func connect(t *testing.T, c *client.Client) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return browse(t, "GET", authorize, nil)
+	resp, err := http.Get(authorize) // through the fake GitHub, back to the callback
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return resp.StatusCode, string(body)
+	}
+	if resp.Header.Get("X-Frame-Options") != "DENY" {
+		t.Error("the confirmation page may be framed")
+	}
+	base := resp.Request.URL.Scheme + "://" + resp.Request.URL.Host
+	return confirmLink(t, base, string(body))
+}
+
+var confirmForm = regexp.MustCompile(`<form method="post" action="([^"]+)"><input type="hidden" name="token" value="([^"]+)">`)
+
+// confirmLink presses the button of the callback's confirmation page.
+func confirmLink(t *testing.T, base, page string) (int, string) {
+	t.Helper()
+	m := confirmForm.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the callback page has no confirmation form: %s", page)
+	}
+	return browse(t, "POST", base+html.UnescapeString(m[1]), url.Values{"token": {html.UnescapeString(m[2])}})
 }
 
 var (
@@ -239,6 +267,35 @@ func TestGithub(t *testing.T) {
 			status, page := browse(t, "GET", env.URL+"/auth/github/callback?"+url.Values{"code": {"x"}, "state": {state}}.Encode(), nil)
 			if status != 410 || !strings.Contains(page, "expired") {
 				t.Errorf("expired state: %d %s", status, page)
+			}
+		})
+
+		t.Run("the callback asks before linking", func(t *testing.T) {
+			authorize, err := other.Me.ConnectGithub(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, page := browse(t, "GET", authorize, nil)
+			// the page names the account the link would join, so a person lured
+			// into someone else's link sees it is not theirs
+			if status != 200 || !strings.Contains(page, "hal@example.com") || !strings.Contains(page, "octocat") {
+				t.Fatalf("callback page: %d %s", status, page)
+			}
+			if me, _ := other.Me.Get(ctx, nil); me.GithubName != "" {
+				t.Errorf("linked before confirming: githubName %q", me.GithubName)
+			}
+			for _, tc := range []struct {
+				token  string
+				status int
+				text   string
+			}{{"", 400, "token"}, {"k:AAAA", 400, "token"}} {
+				if status, page := browse(t, "POST", env.URL+"/auth/github/callback", url.Values{"token": {tc.token}}); status != tc.status || !strings.Contains(page, tc.text) {
+					t.Errorf("confirm with %q: %d %s", tc.token, status, page)
+				}
+			}
+			clock.Add(11 * time.Minute)
+			if status, page := confirmLink(t, env.URL, page); status != 410 || !strings.Contains(page, "expired") {
+				t.Errorf("an expired confirmation: %d %s", status, page)
 			}
 		})
 

@@ -48,6 +48,7 @@ func routes() []route {
 		{"recoveryCodes.regenerate", "POST", "/me/recoveryCodes", []string{"all.User", "me.*"}, (*Server).regenerateRecoveryCodes},
 		{"github.connect", "POST", "/me/connectGithub", []string{"all.User", "me.*"}, (*Server).connectGithub},
 		{"github.callback", "GET", "/auth/github/callback", nil, (*Server).githubCallback},
+		{"github.confirm", "POST", "/auth/github/callback", nil, (*Server).githubConfirm},
 		{"emailVerification.page", "GET", "/verify-email", nil, (*Server).verifyEmailPage},
 		{"emailVerification.confirm", "POST", "/verify-email", nil, (*Server).confirmEmail},
 

@@ -157,21 +157,23 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <body style="font-family: sans-serif; max-width: 36em; margin: 4em auto; padding: 0 1em">
 <h1>{{.Title}}</h1><p>{{.Text}}</p>
 {{if .Token}}<form method="post" action="{{.Action}}"><input type="hidden" name="token" value="{{.Token}}">
-<button type="submit">Verify {{.Email}}</button></form>{{end}}
+<button type="submit">{{.Button}}</button></form>{{end}}
 </body></html>
 `))
 
 type page struct {
 	Title, Text   string
 	Action, Token string
-	Email         string
+	Button        string
 }
 
 func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, p page) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	// no framing: the pages' buttons must not be clickjacked
+	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	if err := pageTemplate.Execute(w, p); err != nil {
 		s.log.WarnContext(r.Context(), "rendering page", "err", err)
@@ -206,7 +208,7 @@ func (s *Server) verifyEmailPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writePage(w, r, http.StatusOK, page{
 		Title: "Verify your email address", Text: "Confirm that " + email + " is your email address.",
-		Action: service.VerifyEmailPath, Token: token, Email: email,
+		Action: service.VerifyEmailPath, Token: token, Button: "Verify " + email,
 	})
 	return nil
 }
@@ -231,7 +233,29 @@ func (s *Server) githubCallback(w http.ResponseWriter, r *http.Request) error {
 		s.writePageError(w, r, "GitHub not linked", accountd.Errorf(accountd.CodeUnauthorized, "GitHub did not grant access"))
 		return nil
 	}
-	l, err := s.svc.GithubCallback(r.Context(), q.Get("code"), q.Get("state"))
+	pd, err := s.svc.GithubCallback(r.Context(), q.Get("code"), q.Get("state"))
+	if err != nil {
+		s.writePageError(w, r, "GitHub not linked", err)
+		return nil
+	}
+	s.writePage(w, r, http.StatusOK, page{
+		Title: "Link your GitHub account",
+		Text: "Link the GitHub account " + pd.Login + " to the accountd account " + pd.Email +
+			"? If " + pd.Email + " is not your account, close this page: someone else started this link.",
+		Action: githubCallbackPath, Token: pd.Token, Button: "Link " + pd.Login + " to " + pd.Email,
+	})
+	return nil
+}
+
+// githubCallbackPath is where the confirmation form posts.
+const githubCallbackPath = "/auth/github/callback"
+
+func (s *Server) githubConfirm(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		s.writePageError(w, r, "GitHub not linked", accountd.Invalid("token", "could not be read from the form"))
+		return nil
+	}
+	l, err := s.svc.GithubConfirm(r.Context(), r.PostForm.Get("token"))
 	if err != nil {
 		s.writePageError(w, r, "GitHub not linked", err)
 		return nil

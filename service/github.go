@@ -95,9 +95,32 @@ func (s *Service) GithubConnectURL(ctx context.Context, p accountd.Principal) (s
 	return conf.AuthCodeURL(state), nil
 }
 
-// GithubCallback finishes linking: it checks the state, trades the code for
-// a token, reads the GitHub account and links it to the user.
-func (s *Service) GithubCallback(ctx context.Context, code, state string) (*accountd.GithubLink, error) {
+// GithubPending is a GitHub account read at the callback and not linked
+// yet: the person at the browser confirms first (GithubConfirm).
+type GithubPending struct {
+	Email string // the accountd account the link would join
+	Login string // the GitHub account
+	Token string // sealed, expiring; carries the link to GithubConfirm
+}
+
+// githubPending is what the confirmation token seals.
+type githubPending struct {
+	UserID   string `json:"u"`
+	GithubID string `json:"g"`
+	Login    string `json:"l"`
+	Expires  int64  `json:"e"`
+}
+
+const githubPendingContext = "accountd github link confirmation"
+
+// GithubCallback checks the state, trades the code for a token and reads the
+// GitHub account, but does not link it: the state only proves that some
+// accountd user started a link, not that this browser's person is that
+// user. Someone could start a link for their own account and lure another
+// person through GitHub's consent page, tying that person's GitHub account
+// to the attacker's accountd account. So the callback names both accounts
+// and asks for a confirmation, which GithubConfirm carries out.
+func (s *Service) GithubCallback(ctx context.Context, code, state string) (*GithubPending, error) {
 	conf, err := s.oauth()
 	if err != nil {
 		return nil, err
@@ -113,6 +136,10 @@ func (s *Service) GithubCallback(ctx context.Context, code, state string) (*acco
 	if code == "" {
 		return nil, accountd.Invalid("code", "is required")
 	}
+	u, err := s.store.User(ctx, st.UserID)
+	if err != nil {
+		return nil, err
+	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, s.cfg.Security.Github.HTTPClient)
 	tok, err := conf.Exchange(ctx, code)
 	if err != nil {
@@ -123,10 +150,29 @@ func (s *Service) GithubCallback(ctx context.Context, code, state string) (*acco
 	if err != nil {
 		return nil, err
 	}
-	l := &accountd.GithubLink{UserID: st.UserID, GithubID: gu.id, Login: gu.login, CreatedAt: accountd.Millis(s.now())}
+	raw, _ = json.Marshal(githubPending{UserID: u.ID, GithubID: gu.id, Login: gu.login, Expires: s.now().Add(githubStateTTL).Unix()})
+	sealed, err := s.keys.Seal(raw, githubPendingContext, s.random)
+	if err != nil {
+		return nil, accountd.Internal(err)
+	}
+	return &GithubPending{Email: u.Email, Login: gu.login, Token: sealed}, nil
+}
+
+// GithubConfirm links the GitHub account a confirmation token names.
+func (s *Service) GithubConfirm(ctx context.Context, token string) (*accountd.GithubLink, error) {
+	raw, err := s.keys.Open(token, githubPendingContext)
+	var pd githubPending
+	if err != nil || json.Unmarshal(raw, &pd) != nil || !accountd.ValidID(pd.UserID) {
+		return nil, accountd.Invalid("token", "is not one this server issued")
+	}
+	if s.now().Unix() > pd.Expires {
+		return nil, accountd.Errorf(accountd.CodeGone, "this GitHub link request has expired; start again")
+	}
+	l := &accountd.GithubLink{UserID: pd.UserID, GithubID: pd.GithubID, Login: pd.Login, CreatedAt: accountd.Millis(s.now())}
 	if err := s.store.LinkGithub(ctx, l); err != nil {
 		return nil, err
 	}
+	s.forgetUser(pd.UserID)
 	return l, nil
 }
 

@@ -65,8 +65,25 @@ module.exports = {
     callback('the callback with a state the server did not issue (400)', 400, () => ({ code: GH_CODE, state: 'forged' })),
     callback('the callback when the user refused (401)', 401, (ctx) => ({ error: 'access_denied', state: ctx.ids.ghState })),
     callback('the callback with a code GitHub does not know (401)', 401, (ctx) => ({ code: 'unknown-code', state: ctx.ids.ghState })),
-    callback('the callback links the account', 200, (ctx) => ({ code: GH_CODE, state: ctx.ids.ghState }),
-      (res) => assert(res.text.includes(GH_USER.login), 'the page does not name the GitHub login')),
+    callback('the callback asks to confirm the link', 200, (ctx) => ({ code: GH_CODE, state: ctx.ids.ghState }),
+      (res, ctx) => {
+        assert(res.text.includes(GH_USER.login), 'the page does not name the GitHub login');
+        assert(res.text.includes(ctx.users.dee.email), 'the page does not name the accountd account');
+        const m = res.text.match(/name="token" value="([^"]+)"/);
+        assert(m, 'the page has no confirmation form');
+        ctx.ids.ghConfirm = m[1].replace(/&#43;/g, '+').replace(/&amp;/g, '&');
+      }),
+    {
+      name: 'confirming with a token the server did not issue (400)',
+      action: 'github.confirm', page: true, expect: 400,
+      http: () => ({ method: 'POST', path: '/auth/github/callback', form: { token: 'k:AAAA' }, bare: true }),
+    },
+    {
+      name: 'confirming links the account',
+      action: 'github.confirm', page: true, expect: 200,
+      http: (ctx) => ({ method: 'POST', path: '/auth/github/callback', form: { token: ctx.ids.ghConfirm }, bare: true }),
+      check: (res) => assert(res.text.includes(GH_USER.login + ' is now linked'), 'the page does not say the account is linked'),
+    },
     {
       name: 'me shows the GitHub login',
       action: 'me.get',
