@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -217,6 +218,30 @@ type childListBody[T any] struct {
 }
 
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
+	return listChildren(s, w, r, s.svc.Devices, deviceJSON)
+}
+
+func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
+	return getChild(w, r, "deviceId", s.svc.Device, deviceJSON)
+}
+
+func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
+	return deleteChild(w, r, "deviceId", s.svc.DeleteDevice)
+}
+
+// Devices and flows live inside an application: their handlers differ only
+// in the service call and the body, so they share these.
+
+func appAndChildID(r *http.Request, child string) (appID, id string, err error) {
+	if appID, err = pathID(r, "applicationId"); err != nil {
+		return "", "", err
+	}
+	id, err = pathID(r, child)
+	return appID, id, err
+}
+
+func listChildren[T, B any](s *Server, w http.ResponseWriter, r *http.Request,
+	list func(context.Context, accountd.Principal, string, accountd.ListQuery) (service.Page[T], error), toJSON func(T) B) error {
 	appID, err := pathID(r, "applicationId")
 	if err != nil {
 		return err
@@ -225,45 +250,39 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.svc.Devices(r.Context(), principal(r), appID, q)
+	page, err := list(r.Context(), principal(r), appID, q)
 	if err != nil {
 		return err
 	}
-	items := make([]deviceBody, 0, len(page.Items))
-	for _, d := range page.Items {
-		items = append(items, deviceJSON(d))
+	items := make([]B, 0, len(page.Items))
+	for _, it := range page.Items {
+		items = append(items, toJSON(it))
 	}
-	writeJSON(w, http.StatusOK, childListBody[deviceBody]{listBody: newList(items, page.Total, page.Query), ApplicationID: appID})
+	writeJSON(w, http.StatusOK, childListBody[B]{listBody: newList(items, page.Total, page.Query), ApplicationID: appID})
 	return nil
 }
 
-func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
-	appID, err := pathID(r, "applicationId")
+func getChild[T, B any](w http.ResponseWriter, r *http.Request, child string,
+	get func(context.Context, accountd.Principal, string, string) (T, error), toJSON func(T) B) error {
+	appID, id, err := appAndChildID(r, child)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "deviceId")
+	it, err := get(r.Context(), principal(r), appID, id)
 	if err != nil {
 		return err
 	}
-	d, err := s.svc.Device(r.Context(), principal(r), appID, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, deviceJSON(d))
+	writeJSON(w, http.StatusOK, toJSON(it))
 	return nil
 }
 
-func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
-	appID, err := pathID(r, "applicationId")
+func deleteChild(w http.ResponseWriter, r *http.Request, child string,
+	del func(context.Context, accountd.Principal, string, string) error) error {
+	appID, id, err := appAndChildID(r, child)
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "deviceId")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteDevice(r.Context(), principal(r), appID, id); err != nil {
+	if err := del(r.Context(), principal(r), appID, id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, success)
@@ -312,57 +331,15 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
-	appID, err := pathID(r, "applicationId")
-	if err != nil {
-		return err
-	}
-	q, err := listQuery(r)
-	if err != nil {
-		return err
-	}
-	page, err := s.svc.Flows(r.Context(), principal(r), appID, q)
-	if err != nil {
-		return err
-	}
-	items := make([]flowBody, 0, len(page.Items))
-	for _, f := range page.Items {
-		items = append(items, flowJSON(f))
-	}
-	writeJSON(w, http.StatusOK, childListBody[flowBody]{listBody: newList(items, page.Total, page.Query), ApplicationID: appID})
-	return nil
+	return listChildren(s, w, r, s.svc.Flows, flowJSON)
 }
 
 func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) error {
-	appID, err := pathID(r, "applicationId")
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "flowId")
-	if err != nil {
-		return err
-	}
-	f, err := s.svc.Flow(r.Context(), principal(r), appID, id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, flowJSON(f))
-	return nil
+	return getChild(w, r, "flowId", s.svc.Flow, flowJSON)
 }
 
 func (s *Server) deleteFlow(w http.ResponseWriter, r *http.Request) error {
-	appID, err := pathID(r, "applicationId")
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "flowId")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteFlow(r.Context(), principal(r), appID, id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, success)
-	return nil
+	return deleteChild(w, r, "flowId", s.svc.DeleteFlow)
 }
 
 // recentListBody is the reference recentItemList schema.
