@@ -40,6 +40,7 @@ type Server struct {
 	schemas  *schemas
 	mux      *http.ServeMux
 	handler  http.Handler
+	metrics  *metrics
 }
 
 // NewServer builds the handler with every route of the table.
@@ -63,11 +64,12 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		svc: cfg.Service, log: cfg.Logger, ready: cfg.Ready, maxBody: cfg.MaxBodyBytes,
 		trustXFF: cfg.TrustForwardedFor, schemas: sch, mux: http.NewServeMux(),
+		metrics:  newMetrics(),
 		anyEmail: cfg.AllowUnverifiedEmail,
 	}
 	paths := map[string]bool{}
 	for _, rt := range routes() {
-		s.mux.Handle(rt.method+" "+rt.path, s.action(rt))
+		s.mux.Handle(rt.method+" "+rt.path, s.metrics.observe(rt.action, s.action(rt)))
 		if !paths[rt.path] {
 			paths[rt.path] = true
 			// The same path without a method catches every other method, so
@@ -75,9 +77,9 @@ func NewServer(cfg Config) (*Server, error) {
 			s.mux.Handle(rt.path, s.methodNotAllowed())
 		}
 	}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.HandleFunc("GET /openapi.json", s.openapi)
+	s.mux.Handle("GET /healthz", s.metrics.observe("ops.healthz", http.HandlerFunc(s.healthz)))
+	s.mux.Handle("GET /readyz", s.metrics.observe("ops.readyz", http.HandlerFunc(s.readyz)))
+	s.mux.Handle("GET /openapi.json", s.metrics.observe("ops.openapi", http.HandlerFunc(s.openapi)))
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.recoverPanics(s.withRequestID(s.logRequests(s.mux)))
 	return s, nil

@@ -118,22 +118,30 @@ func TestServe(t *testing.T) {
 	pr, pw2 := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		code := Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--hash-memory", "64", "--hash-time", "1"},
+		code := Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--hash-memory", "64", "--hash-time", "1", "--metrics-addr", "127.0.0.1:0"},
 			[]string{"ACCOUNTD_DB=" + db}, strings.NewReader(""), io.Discard, pw2)
 		pw2.Close()
 		done <- code
 	}()
 	lines := bufio.NewScanner(pr)
-	var addr string
+	var addr, metricsAddr string
 	for lines.Scan() {
 		var entry struct{ Msg, Addr string }
-		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
+		if json.Unmarshal(lines.Bytes(), &entry) != nil {
+			continue
+		}
+		switch entry.Msg {
+		case "listening":
 			addr = entry.Addr
+		case "serving metrics":
+			metricsAddr = entry.Addr
+		}
+		if addr != "" && metricsAddr != "" {
 			break
 		}
 	}
-	if addr == "" {
-		t.Fatal("serve never logged its address")
+	if addr == "" || metricsAddr == "" {
+		t.Fatalf("serve never logged its addresses (api %q, metrics %q)", addr, metricsAddr)
 	}
 	go io.Copy(io.Discard, pr)
 
@@ -150,6 +158,20 @@ func TestServe(t *testing.T) {
 	c.SetToken(a.Token)
 	if me, err := c.Me.Get(ctx, nil); err != nil || me.Email != "srv@example.com" {
 		t.Fatalf("GET /me = %+v, %v", me, err)
+	}
+	resp, err = http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`accountd_http_requests_total{action="me.get",method="GET",status="200"} 1`, `accountd_http_request_duration_seconds_bucket{action="auth.authenticateUser"`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if resp, err := http.Get("http://" + addr + "/metrics"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("/metrics on the API port: %v %v, want 404", resp.StatusCode, err)
 	}
 	fi, err := os.Stat(db + ".keys")
 	if err != nil || fi.Mode().Perm() != 0o600 {

@@ -31,6 +31,7 @@ type serveFlags struct {
 	hashMemory        uint32
 	hashTime          uint32
 	shutdownTimeout   time.Duration
+	metricsAddr       string
 	security          securityFlags
 }
 
@@ -58,6 +59,7 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.Uint32Var(&f.hashMemory, "hash-memory", secret.DefaultParams.Memory, "argon2id memory per password hash, KiB")
 	fs.Uint32Var(&f.hashTime, "hash-time", secret.DefaultParams.Time, "argon2id passes per password hash")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (default: off); keep it off the public network")
 	f.security.register(fs)
 	withEnvHelp(fs)
 	return cmd
@@ -136,6 +138,18 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		backend = "postgres"
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "db", backend, "version", version)
+	if f.metricsAddr != "" {
+		mln, err := net.Listen("tcp", f.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", api.MetricsHandler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		log.Info("serving metrics", "addr", mln.Addr().String())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
