@@ -159,6 +159,12 @@ type ResourceStore interface {
 	Flows(ctx context.Context, applicationID string, q ListQuery) ([]*Flow, int, error)
 	DeleteFlow(ctx context.Context, applicationID, id string) error
 
+	// LockOwner holds the user's or organization's row until the
+	// transaction ends, so that deleting an owner and creating or moving
+	// resources to it happen one after the other and never orphan a
+	// resource; NotFound when the owner does not exist.
+	LockOwner(ctx context.Context, ownerType, ownerID string) error
+
 	// CountVisible counts, in one query, the items of each kind
 	// (application, dashboard, device, flow, organization) userID can see.
 	CountVisible(ctx context.Context, userID string, kinds ...string) (map[string]int, error)

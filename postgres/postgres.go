@@ -68,6 +68,8 @@ func dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Name:           "postgres",
 		NumberedParams: true,
+		ForUpdate:      " FOR UPDATE",
+		ForShare:       " FOR SHARE",
 		// clock_timestamp, not now(): now() is the start of the
 		// transaction, which may be well before the change commits.
 		NowMillis: "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",

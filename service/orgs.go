@@ -138,6 +138,9 @@ func (s *Service) DeleteOrg(ctx context.Context, p accountd.Principal, orgID str
 		if err != nil {
 			return err
 		}
+		if err := tx.LockOwner(ctx, accountd.OwnerOrg, o.ID); err != nil {
+			return err
+		}
 		apps, dashes, err := tx.CountOwned(ctx, accountd.OwnerOrg, o.ID)
 		if err != nil {
 			return err

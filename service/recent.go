@@ -169,6 +169,11 @@ func kindWord(kind string) string {
 // only admin. The check and the deletion share a transaction.
 func (s *Service) deleteUserChecked(ctx context.Context, userID string) error {
 	return s.store.InTx(ctx, func(tx accountd.Store) error {
+		// held until the deletion commits: a resource created meanwhile
+		// waits, then finds no owner, rather than being orphaned
+		if err := tx.LockOwner(ctx, accountd.OwnerUser, userID); err != nil {
+			return err
+		}
 		apps, dashes, err := tx.CountOwned(ctx, accountd.OwnerUser, userID)
 		if err != nil {
 			return err

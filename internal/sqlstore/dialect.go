@@ -25,6 +25,11 @@ type Dialect struct {
 	// the transaction ends.
 	MigrationLock string
 
+	// ForUpdate and ForShare end a SELECT that must hold the rows it reads
+	// for the rest of the transaction (PostgreSQL's row locks); empty where
+	// write transactions are serialised anyway (SQLite's BEGIN IMMEDIATE).
+	ForUpdate, ForShare string
+
 	// IsUniqueViolation and IsForeignKeyViolation classify driver errors by
 	// their codes.
 	IsUniqueViolation     func(error) bool

@@ -45,12 +45,41 @@ func ownedTable(kind string) (string, error) {
 }
 
 func (s *Store) createOwned(ctx context.Context, table string, o *accountd.Owned) error {
-	_, err := s.exec(ctx, "INSERT INTO "+table+" (id, owner_type, owner_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		o.ID, o.OwnerType, o.OwnerID, o.Name, o.Description, millis(o.CreatedAt), millis(o.UpdatedAt))
-	if err != nil {
-		return internal("creating "+table, err)
+	return s.inTx(ctx, func(tx *Store) error {
+		// owner_id cannot be a foreign key (it names a user or an
+		// organization), so the owner's row is held while inserting
+		if err := tx.lockOwner(ctx, o.OwnerType, o.OwnerID, tx.d.ForShare); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, "INSERT INTO "+table+" (id, owner_type, owner_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			o.ID, o.OwnerType, o.OwnerID, o.Name, o.Description, millis(o.CreatedAt), millis(o.UpdatedAt))
+		if err != nil {
+			return internal("creating "+table, err)
+		}
+		return nil
+	})
+}
+
+// LockOwner holds the owner's row for the rest of the transaction.
+func (s *Store) LockOwner(ctx context.Context, ownerType, ownerID string) error {
+	return s.lockOwner(ctx, ownerType, ownerID, s.d.ForUpdate)
+}
+
+func (s *Store) lockOwner(ctx context.Context, ownerType, ownerID, lock string) error {
+	table, what := "users", "user"
+	if ownerType == accountd.OwnerOrg {
+		table, what = "orgs", "organization"
 	}
-	return nil
+	var id string
+	err := s.queryRow(ctx, "SELECT id FROM "+table+" WHERE id = ?"+lock, ownerID).Scan(&id)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return accountd.NotFound(what)
+	default:
+		return internal("locking "+what, err)
+	}
 }
 
 func (s *Store) owned(ctx context.Context, table, what, id string) (accountd.Owned, error) {
@@ -146,6 +175,9 @@ func (s *Store) DeleteDashboard(ctx context.Context, id string) error {
 func (s *Store) MoveOwned(ctx context.Context, kind, id, fromUserID, toType, toID string, at time.Time) (bool, error) {
 	table, err := ownedTable(kind)
 	if err != nil {
+		return false, err
+	}
+	if err := s.lockOwner(ctx, toType, toID, s.d.ForShare); err != nil {
 		return false, err
 	}
 	res, err := s.exec(ctx, "UPDATE "+table+" SET owner_type = ?, owner_id = ?, updated_at = ? WHERE id = ? AND owner_type = 'user' AND owner_id = ?",
