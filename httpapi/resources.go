@@ -85,24 +85,36 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "applicationId")
-	if err != nil {
-		return err
-	}
-	a, err := s.svc.Application(r.Context(), principal(r), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, appJSON(a))
-	return nil
+	return getOne(w, r, "applicationId", s.svc.Application, appJSON)
 }
 
 func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "applicationId")
+	return deleteOne(w, r, "applicationId", s.svc.DeleteApplication)
+}
+
+// getOne and deleteOne serve the handlers of a thing named by one id in
+// the path; they differ only in the service call and the body.
+func getOne[T, B any](w http.ResponseWriter, r *http.Request, param string,
+	get func(context.Context, accountd.Principal, string) (T, error), toJSON func(T) B) error {
+	id, err := pathID(r, param)
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteApplication(r.Context(), principal(r), id); err != nil {
+	it, err := get(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toJSON(it))
+	return nil
+}
+
+func deleteOne(w http.ResponseWriter, r *http.Request, param string,
+	del func(context.Context, accountd.Principal, string) error) error {
+	id, err := pathID(r, param)
+	if err != nil {
+		return err
+	}
+	if err := del(r.Context(), principal(r), id); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, success)
@@ -147,28 +159,11 @@ func (s *Server) listDashboards(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getDashboard(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "dashboardId")
-	if err != nil {
-		return err
-	}
-	d, err := s.svc.Dashboard(r.Context(), principal(r), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, dashJSON(d))
-	return nil
+	return getOne(w, r, "dashboardId", s.svc.Dashboard, dashJSON)
 }
 
 func (s *Server) deleteDashboard(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "dashboardId")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteDashboard(r.Context(), principal(r), id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, success)
-	return nil
+	return deleteOne(w, r, "dashboardId", s.svc.DeleteDashboard)
 }
 
 // deviceBody is the reference device schema, as far as accountd keeps it.
