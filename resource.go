@@ -137,8 +137,9 @@ type ResourceStore interface {
 	Application(ctx context.Context, id string) (*Application, error)
 	Applications(ctx context.Context, s Scope, q ListQuery) ([]*Application, int, error)
 	// DeleteApplication removes the application, its devices and flows, and
-	// every recent-item entry that names one of them.
-	DeleteApplication(ctx context.Context, id string) error
+	// every recent-item entry that names one of them; its devices count as
+	// deleted at at.
+	DeleteApplication(ctx context.Context, id string, at time.Time) error
 
 	CreateDashboard(ctx context.Context, d *Dashboard) error
 	Dashboard(ctx context.Context, id string) (*Dashboard, error)
@@ -146,13 +147,16 @@ type ResourceStore interface {
 	DeleteDashboard(ctx context.Context, id string) error
 
 	// MoveOwned gives the application or dashboard (kind) id to a new
-	// owner if fromUserID owns it, and reports whether it did.
+	// owner if fromUserID owns it, and reports whether it did. An
+	// application's devices move with it in the owners' device counts.
 	MoveOwned(ctx context.Context, kind, id, fromUserID, toType, toID string, at time.Time) (bool, error)
 
 	CreateDevice(ctx context.Context, d *Device) error
 	Device(ctx context.Context, applicationID, id string) (*Device, error)
 	Devices(ctx context.Context, applicationID string, q ListQuery) ([]*Device, int, error)
-	DeleteDevice(ctx context.Context, applicationID, id string) error
+	// CreateDevice and DeleteDevice also count the change for the
+	// application's owner (UsageStore.DeviceHours); the deletion at at.
+	DeleteDevice(ctx context.Context, applicationID, id string, at time.Time) error
 
 	CreateFlow(ctx context.Context, f *Flow) error
 	Flow(ctx context.Context, applicationID, id string) (*Flow, error)

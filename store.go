@@ -14,6 +14,7 @@ import (
 type Store interface {
 	SecurityStore
 	OrgStore
+	UsageStore
 
 	// InTx runs fn in one transaction: its writes land together or not at
 	// all. fn must use the Store it is given.
@@ -27,8 +28,8 @@ type Store interface {
 	// UpdateUser writes every field of u (matched by id) and records an
 	// AuthEvent for the user, since its cut-off may have moved.
 	UpdateUser(ctx context.Context, u *User) error
-	// DeleteUser removes the user and all their tokens, and records an
-	// AuthEvent for the user.
+	// DeleteUser removes the user and all their tokens and usage, and
+	// records an AuthEvent for the user.
 	DeleteUser(ctx context.Context, id string) error
 
 	CreateToken(ctx context.Context, t *Token) error

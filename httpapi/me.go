@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -11,30 +12,48 @@ import (
 
 // meBody is the reference "me" schema, as far as accountd keeps it.
 type meBody struct {
-	ID                   string         `json:"id"`
-	UserID               string         `json:"userId"`
-	CreationDate         string         `json:"creationDate"`
-	LastUpdated          string         `json:"lastUpdated"`
-	PasswordLastUpdated  string         `json:"passwordLastUpdated"`
-	Email                string         `json:"email"`
-	FirstName            string         `json:"firstName,omitempty"` // the schema wants at least one character
-	LastName             string         `json:"lastName"`
-	CompanyName          string         `json:"companyName"`
-	Title                string         `json:"title"`
-	PhoneNumber          string         `json:"phoneNumber"`
-	Location             string         `json:"location"`
-	URL                  string         `json:"url"`
-	FullName             string         `json:"fullName"`
-	TokenCutoff          string         `json:"tokenCutoff,omitempty"`
-	EmailVerified        bool           `json:"emailVerified"`
-	NeedsToVerifyEmail   bool           `json:"needsToVerifyEmail"`
-	TwoFactorAuthEnabled bool           `json:"twoFactorAuthEnabled"`
-	GithubName           string         `json:"githubName,omitempty"`
-	Summary              map[string]int `json:"summary"`
+	ID                   string      `json:"id"`
+	UserID               string      `json:"userId"`
+	CreationDate         string      `json:"creationDate"`
+	LastUpdated          string      `json:"lastUpdated"`
+	PasswordLastUpdated  string      `json:"passwordLastUpdated"`
+	Email                string      `json:"email"`
+	FirstName            string      `json:"firstName,omitempty"` // the schema wants at least one character
+	LastName             string      `json:"lastName"`
+	CompanyName          string      `json:"companyName"`
+	Title                string      `json:"title"`
+	PhoneNumber          string      `json:"phoneNumber"`
+	Location             string      `json:"location"`
+	URL                  string      `json:"url"`
+	FullName             string      `json:"fullName"`
+	TokenCutoff          string      `json:"tokenCutoff,omitempty"`
+	EmailVerified        bool        `json:"emailVerified"`
+	NeedsToVerifyEmail   bool        `json:"needsToVerifyEmail"`
+	TwoFactorAuthEnabled bool        `json:"twoFactorAuthEnabled"`
+	GithubName           string      `json:"githubName,omitempty"`
+	Summary              summaryBody `json:"summary"`
 	// with includeRecent=true (httpapi/resources.go)
 	RecentApplications  *recentListBody `json:"recentApplications,omitempty"`
 	RecentDashboards    *recentListBody `json:"recentDashboards,omitempty"`
 	RecentOrganizations *recentListBody `json:"recentOrganizations,omitempty"`
+}
+
+// summaryBody is the counts, and payloadCount (an object) when asked for.
+type summaryBody struct {
+	counts       map[string]int
+	payloadCount service.PayloadStats
+}
+
+func (b summaryBody) MarshalJSON() ([]byte, error) {
+	if b.payloadCount == nil {
+		return json.Marshal(b.counts)
+	}
+	m := make(map[string]any, len(b.counts)+1)
+	for k, v := range b.counts {
+		m[k] = v
+	}
+	m["payloadCount"] = b.payloadCount
+	return json.Marshal(m)
 }
 
 func meJSON(u *accountd.User, summary map[string]int) meBody {
@@ -45,7 +64,7 @@ func meJSON(u *accountd.User, summary map[string]int) meBody {
 		Email:               u.Email, FirstName: u.FirstName, LastName: u.LastName, CompanyName: u.CompanyName,
 		Title: u.Title, PhoneNumber: u.PhoneNumber, Location: u.Location, URL: u.URL, FullName: u.FullName(),
 		EmailVerified: u.EmailVerified, NeedsToVerifyEmail: !u.EmailVerified,
-		Summary: summary,
+		Summary: summaryBody{counts: summary},
 	}
 	if !u.TokenCutoff.IsZero() {
 		m.TokenCutoff = accountd.FormatTime(u.TokenCutoff)
@@ -72,7 +91,12 @@ func (s *Server) writeMe(ctx context.Context, w http.ResponseWriter, r *http.Req
 // user's two-factor and GitHub state, read fresh (after a change).
 func (s *Server) meFor(r *http.Request, u *accountd.User) (meBody, error) {
 	ctx := r.Context()
-	summary, err := s.svc.Summary(ctx, u.ID, queryList(r, "summaryInclude"), queryList(r, "summaryExclude"))
+	include, exclude := queryList(r, "summaryInclude"), queryList(r, "summaryExclude")
+	summary, err := s.svc.Summary(ctx, u.ID, include, exclude)
+	if err != nil {
+		return meBody{}, err
+	}
+	payloads, err := s.svc.SummaryPayloads(ctx, u.ID, include, exclude)
 	if err != nil {
 		return meBody{}, err
 	}
@@ -80,11 +104,12 @@ func (s *Server) meFor(r *http.Request, u *accountd.User) (meBody, error) {
 	if err != nil {
 		return meBody{}, err
 	}
-	return meViewJSON(&service.MeView{User: u, Summary: summary, Security: sec}), nil
+	return meViewJSON(&service.MeView{User: u, Summary: summary, PayloadCount: payloads, Security: sec}), nil
 }
 
 func meViewJSON(v *service.MeView) meBody {
 	m := meJSON(v.User, v.Summary)
+	m.Summary.payloadCount = v.PayloadCount
 	m.TwoFactorAuthEnabled, m.GithubName = v.Security.TwoFactorAuthEnabled, v.Security.GithubName
 	return m
 }

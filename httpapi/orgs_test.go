@@ -182,7 +182,7 @@ func TestTwoUsersShareAnOrganization(t *testing.T) {
 				}
 			}
 		}
-		me := must(bob.Me.Get(ctx, &client.MeGetParams{SummaryInclude: []string{"appCount", "payloadCount"}})).of(t)
+		me := must(bob.Me.Get(ctx, &client.MeGetParams{SummaryInclude: []string{"appCount", "webhookCount"}})).of(t)
 		if len(me.Summary) != 1 || me.Summary["appCount"] != float64(1) || me.RecentApplications != nil {
 			t.Errorf("summaryInclude=appCount: %+v, recent %v", me.Summary, me.RecentApplications)
 		}

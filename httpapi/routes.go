@@ -68,6 +68,14 @@ func routes() []route {
 		{"me.addRecentItem", "POST", "/me/recentItems", userScopes("me", "addRecentItem", false), (*Server).addRecentItem},
 		{"me.fetchRecentItems", "GET", "/me/recentItems", userScopes("me", "fetchRecentItems", true), (*Server).fetchRecentItems},
 		{"me.transferResources", "PATCH", "/me/transferResources", userScopes("me", "transferResources", false), (*Server).transferResources},
+		// Usage metering (usage.go), scopes as the reference lists them.
+		{"me.payloadCounts", "GET", "/me/payloadCounts", userScopes("me", "payloadCounts", true), (*Server).payloadCounts},
+		{"me.payloadCountsBreakdown", "GET", "/me/payloadCountsBreakdown", userScopes("me", "payloadCountsBreakdown", true), (*Server).payloadCountsBreakdown},
+		{"me.deviceCounts", "GET", "/me/deviceCounts", userScopes("me", "deviceCounts", true), (*Server).deviceCounts},
+		{"me.notebookMinuteCounts", "GET", "/me/notebookMinuteCounts", userScopes("me", "notebookMinuteCounts", true), (*Server).notebookMinuteCounts},
+		// Platform services report usage with a usage key (serviceActions),
+		// never a user token.
+		{"usage.record", "POST", "/usage/events", []string{"usage.record"}, (*Server).recordUsage},
 		{"orgs.get", "GET", "/orgs", userScopes("orgs", "get", true), (*Server).listOrgs},
 		{"orgs.post", "POST", "/orgs", userScopes("orgs", "post", false), (*Server).createOrg},
 		{"org.get", "GET", "/orgs/{orgId}", userScopes("org", "get", true), (*Server).getOrg},
@@ -85,6 +93,9 @@ func routes() []route {
 		{"devices.post", "POST", "/applications/{applicationId}/devices", userScopes("devices", "post", false), (*Server).createDevice},
 		{"device.get", "GET", "/applications/{applicationId}/devices/{deviceId}", userScopes("device", "get", true), (*Server).getDevice},
 		{"device.delete", "DELETE", "/applications/{applicationId}/devices/{deviceId}", userScopes("device", "delete", false), (*Server).deleteDevice},
+		// The reference names only device.sendState; like the other
+		// resource actions all.User and device.* grant it too.
+		{"device.sendState", "POST", "/applications/{applicationId}/devices/{deviceId}/state", userScopes("device", "sendState", false), (*Server).sendState},
 		{"flows.get", "GET", "/applications/{applicationId}/flows", userScopes("flows", "get", true), (*Server).listFlows},
 		{"flows.post", "POST", "/applications/{applicationId}/flows", userScopes("flows", "post", false), (*Server).createFlow},
 		{"flow.get", "GET", "/applications/{applicationId}/flows/{flowId}", userScopes("flow", "get", true), (*Server).getFlow},
@@ -96,11 +107,12 @@ func routes() []route {
 	}
 }
 
-// Catalog returns the scopes that grant each action, from the route table.
+// Catalog returns the scopes that grant each action to a user token, from
+// the route table; actions for platform services are not in it.
 func Catalog() accountd.Catalog {
 	c := accountd.Catalog{}
 	for _, rt := range routes() {
-		if rt.scopes != nil {
+		if rt.scopes != nil && !serviceActions[rt.action] {
 			c[rt.action] = rt.scopes
 		}
 	}

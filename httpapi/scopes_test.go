@@ -55,8 +55,8 @@ func TestScopeMatrix(t *testing.T) {
 			t.Fatalf("login with scope %s: %v", scope, err)
 		}
 		for _, act := range httpapi.Actions() {
-			if len(act.Scopes) == 0 {
-				continue
+			if _, forUsers := catalog[act.Name]; !forUsers {
+				continue // no token needed, or a platform service's (usage_test.go)
 			}
 			path := strings.ReplaceAll(act.Path, "{apiTokenId}", tok.ID)
 			if act.Name == "userApiToken.delete" {

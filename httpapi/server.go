@@ -92,9 +92,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // token.
 func (s *Server) action(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		limit := s.maxBody
+		if serviceActions[rt.action] {
+			limit = max(limit, maxUsageBody)
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		ctx := accountd.WithClientAddr(r.Context(), s.clientAddr(r))
-		if rt.scopes != nil {
+		if serviceActions[rt.action] {
+			name, err := s.authenticateService(r)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			setLogUser(ctx, "service:"+name)
+		} else if rt.scopes != nil {
 			p, err := s.authenticate(ctx, r)
 			if err != nil {
 				s.writeError(w, r, err)

@@ -15,9 +15,11 @@ import (
 // for, and the two-factor and GitHub state. A view may be shared between
 // requests: treat it as read-only.
 type MeView struct {
-	User     *accountd.User
-	Summary  map[string]int
-	Security SecurityStatus
+	User    *accountd.User
+	Summary map[string]int
+	// PayloadCount is the summary's payloadCount, nil unless asked for.
+	PayloadCount PayloadStats
+	Security     SecurityStatus
 	// Wire is free for the HTTP layer to keep its encoding of the view in,
 	// so a cached view is encoded once, not on every request.
 	Wire atomic.Pointer[[]byte]
@@ -146,11 +148,15 @@ func (s *Service) loadMeView(ctx context.Context, p accountd.Principal, include,
 		if err != nil {
 			return nil, err
 		}
+		payloads, err := s.SummaryPayloads(ctx, u.ID, include, exclude)
+		if err != nil {
+			return nil, err
+		}
 		sec, err := s.SecurityStatus(ctx, u.ID)
 		if err != nil {
 			return nil, err
 		}
-		v := &MeView{User: u, Summary: summary, Security: sec}
+		v := &MeView{User: u, Summary: summary, PayloadCount: payloads, Security: sec}
 		s.meViews.put(p.UserID, key, v, now, gen)
 		return v, nil
 	})

@@ -93,7 +93,7 @@ func (s *Service) DeleteApplication(ctx context.Context, p accountd.Principal, i
 	if err != nil {
 		return err
 	}
-	return s.store.DeleteApplication(ctx, a.ID)
+	return s.store.DeleteApplication(ctx, a.ID, accountd.Millis(s.now()))
 }
 
 // CreateDashboard makes a dashboard, owned as CreateApplication says.
@@ -201,7 +201,7 @@ func (s *Service) DeleteDevice(ctx context.Context, p accountd.Principal, appID,
 	if !accountd.ValidID(id) {
 		return accountd.Invalid("deviceId", "must be 24 hex characters")
 	}
-	return s.store.DeleteDevice(ctx, a.ID, id)
+	return s.store.DeleteDevice(ctx, a.ID, id, accountd.Millis(s.now()))
 }
 
 // NewFlow is what POST /applications/{id}/flows carries.

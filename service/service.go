@@ -54,6 +54,9 @@ type Config struct {
 	// Security configures two-factor auth, email verification and the
 	// GitHub link (twofactor.go, verify.go, github.go).
 	Security SecurityConfig
+
+	// Usage configures usage metering (usage.go).
+	Usage UsageConfig
 }
 
 // Service implements the actions. It is safe for concurrent use.
@@ -74,6 +77,7 @@ type Service struct {
 	meFlight  singleflight.Group
 	verified  *verifiedCache
 	sendLimit *sendLimit
+	usageKeys map[[32]byte]string // SHA-256 of a usage key -> its name
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -123,7 +127,15 @@ func New(cfg Config) (*Service, error) {
 		cfg.LastUsedFlush = 30 * time.Second
 	}
 	cfg.Security.defaults()
+	if cfg.Usage.IDRetention <= 0 {
+		cfg.Usage.IDRetention = 30 * 24 * time.Hour
+	}
+	usageKeys := map[[32]byte]string{}
+	for _, k := range cfg.Usage.Keys {
+		usageKeys[k.Hash] = k.Name
+	}
 	s := &Service{
+		usageKeys: usageKeys,
 		store:     cfg.Store,
 		keys:      cfg.Keys,
 		catalog:   cfg.Catalog,
@@ -198,6 +210,9 @@ func (s *Service) housekeeping(ctx context.Context) {
 	}
 	if err := s.store.PruneAuthEvents(ctx, time.Hour); err != nil {
 		s.log.Error("pruning auth events", "err", err)
+	}
+	if err := s.store.ForgetUsageIDs(ctx, now.Add(-s.cfg.Usage.IDRetention)); err != nil {
+		s.log.Error("dropping old usage event ids", "err", err)
 	}
 	s.throttle.prune(now)
 	s.sendLimit.prune(now)

@@ -423,7 +423,7 @@ func testDevicesAndFlows(t *testing.T, st accountd.Store) {
 	checkNotFound(t, err, "device")
 	_, err = st.Flow(ctx, other.ID, flow.ID)
 	checkNotFound(t, err, "flow")
-	checkNotFound(t, st.DeleteDevice(ctx, other.ID, dev.ID), "device")
+	checkNotFound(t, st.DeleteDevice(ctx, other.ID, dev.ID, time.Now()), "device")
 	checkNotFound(t, st.CreateDevice(ctx, &accountd.Device{ID: accountd.NewID(base), ApplicationID: accountd.NewID(base), Name: "x", DeviceClass: "standalone", CreatedAt: base, UpdatedAt: base}), "application")
 	checkNotFound(t, st.CreateFlow(ctx, &accountd.Flow{ID: accountd.NewID(base), ApplicationID: accountd.NewID(base), Name: "x", FlowClass: "cloud", CreatedAt: base, UpdatedAt: base}), "application")
 	createDevice(t, st, app.ID, "actuator")
@@ -580,10 +580,10 @@ func testDeleteCascades(t *testing.T, st accountd.Store) {
 	if err := st.CreateInvite(ctx, &accountd.Invite{ID: accountd.NewID(base), OrgID: o.ID, Email: "x@example.com", Role: accountd.RoleView, CreatedAt: base, ExpiresAt: base}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DeleteApplication(ctx, app.ID); err != nil {
+	if err := st.DeleteApplication(ctx, app.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	checkNotFound(t, st.DeleteApplication(ctx, app.ID), "application")
+	checkNotFound(t, st.DeleteApplication(ctx, app.ID, time.Now()), "application")
 	_, err := st.Device(ctx, app.ID, dev.ID)
 	checkNotFound(t, err, "device")
 	_, err = st.Flow(ctx, app.ID, flow.ID)

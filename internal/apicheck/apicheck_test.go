@@ -85,7 +85,7 @@ func TestCheckRejects(t *testing.T) {
 		{"missing required", "GET", "/me/tokens/" + tokenID, 404, `{"type":"NotFound"}`, "does not match the API document"},
 		{"success false", "DELETE", "/me/tokens/" + tokenID, 200, `{"success":false}`, "does not match the API document"},
 		{"undocumented property", "GET", "/me/tokens/" + tokenID, 200, strings.TrimSuffix(apiToken, "}") + `,"secretHash":"x"}`, "secretHash"},
-		{"undocumented nested property", "GET", "/me", 200, strings.Replace(me, `"apiTokenCount":1`, `"apiTokenCount":1,"payloadCount":0`, 1), "summary.payloadCount"},
+		{"undocumented nested property", "GET", "/me", 200, strings.Replace(me, `"apiTokenCount":1`, `"apiTokenCount":1,"webhookCount":0`, 1), "summary.webhookCount"},
 		{"undocumented property in list item", "GET", "/me/tokens", 200,
 			`{"items":[` + strings.TrimSuffix(apiToken, "}") + `,"x":1}],"count":1,"totalCount":1,"perPage":100,"page":0,"sortField":"name","sortDirection":"asc"}`, "items[0].x"},
 	} {

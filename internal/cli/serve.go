@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/accountd/accountd/httpapi"
@@ -32,6 +33,8 @@ type serveFlags struct {
 	hashTime          uint32
 	shutdownTimeout   time.Duration
 	metricsAddr       string
+	usageKeysFile     string
+	usageIDRetention  time.Duration
 	security          securityFlags
 }
 
@@ -60,6 +63,8 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.Uint32Var(&f.hashTime, "hash-time", secret.DefaultParams.Time, "argon2id passes per password hash")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (default: off); keep it off the public network")
+	fs.StringVar(&f.usageKeysFile, "usage-keys-file", "", "file of usage keys platform services report usage with (POST /usage/events), one \"NAME SHA256HEX\" a line, as `accountd usage keygen` prints (default: none, the endpoint refuses every caller)")
+	fs.DurationVar(&f.usageIDRetention, "usage-id-retention", 30*24*time.Hour, "how long reported usage event ids are kept to recognise a retried event")
 	f.security.register(fs)
 	withEnvHelp(fs)
 	return cmd
@@ -107,11 +112,15 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	usage, err := f.usageConfig()
+	if err != nil {
+		return err
+	}
 	svc, err := service.New(service.Config{
 		Store: store, Keys: keys, Catalog: httpapi.Catalog(), Logger: log,
 		Hash:       secret.Params{Memory: f.hashMemory, Time: f.hashTime, Threads: 1},
 		SessionTTL: f.sessionTTL, MaxSessionTTL: f.maxSessionTTL,
-		Security: sec,
+		Security: sec, Usage: usage,
 	})
 	if err != nil {
 		return usageError{err}
@@ -169,6 +178,26 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// usageConfig reads the usage keys file, if any.
+func (f *serveFlags) usageConfig() (service.UsageConfig, error) {
+	cfg := service.UsageConfig{IDRetention: f.usageIDRetention}
+	if f.usageIDRetention < time.Hour {
+		return cfg, usageError{errors.New("--usage-id-retention: must be at least 1h")}
+	}
+	if f.usageKeysFile == "" {
+		return cfg, nil
+	}
+	file, err := os.Open(f.usageKeysFile)
+	if err != nil {
+		return cfg, usageError{fmt.Errorf("--usage-keys-file: %w", err)}
+	}
+	defer file.Close()
+	if cfg.Keys, err = service.ParseUsageKeys(file); err != nil {
+		return cfg, usageError{fmt.Errorf("--usage-keys-file %s: %w", f.usageKeysFile, err)}
+	}
+	return cfg, nil
 }
 
 // version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".

@@ -75,6 +75,9 @@ func (s *Store) DeleteOrg(ctx context.Context, id string) error {
 		if err := oneRow(res, "organization", "deleting organization"); err != nil {
 			return err
 		}
+		if err := tx.forgetUsage(ctx, accountd.OwnerOrg, id); err != nil {
+			return err
+		}
 		return tx.forgetRecent(ctx, id)
 	})
 }

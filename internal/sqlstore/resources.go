@@ -143,9 +143,26 @@ func (s *Store) Applications(ctx context.Context, sc accountd.Scope, q accountd.
 }
 
 // DeleteApplication relies on ON DELETE CASCADE for devices and flows;
-// forgetRecent drops their entries by parent.
-func (s *Store) DeleteApplication(ctx context.Context, id string) error {
-	return s.deleteOwned(ctx, "applications", "application", id)
+// forgetRecent drops their entries by parent. Its devices count as deleted
+// for the owner's device counts.
+func (s *Store) DeleteApplication(ctx context.Context, id string, at time.Time) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		o, err := tx.appOwner(ctx, id, tx.d.ForUpdate)
+		if err != nil {
+			return err
+		}
+		n, err := tx.countDevices(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.deleteOwned(ctx, "applications", "application", id); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		return tx.addDevices(ctx, o, at, 0, n, -n)
+	})
 }
 
 func (s *Store) CreateDashboard(ctx context.Context, d *accountd.Dashboard) error {
@@ -177,34 +194,59 @@ func (s *Store) MoveOwned(ctx context.Context, kind, id, fromUserID, toType, toI
 	if err != nil {
 		return false, err
 	}
-	if err := s.lockOwner(ctx, toType, toID, s.d.ForShare); err != nil {
-		return false, err
-	}
-	res, err := s.exec(ctx, "UPDATE "+table+" SET owner_type = ?, owner_id = ?, updated_at = ? WHERE id = ? AND owner_type = 'user' AND owner_id = ?",
-		toType, toID, millis(at), id, fromUserID)
-	if err != nil {
-		return false, internal("moving "+kind, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, internal("moving "+kind, err)
-	}
-	return n == 1, nil
+	moved := false
+	err = s.inTx(ctx, func(tx *Store) error {
+		if err := tx.lockOwner(ctx, toType, toID, tx.d.ForShare); err != nil {
+			return err
+		}
+		res, err := tx.exec(ctx, "UPDATE "+table+" SET owner_type = ?, owner_id = ?, updated_at = ? WHERE id = ? AND owner_type = 'user' AND owner_id = ?",
+			toType, toID, millis(at), id, fromUserID)
+		if err != nil {
+			return internal("moving "+kind, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return internal("moving "+kind, err)
+		}
+		moved = n == 1
+		if !moved || kind != accountd.KindApplication {
+			return nil
+		}
+		// the devices go with the application: the update holds its row,
+		// so no device is added or removed meanwhile
+		devices, err := tx.countDevices(ctx, id)
+		if err != nil || devices == 0 {
+			return err
+		}
+		if err := tx.addDevices(ctx, accountd.OwnerRef{Type: accountd.OwnerUser, ID: fromUserID}, at, 0, 0, -devices); err != nil {
+			return err
+		}
+		return tx.addDevices(ctx, accountd.OwnerRef{Type: toType, ID: toID}, at, 0, 0, devices)
+	})
+	return moved, err
 }
 
 var childSort = map[string]string{"name": "name", "id": "id", "creationDate": "created_at", "lastUpdated": "updated_at"}
 
+// CreateDevice counts the device for its application's owner in the same
+// transaction.
 func (s *Store) CreateDevice(ctx context.Context, d *accountd.Device) error {
-	_, err := s.exec(ctx, "INSERT INTO devices (id, application_id, name, description, device_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		d.ID, d.ApplicationID, d.Name, d.Description, d.DeviceClass, millis(d.CreatedAt), millis(d.UpdatedAt))
-	switch {
-	case err == nil:
-		return nil
-	case s.d.IsForeignKeyViolation(err):
-		return accountd.NotFound("application")
-	default:
-		return internal("creating device", err)
-	}
+	return s.inTx(ctx, func(tx *Store) error {
+		o, err := tx.appOwner(ctx, d.ApplicationID, tx.d.ForShare)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, "INSERT INTO devices (id, application_id, name, description, device_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			d.ID, d.ApplicationID, d.Name, d.Description, d.DeviceClass, millis(d.CreatedAt), millis(d.UpdatedAt))
+		switch {
+		case err == nil:
+			return tx.addDevices(ctx, o, d.CreatedAt, 1, 0, 1)
+		case tx.d.IsForeignKeyViolation(err):
+			return accountd.NotFound("application")
+		default:
+			return internal("creating device", err)
+		}
+	})
 }
 
 const deviceColumns = "id, application_id, name, description, device_class, created_at, updated_at"
@@ -257,8 +299,20 @@ func (s *Store) deleteChild(ctx context.Context, table, what, applicationID, id 
 	})
 }
 
-func (s *Store) DeleteDevice(ctx context.Context, applicationID, id string) error {
-	return s.deleteChild(ctx, "devices", "device", applicationID, id)
+func (s *Store) DeleteDevice(ctx context.Context, applicationID, id string, at time.Time) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		o, err := tx.appOwner(ctx, applicationID, tx.d.ForShare)
+		if errors.Is(err, accountd.ErrNotFound) {
+			return accountd.NotFound("device")
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.deleteChild(ctx, "devices", "device", applicationID, id); err != nil {
+			return err
+		}
+		return tx.addDevices(ctx, o, at, 0, 1, -1)
+	})
 }
 
 func (s *Store) CreateFlow(ctx context.Context, f *accountd.Flow) error {

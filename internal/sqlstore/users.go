@@ -132,6 +132,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if err := oneRow(res, "user", "deleting user"); err != nil {
 			return err
 		}
+		if err := tx.forgetUsage(ctx, accountd.OwnerUser, id); err != nil {
+			return err
+		}
 		return tx.recordEvent(ctx, id, "")
 	})
 }

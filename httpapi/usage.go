@@ -1,0 +1,342 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/service"
+)
+
+// maxUsageBody is the body limit of usage reports (at least): a full batch
+// of 10,000 events.
+const maxUsageBody = 16 << 20
+
+// serviceActions are served to platform services holding a usage key, not
+// to users: no user token is ever granted them.
+var serviceActions = map[string]bool{"usage.record": true}
+
+// authenticateService checks the usage key a platform service presents.
+func (s *Server) authenticateService(r *http.Request) (string, error) {
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return "", accountd.Errorf(accountd.CodeUnauthorized, "a usage key is required (Authorization: Bearer <key>)")
+	}
+	name, ok := s.svc.UsageKeyName(strings.TrimSpace(key))
+	if !ok {
+		return "", accountd.Errorf(accountd.CodeUnauthorized, "the usage key is not valid")
+	}
+	return name, nil
+}
+
+// usageEventBody is one event as services send it.
+type usageEventBody struct {
+	ID            string  `json:"id"`
+	Kind          string  `json:"kind"`
+	Time          int64   `json:"time"`
+	ApplicationID string  `json:"applicationId"`
+	Type          string  `json:"type"`
+	Source        string  `json:"source"`
+	Count         *int64  `json:"count"`
+	Bytes         int64   `json:"bytes"`
+	Minutes       float64 `json:"minutes"`
+	Status        string  `json:"status"`
+}
+
+// UsageEvent converts the wire form: count defaults to 1, minutes are
+// rounded up to whole minutes.
+func (b *usageEventBody) event() accountd.UsageEvent {
+	e := accountd.UsageEvent{ID: b.ID, Kind: b.Kind, Time: time.UnixMilli(b.Time).UTC(), ApplicationID: b.ApplicationID,
+		Type: b.Type, Source: b.Source, Count: 1, Bytes: b.Bytes, Status: b.Status}
+	if b.Count != nil {
+		e.Count = *b.Count
+	}
+	if b.Kind == accountd.UsageNotebookRun {
+		e.Minutes = int64(math.Ceil(b.Minutes))
+	}
+	return e
+}
+
+// ParseUsageEvent reads one event in its wire form (as POST /usage/events
+// and `accountd usage import` take it), checking only that it is JSON of
+// the right shape; RecordUsage checks the rest.
+func ParseUsageEvent(raw []byte) (accountd.UsageEvent, error) {
+	var b usageEventBody
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return accountd.UsageEvent{}, accountd.Invalid("event", "must be a JSON object with id, kind, time, applicationId and the kind's fields (%s)", jsonProblem(err))
+	}
+	if dec.More() {
+		return accountd.UsageEvent{}, accountd.Invalid("event", "must be a single JSON object")
+	}
+	return b.event(), nil
+}
+
+// jsonProblem describes a decoding error without echoing Go types.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		return typeErr.Field + " has the wrong type"
+	case errors.As(err, &syntaxErr):
+		return "not valid JSON"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return "not valid JSON"
+}
+
+func (s *Server) recordUsage(w http.ResponseWriter, r *http.Request) error {
+	var b struct {
+		Events []usageEventBody `json:"events"`
+	}
+	if err := s.decode(r, "usageEvents", &b); err != nil {
+		return err
+	}
+	events := make([]accountd.UsageEvent, len(b.Events))
+	for i := range b.Events {
+		events[i] = b.Events[i].event()
+	}
+	res, err := s.svc.RecordUsage(r.Context(), events, nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]int{
+		"received": res.Received, "recorded": res.Recorded, "duplicates": res.Received - res.Recorded})
+	return nil
+}
+
+// sendState counts each state of the body as a payload of its compact
+// JSON's size. The schema has checked the shape; the time, when given,
+// must also be a time.
+func (s *Server) sendState(w http.ResponseWriter, r *http.Request) error {
+	appID, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	deviceID, err := pathID(r, "deviceId")
+	if err != nil {
+		return err
+	}
+	var body json.RawMessage
+	if err := s.decode(r, "deviceStateOrStates", &body); err != nil {
+		return err
+	}
+	var states []json.RawMessage
+	isArray := bytes.HasPrefix(bytes.TrimSpace(body), []byte("["))
+	if isArray {
+		if err := json.Unmarshal(body, &states); err != nil {
+			return accountd.Invalid("deviceState", "is not valid JSON")
+		}
+	} else {
+		states = []json.RawMessage{body}
+	}
+	sizes := make([]int64, len(states))
+	var buf bytes.Buffer
+	for i, st := range states {
+		field := "deviceState"
+		if isArray {
+			field = "deviceState[" + strconv.Itoa(i) + "]"
+		}
+		if err := checkStateTime(st, field); err != nil {
+			return err
+		}
+		buf.Reset()
+		if err := json.Compact(&buf, st); err != nil {
+			return accountd.Invalid(field, "is not valid JSON")
+		}
+		sizes[i] = int64(buf.Len())
+	}
+	if err := s.svc.SendState(r.Context(), principal(r), appID, deviceID, sizes); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, success)
+	return nil
+}
+
+// checkStateTime checks a state's time: milliseconds since the epoch, an
+// ISO-8601 date, or {"$date": ISO-8601 date}.
+func checkStateTime(state json.RawMessage, field string) error {
+	var st struct {
+		Time json.RawMessage `json:"time"`
+	}
+	if err := json.Unmarshal(state, &st); err != nil || len(st.Time) == 0 || string(st.Time) == "null" {
+		return nil
+	}
+	bad := accountd.Invalid(field+".time", "must be milliseconds since the epoch, an ISO-8601 date or {\"$date\": ISO-8601 date}")
+	var (
+		ms   float64
+		text string
+		obj  struct {
+			Date string `json:"$date"`
+		}
+	)
+	switch {
+	case json.Unmarshal(st.Time, &ms) == nil:
+		if ms < 0 || math.IsInf(ms, 0) || ms > 1e15 {
+			return bad
+		}
+		return nil
+	case json.Unmarshal(st.Time, &text) == nil:
+	case json.Unmarshal(st.Time, &obj) == nil:
+		text = obj.Date
+	default:
+		return bad
+	}
+	if _, err := time.Parse(time.RFC3339Nano, text); err != nil {
+		return bad
+	}
+	return nil
+}
+
+// usageRange reads start and end (milliseconds since the epoch).
+func usageRange(r *http.Request) (service.UsageRange, error) {
+	var out service.UsageRange
+	for _, p := range []struct {
+		name string
+		dst  **time.Time
+	}{{"start", &out.Start}, {"end", &out.End}} {
+		v := strings.TrimSpace(r.URL.Query().Get(p.name))
+		if v == "" {
+			continue
+		}
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < 0 || ms > 1e15 {
+			return out, accountd.Invalid(p.name, "must be milliseconds since the epoch (a whole number, 0 or more)")
+		}
+		t := time.UnixMilli(ms).UTC()
+		*p.dst = &t
+	}
+	return out, nil
+}
+
+// queryBool reads an optional true/false query parameter.
+func queryBool(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	default:
+		return false, accountd.Invalid(name, "must be true or false")
+	}
+}
+
+func (s *Server) payloadCounts(w http.ResponseWriter, r *http.Request) error {
+	rng, err := usageRange(r)
+	if err != nil {
+		return err
+	}
+	asBytes, err := queryBool(r, "asBytes")
+	if err != nil {
+		return err
+	}
+	stats, err := s.svc.PayloadCounts(r.Context(), principal(r), rng, asBytes)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, stats)
+	return nil
+}
+
+type seriesBody[T any] struct {
+	Start  string `json:"start"`
+	End    string `json:"end"`
+	Counts []T    `json:"counts"`
+}
+
+func series[P, T any](s service.Series[P], conv func(P) T) seriesBody[T] {
+	out := seriesBody[T]{Start: accountd.FormatTime(s.Start), End: accountd.FormatTime(s.End), Counts: make([]T, len(s.Points))}
+	for i, p := range s.Points {
+		out.Counts[i] = conv(p)
+	}
+	return out
+}
+
+func (s *Server) payloadCountsBreakdown(w http.ResponseWriter, r *http.Request) error {
+	rng, err := usageRange(r)
+	if err != nil {
+		return err
+	}
+	hourly := false
+	switch r.URL.Query().Get("resolution") {
+	case "", "86400000":
+	case "3600000":
+		hourly = true
+	default:
+		return accountd.Invalid("resolution", "must be 86400000 (a day) or 3600000 (an hour)")
+	}
+	asBytes, err := queryBool(r, "asBytes")
+	if err != nil {
+		return err
+	}
+	nonBillable, err := queryBool(r, "includeNonBillable")
+	if err != nil {
+		return err
+	}
+	sr, err := s.svc.PayloadBreakdown(r.Context(), principal(r), rng, hourly, asBytes, nonBillable)
+	if err != nil {
+		return err
+	}
+	type point struct {
+		Date  string `json:"date"`
+		Value int64  `json:"value"`
+	}
+	writeJSON(w, http.StatusOK, series(sr, func(p service.PayloadPoint) point {
+		return point{Date: accountd.FormatTime(p.At), Value: p.Value}
+	}))
+	return nil
+}
+
+func (s *Server) deviceCounts(w http.ResponseWriter, r *http.Request) error {
+	rng, err := usageRange(r)
+	if err != nil {
+		return err
+	}
+	sr, err := s.svc.DeviceCounts(r.Context(), principal(r), rng)
+	if err != nil {
+		return err
+	}
+	type point struct {
+		Date    string `json:"date"`
+		Created int64  `json:"created"`
+		Deleted int64  `json:"deleted"`
+		Total   int64  `json:"total"`
+	}
+	writeJSON(w, http.StatusOK, series(sr, func(p service.DevicePoint) point {
+		return point{Date: accountd.FormatTime(p.At), Created: p.Created, Deleted: p.Deleted, Total: p.Total}
+	}))
+	return nil
+}
+
+func (s *Server) notebookMinuteCounts(w http.ResponseWriter, r *http.Request) error {
+	rng, err := usageRange(r)
+	if err != nil {
+		return err
+	}
+	sr, err := s.svc.NotebookMinuteCounts(r.Context(), principal(r), rng)
+	if err != nil {
+		return err
+	}
+	type point struct {
+		Date      string `json:"date"`
+		Minutes   int64  `json:"minutes"`
+		Completed int64  `json:"completed"`
+		Canceled  int64  `json:"canceled"`
+		Errored   int64  `json:"errored"`
+		Timeout   int64  `json:"timeout"`
+	}
+	writeJSON(w, http.StatusOK, series(sr, func(p service.NotebookPoint) point {
+		return point{Date: accountd.FormatTime(p.At), Minutes: p.Minutes, Completed: p.Completed,
+			Canceled: p.Canceled, Errored: p.Errored, Timeout: p.TimedOut}
+	}))
+	return nil
+}

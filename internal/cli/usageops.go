@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/httpapi"
+	"github.com/accountd/accountd/service"
+	"github.com/spf13/cobra"
+)
+
+// importBatch is how many events `usage import` records per transaction.
+const importBatch = 5000
+
+func usageImportCmd() *cobra.Command {
+	var f dbFlags
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "Record usage events from an NDJSON file (operator; - reads stdin)",
+		Long: `Record usage events into the database directly: one JSON event a line, as
+POST /usage/events takes them, e.g.
+
+  {"id":"broker-1:81723","kind":"payload","time":1763856000000,"applicationId":"...","type":"mqttIn","source":"mqtt","count":12,"bytes":2048}
+  {"id":"nb-7:run-42","kind":"notebookRun","time":1763856000000,"applicationId":"...","minutes":3.5,"status":"completed"}
+
+Events are recorded in batches of 5000; an event whose id was recorded
+before is skipped, so a file can be imported again after a failure. A bad
+line stops the import, saying which line and why.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in := cmd.InOrStdin()
+			if args[0] != "-" {
+				file, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer file.Close()
+				in = file
+			}
+			svc, done, err := operatorService(cmd, &f)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return importUsage(cmd, svc, in)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func importUsage(cmd *cobra.Command, svc *service.Service, in io.Reader) error {
+	var (
+		events   []accountd.UsageEvent
+		lines    []int // the line of each event in events
+		received int
+		recorded int
+	)
+	flush := func() error {
+		if len(events) == 0 {
+			return nil
+		}
+		res, err := svc.RecordUsage(cmd.Context(), events, func(i int) string { return fmt.Sprintf("line %d", lines[i]) })
+		if err != nil {
+			return err
+		}
+		received += res.Received
+		recorded += res.Recorded
+		events, lines = events[:0], lines[:0]
+		return nil
+	}
+	fail := func(err error) error {
+		fmt.Fprintf(cmd.ErrOrStderr(), "recorded %d of the %d events before the failing batch; importing the file again skips them\n", recorded, received)
+		return err
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		e, err := httpapi.ParseUsageEvent(line)
+		if err != nil {
+			return fail(fmt.Errorf("line %d: %w", n, err))
+		}
+		events, lines = append(events, e), append(lines, n)
+		if len(events) == importBatch {
+			if err := flush(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fail(fmt.Errorf("reading: %w", err))
+	}
+	if err := flush(); err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "read %d events: recorded %d, skipped %d already recorded\n", received, recorded, received-recorded)
+	return nil
+}
+
+func usageKeygenCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "keygen NAME",
+		Short: "Make a usage key for a platform service (operator)",
+		Long: `Make a key a platform service reports usage with (POST /usage/events,
+Authorization: Bearer KEY). The key is printed once; the line after it goes
+into the --usage-keys-file of every instance, which holds only its SHA-256.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, line, err := service.NewUsageKey(randReader, args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintln(out, "# the service's key (shown once; keep it secret):")
+			fmt.Fprintln(out, key)
+			fmt.Fprintln(out, "# the line for --usage-keys-file:")
+			fmt.Fprintln(out, line)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,445 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/accountd/accountd"
+)
+
+const (
+	hourMs = int64(time.Hour / time.Millisecond)
+	dayMs  = 24 * hourMs
+)
+
+// chunkSizes are the row counts multi-row statements are built for: a
+// batch is cut greedily into these, so that only a handful of distinct
+// statement texts exist however batches vary.
+var chunkSizes = []int{256, 64, 16, 4, 1}
+
+// chunks cuts n rows into chunkSizes, largest first.
+func chunks(n int) []int {
+	var out []int
+	for _, size := range chunkSizes {
+		for n >= size {
+			out = append(out, size)
+			n -= size
+		}
+	}
+	return out
+}
+
+// valuesList is "(?, ?), (?, ?)" for rows rows of cols placeholders.
+func valuesList(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+// inList is "?, ?, ?" for n placeholders.
+func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+type payloadKey struct {
+	owner       accountd.OwnerRef
+	at          int64 // hour or day start
+	typ, source string
+}
+
+type payloadSum struct{ count, bytes int64 }
+
+type notebookSum struct{ minutes, completed, canceled, errored, timedOut int64 }
+
+type ownerHour struct {
+	owner accountd.OwnerRef
+	hour  int64
+}
+
+func cmpOwner(a, b accountd.OwnerRef) int {
+	return cmp.Or(strings.Compare(a.ID, b.ID), strings.Compare(a.Type, b.Type))
+}
+
+// RecordUsage keeps the first sighting of each id, then adds what is new to
+// the sums. Rows are written in key order, so that concurrent batches on
+// PostgreSQL take their row locks in one order and cannot deadlock.
+func (s *Store) RecordUsage(ctx context.Context, recs []accountd.UsageRecord, at time.Time) (int, error) {
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	recorded := 0
+	err := s.inTx(ctx, func(tx *Store) error {
+		fresh, err := tx.claimIDs(ctx, recs, at)
+		if err != nil {
+			return err
+		}
+		hours := map[payloadKey]payloadSum{}
+		days := map[payloadKey]payloadSum{}
+		notebooks := map[ownerHour]notebookSum{}
+		for i := range recs {
+			r := &recs[i]
+			if r.ID != "" && !fresh[r.ID] {
+				continue
+			}
+			if r.ID != "" {
+				delete(fresh, r.ID) // a repeat later in the batch is not new
+			}
+			recorded++
+			h := millis(accountd.Hour(r.Time))
+			switch r.Kind {
+			case accountd.UsagePayload:
+				k := payloadKey{owner: r.Owner, at: h, typ: r.Type, source: r.Source}
+				v := hours[k]
+				hours[k] = payloadSum{v.count + r.Count, v.bytes + r.Bytes}
+				k.at = millis(accountd.Day(r.Time))
+				v = days[k]
+				days[k] = payloadSum{v.count + r.Count, v.bytes + r.Bytes}
+			case accountd.UsageNotebookRun:
+				k := ownerHour{r.Owner, h}
+				v := notebooks[k]
+				v.minutes += r.Minutes
+				switch r.Status {
+				case "completed":
+					v.completed++
+				case "canceled":
+					v.canceled++
+				case "errored":
+					v.errored++
+				case "timeout":
+					v.timedOut++
+				}
+				notebooks[k] = v
+			}
+		}
+		if err := tx.addPayloads(ctx, "usage_payload_hours", "hour", hours); err != nil {
+			return err
+		}
+		if err := tx.addPayloads(ctx, "usage_payload_days", "day", days); err != nil {
+			return err
+		}
+		return tx.addNotebooks(ctx, notebooks)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return recorded, nil
+}
+
+// claimIDs records the batch's ids and returns those not seen before.
+func (s *Store) claimIDs(ctx context.Context, recs []accountd.UsageRecord, at time.Time) (map[string]bool, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for i := range recs {
+		if id := recs[i].ID; id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	fresh := make(map[string]bool, len(ids))
+	now := millis(at)
+	for _, n := range chunks(len(ids)) {
+		part := ids[:n]
+		ids = ids[n:]
+		args := make([]any, 0, 2*n)
+		for _, id := range part {
+			args = append(args, id, now)
+		}
+		rows, err := s.query(ctx, "INSERT INTO usage_event_ids (id, recorded_at) VALUES "+valuesList(n, 2)+
+			" ON CONFLICT (id) DO NOTHING RETURNING id", args...)
+		if err != nil {
+			return nil, internal("recording usage event ids", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, internal("recording usage event ids", err)
+			}
+			fresh[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, internal("recording usage event ids", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, internal("recording usage event ids", err)
+		}
+	}
+	return fresh, nil
+}
+
+// addPayloads adds sums to table (usage_payload_hours or _days, whose time
+// column is col).
+func (s *Store) addPayloads(ctx context.Context, table, col string, sums map[payloadKey]payloadSum) error {
+	keys := make([]payloadKey, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b payloadKey) int {
+		return cmp.Or(cmpOwner(a.owner, b.owner), cmp.Compare(a.at, b.at),
+			strings.Compare(a.typ, b.typ), strings.Compare(a.source, b.source))
+	})
+	for _, n := range chunks(len(keys)) {
+		part := keys[:n]
+		keys = keys[n:]
+		args := make([]any, 0, 7*n)
+		for _, k := range part {
+			v := sums[k]
+			args = append(args, k.owner.ID, k.owner.Type, k.at, k.typ, k.source, v.count, v.bytes)
+		}
+		_, err := s.exec(ctx, "INSERT INTO "+table+" (owner_id, owner_type, "+col+", type, source, count, bytes) VALUES "+valuesList(n, 7)+
+			" ON CONFLICT (owner_id, owner_type, "+col+", type, source) DO UPDATE SET count = "+table+".count + excluded.count, bytes = "+table+".bytes + excluded.bytes",
+			args...)
+		if err != nil {
+			return internal("adding payload usage", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) addNotebooks(ctx context.Context, sums map[ownerHour]notebookSum) error {
+	keys := make([]ownerHour, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b ownerHour) int { return cmp.Or(cmpOwner(a.owner, b.owner), cmp.Compare(a.hour, b.hour)) })
+	for _, n := range chunks(len(keys)) {
+		part := keys[:n]
+		keys = keys[n:]
+		args := make([]any, 0, 8*n)
+		for _, k := range part {
+			v := sums[k]
+			args = append(args, k.owner.ID, k.owner.Type, k.hour, v.minutes, v.completed, v.canceled, v.errored, v.timedOut)
+		}
+		_, err := s.exec(ctx, "INSERT INTO usage_notebook_hours (owner_id, owner_type, hour, minutes, completed, canceled, errored, timed_out) VALUES "+valuesList(n, 8)+
+			` ON CONFLICT (owner_id, owner_type, hour) DO UPDATE SET minutes = usage_notebook_hours.minutes + excluded.minutes,
+			completed = usage_notebook_hours.completed + excluded.completed, canceled = usage_notebook_hours.canceled + excluded.canceled,
+			errored = usage_notebook_hours.errored + excluded.errored, timed_out = usage_notebook_hours.timed_out + excluded.timed_out`,
+			args...)
+		if err != nil {
+			return internal("adding notebook usage", err)
+		}
+	}
+	return nil
+}
+
+// addDevices records a change of the owner's devices in the hour of at.
+func (s *Store) addDevices(ctx context.Context, o accountd.OwnerRef, at time.Time, created, deleted, net int64) error {
+	_, err := s.exec(ctx, `INSERT INTO usage_device_hours (owner_id, owner_type, hour, created, deleted, net) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (owner_id, owner_type, hour) DO UPDATE SET created = usage_device_hours.created + excluded.created,
+		deleted = usage_device_hours.deleted + excluded.deleted, net = usage_device_hours.net + excluded.net`,
+		o.ID, o.Type, millis(accountd.Hour(at)), created, deleted, net)
+	if err != nil {
+		return internal("recording device counts", err)
+	}
+	return nil
+}
+
+// appOwner reads the application's owner, holding its row with lock until
+// the transaction ends: device changes take it shared, deleting or moving
+// the application exclusively, so that device counts follow the devices.
+func (s *Store) appOwner(ctx context.Context, id, lock string) (accountd.OwnerRef, error) {
+	var o accountd.OwnerRef
+	err := s.queryRow(ctx, "SELECT owner_type, owner_id FROM applications WHERE id = ?"+lock, id).Scan(&o.Type, &o.ID)
+	switch {
+	case err == nil:
+		return o, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return o, accountd.NotFound("application")
+	default:
+		return o, internal("reading application owner", err)
+	}
+}
+
+func (s *Store) countDevices(ctx context.Context, applicationID string) (int64, error) {
+	var n int64
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM devices WHERE application_id = ?", applicationID).Scan(&n); err != nil {
+		return 0, internal("counting devices", err)
+	}
+	return n, nil
+}
+
+// forgetUsage drops an owner's usage, when the owner is deleted.
+func (s *Store) forgetUsage(ctx context.Context, ownerType, ownerID string) error {
+	for _, table := range []string{"usage_payload_hours", "usage_payload_days", "usage_device_hours", "usage_notebook_hours"} {
+		if _, err := s.exec(ctx, "DELETE FROM "+table+" WHERE owner_id = ? AND owner_type = ?", ownerID, ownerType); err != nil {
+			return internal("dropping usage", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) ForgetUsageIDs(ctx context.Context, before time.Time) error {
+	if _, err := s.exec(ctx, "DELETE FROM usage_event_ids WHERE recorded_at < ?", millis(before)); err != nil {
+		return internal("dropping usage event ids", err)
+	}
+	return nil
+}
+
+func (s *Store) ApplicationOwners(ctx context.Context, ids []string) (map[string]accountd.OwnerRef, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make(map[string]accountd.OwnerRef, len(ids))
+	for _, n := range chunks(len(ids)) {
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		ids = ids[n:]
+		rows, err := s.query(ctx, "SELECT id, owner_type, owner_id FROM applications WHERE id IN ("+inList(n)+")", args...)
+		if err != nil {
+			return nil, internal("reading application owners", err)
+		}
+		for rows.Next() {
+			var (
+				id string
+				o  accountd.OwnerRef
+			)
+			if err := rows.Scan(&id, &o.Type, &o.ID); err != nil {
+				rows.Close()
+				return nil, internal("reading application owners", err)
+			}
+			out[id] = o
+		}
+		if err := rows.Close(); err != nil {
+			return nil, internal("reading application owners", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, internal("reading application owners", err)
+		}
+	}
+	return out, nil
+}
+
+// PayloadTotals reads whole days from the daily sums and the hours at
+// either end from the hourly ones, so a year is a few thousand rows.
+func (s *Store) PayloadTotals(ctx context.Context, o accountd.OwnerRef, from, to time.Time) ([]accountd.PayloadTotal, error) {
+	lo, hi := millis(accountd.Hour(from)), millis(accountd.Hour(to))+hourMs // [lo, hi)
+	dayLo := (lo + dayMs - 1) / dayMs * dayMs                               // first whole day
+	dayHi := hi / dayMs * dayMs                                             // end of the last whole day
+	if dayLo >= dayHi {
+		dayLo, dayHi = hi, hi // no whole day: hours only
+	}
+	rows, err := s.query(ctx, `SELECT type, source, SUM(count), SUM(bytes) FROM (
+		SELECT type, source, count, bytes FROM usage_payload_hours WHERE owner_id = ? AND owner_type = ?
+			AND ((hour >= ? AND hour < ?) OR (hour >= ? AND hour < ?))
+		UNION ALL
+		SELECT type, source, count, bytes FROM usage_payload_days WHERE owner_id = ? AND owner_type = ? AND day >= ? AND day < ?
+	) t GROUP BY type, source ORDER BY type, source`,
+		o.ID, o.Type, lo, dayLo, dayHi, hi, o.ID, o.Type, dayLo, dayHi)
+	if err != nil {
+		return nil, internal("reading payload usage", err)
+	}
+	defer rows.Close()
+	var out []accountd.PayloadTotal
+	for rows.Next() {
+		var t accountd.PayloadTotal
+		if err := rows.Scan(&t.Type, &t.Source, &t.Count, &t.Bytes); err != nil {
+			return nil, internal("reading payload usage", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("reading payload usage", err)
+	}
+	return out, nil
+}
+
+func (s *Store) PayloadSeries(ctx context.Context, o accountd.OwnerRef, from, to time.Time, daily bool, types []string) ([]accountd.PayloadBucket, error) {
+	table, col := "usage_payload_hours", "hour"
+	lo, hi := millis(accountd.Hour(from)), millis(accountd.Hour(to))
+	if daily {
+		table, col = "usage_payload_days", "day"
+		lo, hi = millis(accountd.Day(from)), millis(accountd.Day(to))
+	}
+	if len(types) == 0 {
+		return nil, nil
+	}
+	args := []any{o.ID, o.Type, lo, hi}
+	for _, t := range types {
+		args = append(args, t)
+	}
+	rows, err := s.query(ctx, "SELECT "+col+", SUM(count), SUM(bytes) FROM "+table+
+		" WHERE owner_id = ? AND owner_type = ? AND "+col+" >= ? AND "+col+" <= ? AND type IN ("+inList(len(types))+")"+
+		" GROUP BY "+col+" ORDER BY "+col, args...)
+	if err != nil {
+		return nil, internal("reading payload usage", err)
+	}
+	defer rows.Close()
+	var out []accountd.PayloadBucket
+	for rows.Next() {
+		var (
+			b  accountd.PayloadBucket
+			at int64
+		)
+		if err := rows.Scan(&at, &b.Count, &b.Bytes); err != nil {
+			return nil, internal("reading payload usage", err)
+		}
+		b.At = time.UnixMilli(at).UTC()
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("reading payload usage", err)
+	}
+	return out, nil
+}
+
+func (s *Store) DeviceHours(ctx context.Context, o accountd.OwnerRef, from, to time.Time) (int64, []accountd.DeviceHour, error) {
+	lo, hi := millis(accountd.Hour(from)), millis(accountd.Hour(to))
+	var before int64
+	if err := s.queryRow(ctx, "SELECT COALESCE(SUM(net), 0) FROM usage_device_hours WHERE owner_id = ? AND owner_type = ? AND hour < ?",
+		o.ID, o.Type, lo).Scan(&before); err != nil {
+		return 0, nil, internal("reading device counts", err)
+	}
+	rows, err := s.query(ctx, "SELECT hour, created, deleted, net FROM usage_device_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour <= ? ORDER BY hour",
+		o.ID, o.Type, lo, hi)
+	if err != nil {
+		return 0, nil, internal("reading device counts", err)
+	}
+	defer rows.Close()
+	var out []accountd.DeviceHour
+	for rows.Next() {
+		var (
+			d accountd.DeviceHour
+			h int64
+		)
+		if err := rows.Scan(&h, &d.Created, &d.Deleted, &d.Net); err != nil {
+			return 0, nil, internal("reading device counts", err)
+		}
+		d.Hour = time.UnixMilli(h).UTC()
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, internal("reading device counts", err)
+	}
+	return before, out, nil
+}
+
+func (s *Store) NotebookHours(ctx context.Context, o accountd.OwnerRef, from, to time.Time) ([]accountd.NotebookHour, error) {
+	lo, hi := millis(accountd.Hour(from)), millis(accountd.Hour(to))
+	rows, err := s.query(ctx, "SELECT hour, minutes, completed, canceled, errored, timed_out FROM usage_notebook_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour <= ? ORDER BY hour",
+		o.ID, o.Type, lo, hi)
+	if err != nil {
+		return nil, internal("reading notebook usage", err)
+	}
+	defer rows.Close()
+	var out []accountd.NotebookHour
+	for rows.Next() {
+		var (
+			n accountd.NotebookHour
+			h int64
+		)
+		if err := rows.Scan(&h, &n.Minutes, &n.Completed, &n.Canceled, &n.Errored, &n.TimedOut); err != nil {
+			return nil, internal("reading notebook usage", err)
+		}
+		n.Hour = time.UnixMilli(h).UTC()
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("reading notebook usage", err)
+	}
+	return out, nil
+}
