@@ -16,26 +16,9 @@ import (
 // schema of our OpenAPI document, and only then unmarshals it into dst, so
 // every handler sees a body that keeps the reference's rules.
 func (s *Server) decode(r *http.Request, schema string, dst any) error {
-	raw, err := io.ReadAll(r.Body)
+	raw, doc, err := readBody(r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return &accountd.Error{Code: accountd.CodeTooLarge,
-				Message: "body: must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"}
-		}
-		return accountd.Invalid("body", "could not be read")
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return accountd.Invalid("body", "is required")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return accountd.Invalid("body", "is not valid JSON")
-	}
-	if dec.More() {
-		return accountd.Invalid("body", "must hold a single JSON value")
+		return err
 	}
 	if err := s.schemas.validate(schema, doc); err != nil {
 		return err
@@ -45,6 +28,33 @@ func (s *Server) decode(r *http.Request, schema string, dst any) error {
 		return accountd.Invalid("body", "has a value out of range")
 	}
 	return nil
+}
+
+// readBody reads the request body as one JSON value, returning its bytes
+// and its generic form (numbers as json.Number) for schema checks.
+func readBody(r *http.Request) ([]byte, any, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, nil, &accountd.Error{Code: accountd.CodeTooLarge,
+				Message: "body: must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"}
+		}
+		return nil, nil, accountd.Invalid("body", "could not be read")
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil, accountd.Invalid("body", "is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, nil, accountd.Invalid("body", "is not valid JSON")
+	}
+	if dec.More() {
+		return nil, nil, accountd.Invalid("body", "must hold a single JSON value")
+	}
+	return raw, doc, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"math"
@@ -126,18 +127,22 @@ func (s *Server) sendState(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var body json.RawMessage
-	if err := s.decode(r, "deviceStateOrStates", &body); err != nil {
+	raw, doc, err := readBody(r)
+	if err != nil {
 		return err
 	}
-	var states []json.RawMessage
-	isArray := bytes.HasPrefix(bytes.TrimSpace(body), []byte("["))
+	// Each state is checked on its own, so that an error names the state
+	// and the field rather than saying the body matches neither form.
+	states, docs := []json.RawMessage{raw}, []any{doc}
+	list, isArray := doc.([]any)
 	if isArray {
-		if err := json.Unmarshal(body, &states); err != nil {
+		if err := json.Unmarshal(raw, &states); err != nil {
 			return accountd.Invalid("deviceState", "is not valid JSON")
 		}
-	} else {
-		states = []json.RawMessage{body}
+		docs = list
+		if len(states) == 0 {
+			return accountd.Invalid("deviceState", "must hold at least one state")
+		}
 	}
 	sizes := make([]int64, len(states))
 	var buf bytes.Buffer
@@ -145,6 +150,9 @@ func (s *Server) sendState(w http.ResponseWriter, r *http.Request) error {
 		field := "deviceState"
 		if isArray {
 			field = "deviceState[" + strconv.Itoa(i) + "]"
+		}
+		if err := s.checkState(docs[i], field); err != nil {
+			return err
 		}
 		if err := checkStateTime(st, field); err != nil {
 			return err
@@ -160,6 +168,20 @@ func (s *Server) sendState(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, success)
 	return nil
+}
+
+// checkState holds one state to the deviceState schema, naming it field.
+func (s *Server) checkState(doc any, field string) error {
+	err := s.schemas.validate("deviceState", doc)
+	var e *accountd.Error
+	if !errors.As(err, &e) || e.Code != accountd.CodeInvalid {
+		return err
+	}
+	name := field
+	if e.Field != "" {
+		name += "." + e.Field
+	}
+	return accountd.Invalid(name, "%s", strings.TrimPrefix(e.Message, cmp.Or(e.Field, "body")+": "))
 }
 
 // checkStateTime checks a state's time: milliseconds since the epoch, an

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,7 +72,9 @@ type Env struct {
 	// Outbox is the folder messages are written to when Options.Mailer is
 	// not set.
 	Outbox string
-	check  *apicheck.Checker
+	// UsageKey is a usage key the server accepts (POST /usage/events).
+	UsageKey string
+	check    *apicheck.Checker
 }
 
 // Options adjust the service under test.
@@ -118,7 +121,16 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 		}
 		mailer = o
 	}
+	usageKey, usageLine, err := service.NewUsageKey(rand.Reader, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	usageKeys, err := service.ParseUsageKeys(strings.NewReader(usageLine))
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc, err := service.New(service.Config{
+		Usage: service.UsageConfig{Keys: usageKeys},
 		Store: st, Keys: keys, Catalog: httpapi.Catalog(), Logger: opts.Logger, Hash: CheapHash,
 		Throttle: opts.Throttle, Clock: opts.Clock, LastUsedFlush: 50 * time.Millisecond,
 		Security: service.SecurityConfig{Mailer: mailer, PublicURL: publicURL, Github: opts.Github},
@@ -138,7 +150,7 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 		srv.Close()
 		svc.Close()
 	})
-	return &Env{URL: srv.URL, Store: st, Service: svc, Keys: keys, Outbox: outbox, check: apicheck.New(t)}
+	return &Env{URL: srv.URL, Store: st, Service: svc, Keys: keys, Outbox: outbox, UsageKey: usageKey, check: apicheck.New(t)}
 }
 
 // checking is a transport that checks every response it carries.
@@ -160,6 +172,12 @@ func (c checking) RoundTrip(req *http.Request) (*http.Response, error) {
 	c.check.Check(c.t, req.Method, req.URL.Path, resp.StatusCode, body)
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
+}
+
+// HTTPClient returns an http.Client whose every response is checked as
+// Client's are, for tests that send raw requests.
+func (e *Env) HTTPClient(t testing.TB) *http.Client {
+	return &http.Client{Transport: checking{t: t, check: e.check}}
 }
 
 // Client returns a client of the server, with token if not empty. Every
