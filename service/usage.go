@@ -74,8 +74,8 @@ func ParseUsageKeys(r io.Reader) ([]UsageKey, error) {
 		if len(fields) != 2 {
 			return nil, fmt.Errorf("line %d: want NAME SHA256HEX", n)
 		}
-		if err := validUsageKeyName(fields[0]); err != nil {
-			return nil, fmt.Errorf("line %d: %v", n, err)
+		if validUsageKeyName(fields[0]) != nil {
+			return nil, fmt.Errorf("line %d: the name must be 1 to 64 letters, digits, '-', '_' or '.'", n)
 		}
 		h, err := hex.DecodeString(fields[1])
 		if err != nil || len(h) != sha256.Size {
