@@ -42,6 +42,10 @@ type Client struct {
 	Flows        *FlowsService
 	Flow         *FlowService
 
+	// Usage reports usage for platform services; it needs a usage key as
+	// the token (usage.go).
+	Usage *UsageService
+
 	base      *url.URL
 	http      *http.Client
 	userAgent string
@@ -94,6 +98,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c.UserAPIToken = &UserAPITokenService{c}
 	c.UserAPITokens = &UserAPITokensService{c}
 	c.initResources()
+	c.Usage = &UsageService{c}
 	return c, nil
 }
 

@@ -56,7 +56,7 @@ Losant platform's REST wire format, on an embedded SQLite file or on PostgreSQL.
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(serveCmd(), userCmd(), migrateCmd(), keysCmd(), loginCmd(e), logoutCmd(e), meCmd(e), tokensCmd(e),
-		invitesCmd(e), recentCmd(e), orgsCmd(e), appsCmd(e), transferCmd(e))
+		invitesCmd(e), recentCmd(e), orgsCmd(e), appsCmd(e), devicesCmd(e), transferCmd(e), usageCmd(e))
 	// Flags left unset take their value from ACCOUNTD_<FLAG_NAME>.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd, e) }
 

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -41,8 +43,13 @@ func printMe(cmd *cobra.Command, f *remoteFlags, me *client.Me) error {
 		row("Email verified", me.EmailVerified)
 		row("Two-factor", me.TwoFactorAuthEnabled)
 		row("Created", me.CreationDate.Format(time.RFC3339))
-		for k, v := range me.Summary {
-			row("Summary "+k, v)
+		for _, k := range slices.Sorted(maps.Keys(me.Summary)) {
+			if k == "payloadCount" {
+				// payloads by type and source: the table shows the month's total
+				row("Summary payloadCount", fmtNumber(me.SummaryPayloadCount().Total("")))
+				continue
+			}
+			row("Summary "+k, me.Summary[k])
 		}
 	})
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -74,7 +75,15 @@ func importUsage(cmd *cobra.Command, svc *service.Service, in io.Reader) error {
 		return nil
 	}
 	fail := func(err error) error {
-		fmt.Fprintf(cmd.ErrOrStderr(), "recorded %d of the %d events before the failing batch; importing the file again skips them\n", recorded, received)
+		if received == 0 {
+			fmt.Fprintln(cmd.ErrOrStderr(), "nothing was recorded")
+		} else {
+			fmt.Fprintf(cmd.ErrOrStderr(), "the %d events before the failing batch were recorded (%d of them new); importing the file again skips them\n", received, recorded)
+		}
+		var e *accountd.Error
+		if errors.As(err, &e) && e.Code == accountd.CodeInvalid {
+			return usageError{errors.New(e.Message)}
+		}
 		return err
 	}
 	sc := bufio.NewScanner(in)
@@ -86,7 +95,12 @@ func importUsage(cmd *cobra.Command, svc *service.Service, in io.Reader) error {
 		}
 		e, err := httpapi.ParseUsageEvent(line)
 		if err != nil {
-			return fail(fmt.Errorf("line %d: %w", n, err))
+			msg := err.Error()
+			var e *accountd.Error
+			if errors.As(err, &e) {
+				msg = e.Message
+			}
+			return fail(accountd.Invalid(fmt.Sprintf("line %d", n), "%s", msg))
 		}
 		events, lines = append(events, e), append(lines, n)
 		if len(events) == importBatch {
