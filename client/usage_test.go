@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,27 +13,10 @@ import (
 	"github.com/accountd/accountd/internal/testenv"
 )
 
-// fakeClock is the server's clock, moved by hand. It starts half an hour
-// before the current hour, so that "now" is not near an hour's edge.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Minute)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+// newFakeClock is the server's clock, moved by hand: half an hour before
+// the current hour, so that a test never straddles an hour or a day.
+func newFakeClock() *testenv.Clock {
+	return testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Minute))
 }
 
 func day(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
@@ -58,7 +40,7 @@ func wantStatus(t *testing.T, err error, status int, domain error, msg string) {
 }
 
 // setup starts a server with a user owning an application with a device.
-func setup(t *testing.T, backend string) (env *testenv.Env, clock *fakeClock, c *client.Client, appID, deviceID string) {
+func setup(t *testing.T, backend string) (env *testenv.Env, clock *testenv.Clock, c *client.Client, appID, deviceID string) {
 	t.Helper()
 	ctx := context.Background()
 	clock = newFakeClock()

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -161,27 +160,9 @@ func TestLoginFailures(t *testing.T) {
 	})
 }
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestLoginThrottle(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Now()}
+	clock := testenv.NewClock(time.Now())
 	env := testenv.Start(t, "sqlite", testenv.Options{
 		Clock:    clock.Now,
 		Throttle: service.ThrottleConfig{Window: time.Minute, PerPair: 3, PerAddress: 100, PerAccount: 100},

@@ -166,7 +166,7 @@ func TestGithub(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, backend string) {
 		gh := startFakeGithub(t)
-		clock := &fakeClock{now: time.Now()}
+		clock := testenv.NewClock(time.Now())
 		env := testenv.Start(t, backend, testenv.Options{Github: gh.config(), Clock: clock.Now})
 		env.User(t, "gina@example.com")
 		env.User(t, "hal@example.com")

@@ -203,7 +203,7 @@ func TestTwoUsersShareAnOrganization(t *testing.T) {
 func TestInvitationRules(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, backend string) {
-		clock := &fakeClock{now: time.Now()}
+		clock := testenv.NewClock(time.Now())
 		// unverified users are let through to the service, whose own
 		// rule about unverified addresses is under test too
 		env := testenv.Start(t, backend, testenv.Options{Clock: clock.Now, AllowUnverifiedEmail: true})

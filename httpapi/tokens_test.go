@@ -107,7 +107,7 @@ func TestAPITokenScopeCannotGrow(t *testing.T) {
 
 func TestAPITokenExpiry(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Now()}
+	clock := testenv.NewClock(time.Now())
 	env := testenv.Start(t, "sqlite", testenv.Options{Clock: clock.Now})
 	env.User(t, "ivan@example.com")
 	c := env.Login(t, "ivan@example.com")

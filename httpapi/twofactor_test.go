@@ -18,7 +18,7 @@ import (
 type totp struct {
 	t     *testing.T
 	key   string
-	clock *fakeClock
+	clock *testenv.Clock
 }
 
 func (a totp) code() string {
@@ -38,7 +38,7 @@ func (a totp) next() string {
 
 // enable2FA turns two-factor auth on for the client's user and returns the
 // app and the recovery codes.
-func enable2FA(t *testing.T, c *client.Client, clock *fakeClock) (totp, []string) {
+func enable2FA(t *testing.T, c *client.Client, clock *testenv.Clock) (totp, []string) {
 	t.Helper()
 	info, err := c.Me.GenerateTwoFactorAuth(ctx)
 	if err != nil {
@@ -55,7 +55,7 @@ func enable2FA(t *testing.T, c *client.Client, clock *fakeClock) (totp, []string
 func TestTwoFactorAuth(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, backend string) {
-		clock := &fakeClock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+		clock := testenv.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 		env := testenv.Start(t, backend, testenv.Options{Clock: clock.Now})
 		id := env.User(t, "tess@example.com")
 		c := env.Login(t, "tess@example.com")
@@ -249,7 +249,7 @@ func mustCode(t *testing.T, key string, at time.Time) string {
 // password does not clear them.
 func TestTwoFactorThrottle(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 	env := testenv.Start(t, "sqlite", testenv.Options{
 		Clock:    clock.Now,
 		Throttle: service.ThrottleConfig{Window: time.Hour, PerPair: 3, PerAddress: 100, PerAccount: 100},
@@ -278,7 +278,7 @@ func TestTwoFactorThrottle(t *testing.T) {
 // still opens after a new key is put first.
 func TestTwoFactorAfterKeyRotation(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 	old, err := secret.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

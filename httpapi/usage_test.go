@@ -137,7 +137,7 @@ func TestUsage(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
 			now := time.Date(2026, 3, 15, 10, 20, 0, 0, time.UTC)
-			clock := &fakeClock{now: now}
+			clock := testenv.NewClock(now)
 			env := testenv.Start(t, backend, testenv.Options{Clock: clock.Now})
 			api := usageAPI{t: t, env: env, hc: env.HTTPClient(t)}
 			env.User(t, "ada@example.com")
@@ -304,7 +304,7 @@ func TestUsageBoundaries(t *testing.T) {
 	for _, backend := range testenv.Backends() {
 		t.Run(backend, func(t *testing.T) {
 			t.Parallel()
-			clock := &fakeClock{now: time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)}
+			clock := testenv.NewClock(time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC))
 			env := testenv.Start(t, backend, testenv.Options{Clock: clock.Now})
 			api := usageAPI{t: t, env: env, hc: env.HTTPClient(t)}
 			env.User(t, "ada@example.com")

@@ -104,7 +104,7 @@ func follow(t *testing.T, link string) (int, string) {
 func TestEmailVerification(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, backend string) {
-		clock := &fakeClock{now: time.Now()}
+		clock := testenv.NewClock(time.Now())
 		env := testenv.Start(t, backend, testenv.Options{Clock: clock.Now})
 		if _, err := env.Service.CreateUser(ctx, service.NewUser{Email: "una@example.com", Password: testenv.Password}); err != nil {
 			t.Fatal(err)

@@ -4,31 +4,17 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/accountd/accountd/internal/testenv"
 )
 
-// fixedClock is the server's clock: half an hour before the current hour,
-// so that a test never straddles an hour or a day.
-type fixedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
 // TestUsageCommands sends device states from the terminal and reads them
 // back through every usage command.
 func TestUsageCommands(t *testing.T) {
 	t.Parallel()
-	clock := &fixedClock{now: time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Minute)}
+	clock := testenv.NewClock(time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Minute))
 	now := clock.Now()
 	srv := testenv.Start(t, "sqlite", testenv.Options{Clock: clock.Now})
 	srv.User(t, "meter@example.com")
