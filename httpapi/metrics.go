@@ -16,6 +16,7 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	usage    *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -30,8 +31,12 @@ func newMetrics() *metrics {
 			Help:    "Time to answer HTTP requests, by action.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"action"}),
+		usage: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "accountd_usage_events_total",
+			Help: "Usage events platform services reported (POST /usage/events), by the usage key's name and whether they were recorded or skipped as already recorded.",
+		}, []string{"service", "result"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration,
+	m.reg.MustRegister(m.requests, m.duration, m.usage,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -105,6 +105,7 @@ func (s *Server) action(rt route) http.Handler {
 				return
 			}
 			setLogUser(ctx, "service:"+name)
+			ctx = context.WithValue(ctx, usageServiceKey{}, name)
 		} else if rt.scopes != nil {
 			p, err := s.authenticate(ctx, r)
 			if err != nil {

@@ -23,6 +23,9 @@ const maxUsageBody = 16 << 20
 // to users: no user token is ever granted them.
 var serviceActions = map[string]bool{"usage.record": true}
 
+// usageServiceKey carries the name of the usage key a request came with.
+type usageServiceKey struct{}
+
 // authenticateService checks the usage key a platform service presents.
 func (s *Server) authenticateService(r *http.Request) (string, error) {
 	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -110,6 +113,9 @@ func (s *Server) recordUsage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	name, _ := r.Context().Value(usageServiceKey{}).(string)
+	s.metrics.usage.WithLabelValues(name, "recorded").Add(float64(res.Recorded))
+	s.metrics.usage.WithLabelValues(name, "duplicate").Add(float64(res.Received - res.Recorded))
 	writeJSON(w, http.StatusOK, map[string]int{
 		"received": res.Received, "recorded": res.Recorded, "duplicates": res.Received - res.Recorded})
 	return nil

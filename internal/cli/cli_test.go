@@ -110,15 +110,25 @@ func TestServe(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	db := filepath.Join(dir, "serve.db")
-	if code, _, errOut := run(t, nil, "user", "create", "--db", db, "--email", "srv@example.com", "--password", pw); code != ExitOK {
+	if code, _, errOut := run(t, nil, "user", "create", "--db", db, "--email", "srv@example.com", "--password", pw, "--verified"); code != ExitOK {
 		t.Fatalf("user create: %s", errOut)
 	}
+	// a platform service's usage key, in the keys file as keygen prints it
+	code, out, errOut := run(t, nil, "usage", "keygen", "probe")
+	if code != ExitOK {
+		t.Fatalf("usage keygen: %s", errOut)
+	}
+	keyLines := strings.Split(strings.TrimSpace(out), "\n")
+	usageKey := keyLines[1]
+	keysFile := filepath.Join(dir, "usage.keys")
+	os.WriteFile(keysFile, []byte(keyLines[2]+"\n"+keyLines[3]+"\n"), 0o600) // its comment and its line
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw2 := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		code := Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--hash-memory", "64", "--hash-time", "1", "--metrics-addr", "127.0.0.1:0"},
+		code := Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--hash-memory", "64", "--hash-time", "1", "--metrics-addr", "127.0.0.1:0",
+			"--usage-keys-file", keysFile},
 			[]string{"ACCOUNTD_DB=" + db}, strings.NewReader(""), io.Discard, pw2)
 		pw2.Close()
 		done <- code
@@ -159,13 +169,23 @@ func TestServe(t *testing.T) {
 	if me, err := c.Me.Get(ctx, nil); err != nil || me.Email != "srv@example.com" {
 		t.Fatalf("GET /me = %+v, %v", me, err)
 	}
+	app, err := c.Applications.Post(ctx, client.OwnedPost{Name: "Probe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := client.New("http://"+addr, client.WithToken(usageKey))
+	ev := client.UsageEvent{ID: "probe:1", Kind: "payload", Time: time.Now(), ApplicationID: app.ID, Type: "webhook", Source: "webhook"}
+	if res, err := svc.Usage.Record(ctx, []client.UsageEvent{ev, ev}); err != nil || res.Recorded != 1 {
+		t.Fatalf("recording usage with the key from --usage-keys-file = %+v, %v", res, err)
+	}
 	resp, err = http.Get("http://" + metricsAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`accountd_http_requests_total{action="me.get",method="GET",status="200"} 1`, `accountd_http_request_duration_seconds_bucket{action="auth.authenticateUser"`} {
+	for _, want := range []string{`accountd_http_requests_total{action="me.get",method="GET",status="200"} 1`, `accountd_http_request_duration_seconds_bucket{action="auth.authenticateUser"`,
+		`accountd_usage_events_total{result="recorded",service="probe"} 1`, `accountd_usage_events_total{result="duplicate",service="probe"} 1`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
