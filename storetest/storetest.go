@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 	tests = append(tests, securityTests...)
 	tests = append(tests, orgTests...)
 	tests = append(tests, lockTests...)
+	tests = append(tests, usageTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

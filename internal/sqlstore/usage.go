@@ -43,6 +43,33 @@ func valuesList(rows, cols int) string {
 // inList is "?, ?, ?" for n placeholders.
 func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
+// queryAll runs query and makes a T of each row with scan.
+func queryAll[T any](ctx context.Context, s *Store, doing, query string, scan func(*sql.Rows) (T, error), args ...any) ([]T, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, internal(doing, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, internal(doing, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(doing, err)
+	}
+	return out, nil
+}
+
+func scanString(rows *sql.Rows) (string, error) {
+	var v string
+	err := rows.Scan(&v)
+	return v, err
+}
+
 type payloadKey struct {
 	owner       accountd.OwnerRef
 	at          int64 // hour or day start
@@ -147,24 +174,13 @@ func (s *Store) claimIDs(ctx context.Context, recs []accountd.UsageRecord, at ti
 		for _, id := range part {
 			args = append(args, id, now)
 		}
-		rows, err := s.query(ctx, "INSERT INTO usage_event_ids (id, recorded_at) VALUES "+valuesList(n, 2)+
-			" ON CONFLICT (id) DO NOTHING RETURNING id", args...)
+		claimed, err := queryAll(ctx, s, "recording usage event ids", "INSERT INTO usage_event_ids (id, recorded_at) VALUES "+valuesList(n, 2)+
+			" ON CONFLICT (id) DO NOTHING RETURNING id", scanString, args...)
 		if err != nil {
-			return nil, internal("recording usage event ids", err)
+			return nil, err
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, internal("recording usage event ids", err)
-			}
+		for _, id := range claimed {
 			fresh[id] = true
-		}
-		if err := rows.Close(); err != nil {
-			return nil, internal("recording usage event ids", err)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, internal("recording usage event ids", err)
 		}
 	}
 	return fresh, nil
@@ -289,26 +305,20 @@ func (s *Store) ApplicationOwners(ctx context.Context, ids []string) (map[string
 			args[i] = id
 		}
 		ids = ids[n:]
-		rows, err := s.query(ctx, "SELECT id, owner_type, owner_id FROM applications WHERE id IN ("+inList(n)+")", args...)
+		type owner struct {
+			id string
+			o  accountd.OwnerRef
+		}
+		found, err := queryAll(ctx, s, "reading application owners", "SELECT id, owner_type, owner_id FROM applications WHERE id IN ("+inList(n)+")",
+			func(rows *sql.Rows) (owner, error) {
+				var v owner
+				return v, rows.Scan(&v.id, &v.o.Type, &v.o.ID)
+			}, args...)
 		if err != nil {
-			return nil, internal("reading application owners", err)
+			return nil, err
 		}
-		for rows.Next() {
-			var (
-				id string
-				o  accountd.OwnerRef
-			)
-			if err := rows.Scan(&id, &o.Type, &o.ID); err != nil {
-				rows.Close()
-				return nil, internal("reading application owners", err)
-			}
-			out[id] = o
-		}
-		if err := rows.Close(); err != nil {
-			return nil, internal("reading application owners", err)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, internal("reading application owners", err)
+		for _, v := range found {
+			out[v.id] = v.o
 		}
 	}
 	return out, nil
@@ -323,29 +333,17 @@ func (s *Store) PayloadTotals(ctx context.Context, o accountd.OwnerRef, from, to
 	if dayLo >= dayHi {
 		dayLo, dayHi = hi, hi // no whole day: hours only
 	}
-	rows, err := s.query(ctx, `SELECT type, source, SUM(count), SUM(bytes) FROM (
+	return queryAll(ctx, s, "reading payload usage", `SELECT type, source, SUM(count), SUM(bytes) FROM (
 		SELECT type, source, count, bytes FROM usage_payload_hours WHERE owner_id = ? AND owner_type = ?
 			AND ((hour >= ? AND hour < ?) OR (hour >= ? AND hour < ?))
 		UNION ALL
 		SELECT type, source, count, bytes FROM usage_payload_days WHERE owner_id = ? AND owner_type = ? AND day >= ? AND day < ?
 	) t GROUP BY type, source ORDER BY type, source`,
+		func(rows *sql.Rows) (accountd.PayloadTotal, error) {
+			var t accountd.PayloadTotal
+			return t, rows.Scan(&t.Type, &t.Source, &t.Count, &t.Bytes)
+		},
 		o.ID, o.Type, lo, dayLo, dayHi, hi, o.ID, o.Type, dayLo, dayHi)
-	if err != nil {
-		return nil, internal("reading payload usage", err)
-	}
-	defer rows.Close()
-	var out []accountd.PayloadTotal
-	for rows.Next() {
-		var t accountd.PayloadTotal
-		if err := rows.Scan(&t.Type, &t.Source, &t.Count, &t.Bytes); err != nil {
-			return nil, internal("reading payload usage", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("reading payload usage", err)
-	}
-	return out, nil
 }
 
 func (s *Store) PayloadSeries(ctx context.Context, o accountd.OwnerRef, from, to time.Time, daily bool, types []string) ([]accountd.PayloadBucket, error) {
@@ -362,29 +360,18 @@ func (s *Store) PayloadSeries(ctx context.Context, o accountd.OwnerRef, from, to
 	for _, t := range types {
 		args = append(args, t)
 	}
-	rows, err := s.query(ctx, "SELECT "+col+", SUM(count), SUM(bytes) FROM "+table+
+	return queryAll(ctx, s, "reading payload usage", "SELECT "+col+", SUM(count), SUM(bytes) FROM "+table+
 		" WHERE owner_id = ? AND owner_type = ? AND "+col+" >= ? AND "+col+" <= ? AND type IN ("+inList(len(types))+")"+
-		" GROUP BY "+col+" ORDER BY "+col, args...)
-	if err != nil {
-		return nil, internal("reading payload usage", err)
-	}
-	defer rows.Close()
-	var out []accountd.PayloadBucket
-	for rows.Next() {
-		var (
-			b  accountd.PayloadBucket
-			at int64
-		)
-		if err := rows.Scan(&at, &b.Count, &b.Bytes); err != nil {
-			return nil, internal("reading payload usage", err)
-		}
-		b.At = time.UnixMilli(at).UTC()
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("reading payload usage", err)
-	}
-	return out, nil
+		" GROUP BY "+col+" ORDER BY "+col,
+		func(rows *sql.Rows) (accountd.PayloadBucket, error) {
+			var (
+				b  accountd.PayloadBucket
+				at int64
+			)
+			err := rows.Scan(&at, &b.Count, &b.Bytes)
+			b.At = time.UnixMilli(at).UTC()
+			return b, err
+		}, args...)
 }
 
 func (s *Store) DeviceHours(ctx context.Context, o accountd.OwnerRef, from, to time.Time) (int64, []accountd.DeviceHour, error) {
@@ -394,52 +381,29 @@ func (s *Store) DeviceHours(ctx context.Context, o accountd.OwnerRef, from, to t
 		o.ID, o.Type, lo).Scan(&before); err != nil {
 		return 0, nil, internal("reading device counts", err)
 	}
-	rows, err := s.query(ctx, "SELECT hour, created, deleted, net FROM usage_device_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour <= ? ORDER BY hour",
-		o.ID, o.Type, lo, hi)
-	if err != nil {
-		return 0, nil, internal("reading device counts", err)
-	}
-	defer rows.Close()
-	var out []accountd.DeviceHour
-	for rows.Next() {
-		var (
-			d accountd.DeviceHour
-			h int64
-		)
-		if err := rows.Scan(&h, &d.Created, &d.Deleted, &d.Net); err != nil {
-			return 0, nil, internal("reading device counts", err)
-		}
-		d.Hour = time.UnixMilli(h).UTC()
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, nil, internal("reading device counts", err)
-	}
-	return before, out, nil
+	hours, err := queryAll(ctx, s, "reading device counts", "SELECT hour, created, deleted, net FROM usage_device_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour <= ? ORDER BY hour",
+		func(rows *sql.Rows) (accountd.DeviceHour, error) {
+			var (
+				d accountd.DeviceHour
+				h int64
+			)
+			err := rows.Scan(&h, &d.Created, &d.Deleted, &d.Net)
+			d.Hour = time.UnixMilli(h).UTC()
+			return d, err
+		}, o.ID, o.Type, lo, hi)
+	return before, hours, err
 }
 
 func (s *Store) NotebookHours(ctx context.Context, o accountd.OwnerRef, from, to time.Time) ([]accountd.NotebookHour, error) {
 	lo, hi := millis(accountd.Hour(from)), millis(accountd.Hour(to))
-	rows, err := s.query(ctx, "SELECT hour, minutes, completed, canceled, errored, timed_out FROM usage_notebook_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour <= ? ORDER BY hour",
-		o.ID, o.Type, lo, hi)
-	if err != nil {
-		return nil, internal("reading notebook usage", err)
-	}
-	defer rows.Close()
-	var out []accountd.NotebookHour
-	for rows.Next() {
-		var (
-			n accountd.NotebookHour
-			h int64
-		)
-		if err := rows.Scan(&h, &n.Minutes, &n.Completed, &n.Canceled, &n.Errored, &n.TimedOut); err != nil {
-			return nil, internal("reading notebook usage", err)
-		}
-		n.Hour = time.UnixMilli(h).UTC()
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("reading notebook usage", err)
-	}
-	return out, nil
+	return queryAll(ctx, s, "reading notebook usage", "SELECT hour, minutes, completed, canceled, errored, timed_out FROM usage_notebook_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour <= ? ORDER BY hour",
+		func(rows *sql.Rows) (accountd.NotebookHour, error) {
+			var (
+				n accountd.NotebookHour
+				h int64
+			)
+			err := rows.Scan(&h, &n.Minutes, &n.Completed, &n.Canceled, &n.Errored, &n.TimedOut)
+			n.Hour = time.UnixMilli(h).UTC()
+			return n, err
+		}, o.ID, o.Type, lo, hi)
 }
