@@ -33,17 +33,9 @@ func (s *Server) decode(r *http.Request, schema string, dst any) error {
 // readBody reads the request body as one JSON value, returning its bytes
 // and its generic form (numbers as json.Number) for schema checks.
 func readBody(r *http.Request) ([]byte, any, error) {
-	raw, err := io.ReadAll(r.Body)
+	raw, err := readRaw(r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, nil, &accountd.Error{Code: accountd.CodeTooLarge,
-				Message: "body: must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"}
-		}
-		return nil, nil, accountd.Invalid("body", "could not be read")
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return nil, nil, accountd.Invalid("body", "is required")
+		return nil, nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -55,6 +47,23 @@ func readBody(r *http.Request) ([]byte, any, error) {
 		return nil, nil, accountd.Invalid("body", "must hold a single JSON value")
 	}
 	return raw, doc, nil
+}
+
+// readRaw reads the request body, which must not be empty.
+func readRaw(r *http.Request) ([]byte, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &accountd.Error{Code: accountd.CodeTooLarge,
+				Message: "body: must be at most " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"}
+		}
+		return nil, accountd.Invalid("body", "could not be read")
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, accountd.Invalid("body", "is required")
+	}
+	return raw, nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

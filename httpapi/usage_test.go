@@ -278,6 +278,11 @@ func TestUsage(t *testing.T) {
 			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(3, "time", now.Add(2*time.Hour).UnixMilli()), "events[1].time", "hour")
 			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(4, "count", 0), "count")
 			api.fails(400, "POST", "/usage/events", env.UsageKey, map[string]any{"events": []any{}}, "events")
+			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(5, "time", nil), "events[1].time", "required")
+			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(6, "count", "many"), "events[1]", "count has the wrong type")
+			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(7, "colour", "red"), "events[1]", "unknown field")
+			api.fails(400, "POST", "/usage/events", env.UsageKey, map[string]any{"events": []any{42}}, "events[0]", "got number")
+			api.fails(400, "POST", "/usage/events", env.UsageKey, `{"events": [], "extra": 1}`, "body")
 			if got := path(t, api.ok("GET", "/me/payloadCounts", ada, nil), "timer").(map[string]any); len(got) != 0 {
 				t.Errorf("a refused report recorded something: timer = %v", got)
 			}

@@ -93,14 +93,9 @@ func importUsage(cmd *cobra.Command, svc *service.Service, in io.Reader) error {
 		if len(line) == 0 {
 			continue
 		}
-		e, err := httpapi.ParseUsageEvent(line)
+		e, err := httpapi.ParseUsageEvent(line, fmt.Sprintf("line %d", n))
 		if err != nil {
-			msg := err.Error()
-			var e *accountd.Error
-			if errors.As(err, &e) {
-				msg = e.Message
-			}
-			return fail(accountd.Invalid(fmt.Sprintf("line %d", n), "%s", msg))
+			return fail(err)
 		}
 		events, lines = append(events, e), append(lines, n)
 		if len(events) == importBatch {

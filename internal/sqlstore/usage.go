@@ -325,7 +325,10 @@ func (s *Store) ApplicationOwners(ctx context.Context, ids []string) (map[string
 }
 
 // PayloadTotals reads whole days from the daily sums and the hours at
-// either end from the hourly ones, so a year is a few thousand rows.
+// either end from the hourly ones, so a year is a few thousand rows. Each
+// part is a plain range of the primary key: an OR of two hour ranges made
+// both SQLite and PostgreSQL (without statistics) read the owner's whole
+// hourly history.
 func (s *Store) PayloadTotals(ctx context.Context, o accountd.OwnerRef, from, to time.Time) ([]accountd.PayloadTotal, error) {
 	lo, hi := millis(accountd.Hour(from)), millis(accountd.Hour(to))+hourMs // [lo, hi)
 	dayLo := (lo + dayMs - 1) / dayMs * dayMs                               // first whole day
@@ -334,8 +337,9 @@ func (s *Store) PayloadTotals(ctx context.Context, o accountd.OwnerRef, from, to
 		dayLo, dayHi = hi, hi // no whole day: hours only
 	}
 	return queryAll(ctx, s, "reading payload usage", `SELECT type, source, SUM(count), SUM(bytes) FROM (
-		SELECT type, source, count, bytes FROM usage_payload_hours WHERE owner_id = ? AND owner_type = ?
-			AND ((hour >= ? AND hour < ?) OR (hour >= ? AND hour < ?))
+		SELECT type, source, count, bytes FROM usage_payload_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour < ?
+		UNION ALL
+		SELECT type, source, count, bytes FROM usage_payload_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour < ?
 		UNION ALL
 		SELECT type, source, count, bytes FROM usage_payload_days WHERE owner_id = ? AND owner_type = ? AND day >= ? AND day < ?
 	) t GROUP BY type, source ORDER BY type, source`,
@@ -343,7 +347,7 @@ func (s *Store) PayloadTotals(ctx context.Context, o accountd.OwnerRef, from, to
 			var t accountd.PayloadTotal
 			return t, rows.Scan(&t.Type, &t.Source, &t.Count, &t.Bytes)
 		},
-		o.ID, o.Type, lo, dayLo, dayHi, hi, o.ID, o.Type, dayLo, dayHi)
+		o.ID, o.Type, lo, dayLo, o.ID, o.Type, dayHi, hi, o.ID, o.Type, dayLo, dayHi)
 }
 
 func (s *Store) PayloadSeries(ctx context.Context, o accountd.OwnerRef, from, to time.Time, daily bool, types []string) ([]accountd.PayloadBucket, error) {
