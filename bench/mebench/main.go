@@ -22,18 +22,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/accountd/accountd/bench/internal/benchkit"
 )
 
 type config struct {
@@ -51,79 +52,28 @@ type config struct {
 	cpuprofile string
 }
 
-func main() {
-	cfg, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mebench:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := run(ctx, cfg)
-	if rep != nil {
-		rep.print(os.Stdout)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "mebench:", err)
-		os.Exit(1)
-	}
-	if !rep.valid() {
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("mebench", parseFlags, run) }
 
 func parseFlags(args []string) (config, error) {
 	var cfg config
-	fs := flag.NewFlagSet("mebench", flag.ContinueOnError)
-	backends := fs.String("backends", "sqlite,postgres", "accountd backends to measure, comma-separated: sqlite, postgres")
+	fs := benchkit.NewFlags("mebench")
 	fs.StringVar(&cfg.postgres, "postgres", os.Getenv("ACCOUNTD_TEST_POSTGRES"), "PostgreSQL URL to create the benchmark database on (default $ACCOUNTD_TEST_POSTGRES)")
 	fs.IntVar(&cfg.rounds, "rounds", 3, "rounds; each measures hello-world, then every backend")
 	fs.IntVar(&cfg.conns, "conns", 64, "concurrent keep-alive connections, one goroutine each")
 	fs.Float64Var(&cfg.rate, "rate", 0, "pace the load to this many requests a second in all, open loop (default: as fast as the server answers)")
 	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "measured window of each run")
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "warm-up before each measured window, same load, not counted")
-	fs.StringVar(&cfg.accountd, "accountd", "", "prebuilt accountd binary (default: go build ./cmd/accountd)")
-	fs.StringVar(&cfg.hello, "hello", "", "prebuilt hello binary (default: go build ./bench/hello)")
 	fs.StringVar(&cfg.logLevel, "log-level", "", "accountd serve --log-level (default: the server's own default)")
 	fs.StringVar(&cfg.mePath, "path", "/me", "accountd request path, for experiments such as /me?summaryExclude=apiTokenCount")
 	// Hidden: profile the servers under the same load. accountd is then
 	// built from ./bench/profserve (accountd's main plus a profiler the
 	// benchmark switches on for each measured window only).
 	fs.StringVar(&cfg.cpuprofile, "cpuprofile", "", "")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: go run ./bench/mebench [flags]")
-		fs.VisitAll(func(f *flag.Flag) {
-			switch {
-			case f.Usage == "":
-			case f.DefValue == "":
-				fmt.Fprintf(fs.Output(), "  --%s\n    \t%s\n", f.Name, f.Usage)
-			default:
-				fmt.Fprintf(fs.Output(), "  --%s (default %s)\n    \t%s\n", f.Name, f.DefValue, f.Usage)
-			}
-		})
-	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	for _, b := range strings.Split(*backends, ",") {
-		b = strings.TrimSpace(b)
-		switch {
-		case b == "":
-		case b != "sqlite" && b != "postgres":
-			return cfg, fmt.Errorf("--backends: %q is not sqlite or postgres", b)
-		case !slices.Contains(cfg.backends, b):
-			cfg.backends = append(cfg.backends, b)
-		}
-	}
+	cfg.backends, cfg.accountd, cfg.hello = fs.Backends, fs.Accountd, fs.Hello
 	switch {
-	case len(cfg.backends) == 0:
-		return cfg, errors.New("--backends: name at least one")
 	case slices.Contains(cfg.backends, "postgres") && cfg.postgres == "":
 		return cfg, errors.New("postgres backend: set --postgres or ACCOUNTD_TEST_POSTGRES (or --backends sqlite)")
 	case cfg.rounds < 1 || cfg.rounds > 20:
@@ -143,10 +93,10 @@ func parseFlags(args []string) (config, error) {
 // target is one server and the request the benchmark sends it.
 type target struct {
 	name   string // hello, sqlite, postgres
-	srv    *server
+	srv    *benchkit.Server
 	path   string
 	header http.Header
-	cpu    func() cpuUsage
+	cpu    func() benchkit.CPUUsage
 }
 
 const (
@@ -158,7 +108,7 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "mebench: "+format+"\n", args...)
 }
 
-func run(ctx context.Context, cfg config) (*report, error) {
+func run(ctx context.Context, cfg config) (benchkit.Report, error) {
 	tmp, err := os.MkdirTemp("", "mebench-")
 	if err != nil {
 		return nil, err
@@ -168,30 +118,18 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	// Binaries.
 	bctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
 	defer cancel()
-	accountdBin, helloBin := cfg.accountd, cfg.hello
-	var root string
-	if accountdBin == "" || helloBin == "" || cfg.cpuprofile != "" {
-		if root, err = moduleRoot(bctx); err != nil {
-			return nil, err
-		}
+	accountdBin, accountdPkg := cfg.accountd, "./cmd/accountd"
+	if cfg.cpuprofile != "" {
+		// accountd with a switchable CPU profiler, whatever --accountd says
+		accountdBin, accountdPkg = "", "./bench/profserve"
 	}
-	switch {
-	case cfg.cpuprofile != "":
-		progress("building ./bench/profserve (accountd with a switchable CPU profiler)")
-		if accountdBin, err = goBuild(bctx, root, "./bench/profserve", tmp, "accountd"); err != nil {
-			return nil, err
-		}
-	case accountdBin == "":
-		progress("building ./cmd/accountd")
-		if accountdBin, err = goBuild(bctx, root, "./cmd/accountd", tmp, "accountd"); err != nil {
-			return nil, err
-		}
+	accountdBin, err = benchkit.Binary(bctx, accountdBin, accountdPkg, tmp, "accountd", progress)
+	if err != nil {
+		return nil, err
 	}
-	if helloBin == "" {
-		progress("building ./bench/hello")
-		if helloBin, err = goBuild(bctx, root, "./bench/hello", tmp, "hello"); err != nil {
-			return nil, err
-		}
+	helloBin, err := benchkit.Binary(bctx, cfg.hello, "./bench/hello", tmp, "hello", progress)
+	if err != nil {
+		return nil, err
 	}
 	cancel()
 
@@ -201,11 +139,11 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	defer cancel()
 
 	// Cleanup stops the servers first, then drops what they used.
-	var servers []*server
+	var servers []*benchkit.Server
 	var drops []func() error
 	defer func() {
 		for _, s := range servers {
-			s.stop()
+			s.Stop()
 		}
 		for _, drop := range drops {
 			if err := drop(); err != nil {
@@ -216,32 +154,34 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		}
 	}()
 
-	helloSrv, err := startServer(ctx, "hello", helloBin, []string{"--addr", "127.0.0.1:0"}, childEnv(),
-		filepath.Join(tmp, "hello.log"), helloAddr)
+	helloSrv, err := benchkit.StartServer(ctx, "hello", helloBin, []string{"--addr", "127.0.0.1:0"}, benchkit.ChildEnv(),
+		filepath.Join(tmp, "hello.log"), benchkit.HelloAddr)
 	if err != nil {
 		return nil, err
 	}
 	servers = append(servers, helloSrv)
-	if err := checkHello(ctx, helloSrv.addr); err != nil {
+	if err := benchkit.CheckHello(ctx, helloSrv.Addr); err != nil {
 		return nil, err
 	}
-	pid := helloSrv.cmd.Process.Pid
+	pid := helloSrv.Cmd.Process.Pid
 	targets := []*target{{name: "hello", srv: helloSrv, path: "/", header: http.Header{},
-		cpu: func() cpuUsage { return cpuUsage{server: pidCPU(pid), db: -1, client: selfCPU()} }}}
+		cpu: func() benchkit.CPUUsage {
+			return benchkit.CPUUsage{Server: benchkit.PidCPU(pid), DB: -1, Client: benchkit.SelfCPU()}
+		}}}
 
 	profiles := map[string][]string{}
 	var meDesc string
 	for _, backend := range cfg.backends {
 		// Signing keys are given on the command line for both backends, so
 		// both start the same way (PostgreSQL requires it anyway).
-		key, err := runTool(ctx, accountdBin, "keys", "generate")
+		key, err := benchkit.RunTool(ctx, accountdBin, "keys", "generate")
 		if err != nil {
 			return nil, err
 		}
 		keyArgs := []string{"--keys", key}
 		var db, pgName string
 		if backend == "postgres" {
-			name, dsn, drop, err := pgDatabase(ctx, cfg.postgres)
+			name, dsn, drop, err := benchkit.PGDatabase(ctx, cfg.postgres, "accountd_bench_")
 			if err != nil {
 				return nil, err
 			}
@@ -252,11 +192,11 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		} else {
 			db = filepath.Join(tmp, "bench.db")
 		}
-		if _, err := runTool(ctx, accountdBin, "user", "create", "--db", db,
+		if _, err := benchkit.RunTool(ctx, accountdBin, "user", "create", "--db", db,
 			"--email", benchEmail, "--password", benchPassword, "--first-name", "Bench", "--verified"); err != nil {
 			return nil, err
 		}
-		addr, err := freePort()
+		addr, err := benchkit.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +204,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		if cfg.logLevel != "" {
 			args = append(args, "--log-level", cfg.logLevel)
 		}
-		env := childEnv()
+		env := benchkit.ChildEnv()
 		if cfg.cpuprofile != "" {
 			prefix := cfg.cpuprofile + "-" + backend
 			env = append(env, "MEBENCH_CPUPROFILE="+prefix)
@@ -272,27 +212,27 @@ func run(ctx context.Context, cfg config) (*report, error) {
 				profiles[backend] = append(profiles[backend], fmt.Sprintf("%s-r%d.pprof", prefix, r))
 			}
 		}
-		srv, err := startServer(ctx, backend, accountdBin, args, env, filepath.Join(tmp, backend+".log"), readyz(addr))
+		srv, err := benchkit.StartServer(ctx, backend, accountdBin, args, env, filepath.Join(tmp, backend+".log"), benchkit.Readyz(addr))
 		if err != nil {
 			return nil, err
 		}
 		servers = append(servers, srv)
-		token, err := login(ctx, srv.addr, benchEmail, benchPassword)
+		token, err := benchkit.Login(ctx, srv.Addr, benchEmail, benchPassword)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", backend, err)
 		}
-		if meDesc, err = checkMe(ctx, srv.addr, cfg.mePath, token, benchEmail); err != nil {
+		if meDesc, err = checkMe(ctx, srv.Addr, cfg.mePath, token, benchEmail); err != nil {
 			return nil, fmt.Errorf("%s: %w", backend, err)
 		}
-		progress("%s: accountd listening on %s, user created, logged in", backend, srv.addr)
-		pid := srv.cmd.Process.Pid
+		progress("%s: accountd listening on %s, user created, logged in", backend, srv.Addr)
+		pid := srv.Cmd.Process.Pid
 		targets = append(targets, &target{
 			name: backend, srv: srv, path: cfg.mePath,
 			header: http.Header{"Authorization": {"Bearer " + token}},
-			cpu: func() cpuUsage {
-				u := cpuUsage{server: pidCPU(pid), db: -1, client: selfCPU()}
+			cpu: func() benchkit.CPUUsage {
+				u := benchkit.CPUUsage{Server: benchkit.PidCPU(pid), DB: -1, Client: benchkit.SelfCPU()}
 				if pgName != "" {
-					u.db = postgresCPU(pgName)
+					u.DB = benchkit.PostgresCPU(pgName)
 				}
 				return u
 			},
@@ -304,16 +244,13 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	rep.profiles = profiles
 	for round := 1; round <= cfg.rounds; round++ {
 		for _, t := range targets {
-			if !t.srv.alive() {
-				return rep, fmt.Errorf("%s server exited: %v\n%s", t.name, t.srv.waitErr, t.srv.logTail())
+			if !t.srv.Alive() {
+				return rep, fmt.Errorf("%s server exited: %v\n%s", t.name, t.srv.ExitErr(), t.srv.LogTail())
 			}
-			spec := loadSpec{
-				url: "http://" + t.srv.addr + t.path, header: t.header, conns: cfg.conns, rate: cfg.rate,
-				warmup: cfg.warmup, measure: cfg.duration,
-			}
+			spec := benchkit.LoadSpec{Conns: cfg.conns, Rate: cfg.rate, Warmup: cfg.warmup, Measure: cfg.duration}
 			if cfg.cpuprofile != "" && t.name != "hello" {
-				proc := t.srv.cmd.Process
-				spec.onMeasure = func(start bool) {
+				proc := t.srv.Cmd.Process
+				spec.OnMeasure = func(start bool) {
 					if start {
 						proc.Signal(syscall.SIGUSR1)
 					} else {
@@ -323,13 +260,13 @@ func run(ctx context.Context, cfg config) (*report, error) {
 			}
 			progress("round %d/%d: %s GET %s, %d connections, %v warm-up + %v", round, cfg.rounds, t.name, t.path,
 				cfg.conns, cfg.warmup, cfg.duration)
-			res, err := drive(ctx, spec, t.cpu)
+			res, err := benchkit.Drive(ctx, spec, benchkit.Get("http://"+t.srv.Addr+t.path, t.header), t.cpu)
 			if err != nil {
 				return rep, err
 			}
 			rep.add(round, t.name, res)
-			progress("  %.0f req/s, p50 %s, p99 %s, %d errors", res.rps(), ms(percentile(res.latencies, 50)),
-				ms(percentile(res.latencies, 99)), res.errors+res.warmErrs)
+			progress("  %.0f req/s, p50 %s, p99 %s, %d errors", res.RPS(), benchkit.Millis(benchkit.Percentile(res.Latencies, 50)),
+				benchkit.Millis(benchkit.Percentile(res.Latencies, 99)), res.Failures())
 			// Let connections close and the servers go idle between runs.
 			select {
 			case <-time.After(500 * time.Millisecond):
@@ -341,25 +278,32 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	// Stop the servers now, so profiles are written before the report
 	// names them.
 	for _, s := range servers {
-		s.stop()
+		s.Stop()
 	}
 	return rep, nil
 }
 
-// machine describes where the run happened.
-func machine() string {
-	model := ""
-	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(raw), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
+// checkMe makes sure GET path answers 200 with the benchmark user, and
+// describes the answer: its size and the summary counts it carries (what
+// the server computes for every request).
+func checkMe(ctx context.Context, addr, path, token, email string) (string, error) {
+	var raw json.RawMessage
+	if err := benchkit.Call(ctx, http.MethodGet, "http://"+addr+path, token, nil, &raw); err != nil {
+		return "", fmt.Errorf("GET %s: %w", path, err)
 	}
-	s := fmt.Sprintf("nproc %d (GOMAXPROCS %d), %s/%s, %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	if model != "" {
-		s += ", CPU " + model
+	var me struct {
+		Email   string         `json:"email"`
+		Summary map[string]any `json:"summary"`
 	}
-	return s
+	if err := json.Unmarshal(raw, &me); err != nil {
+		return "", fmt.Errorf("GET %s: %w", path, err)
+	}
+	if me.Email != email {
+		return "", fmt.Errorf("GET %s: email %q, want %q", path, me.Email, email)
+	}
+	keys := slices.Sorted(maps.Keys(me.Summary))
+	if len(keys) == 0 {
+		keys = []string{"none"}
+	}
+	return fmt.Sprintf("200 with a %d-byte JSON body; summary counts: %s", len(raw), strings.Join(keys, ", ")), nil
 }

@@ -3,10 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/accountd/accountd/bench/internal/benchkit"
 )
 
 // Target is the issue's bar for GET /me.
@@ -18,7 +19,7 @@ const (
 type row struct {
 	round int
 	name  string
-	res   loadResult
+	res   benchkit.LoadResult
 }
 
 type report struct {
@@ -31,38 +32,12 @@ type report struct {
 }
 
 func newReport(cfg config) *report {
-	return &report{cfg: cfg, when: time.Now().UTC(), command: commandLine(os.Args[1:])}
+	return &report{cfg: cfg, when: time.Now().UTC(), command: benchkit.CommandLine("mebench", os.Args[1:])}
 }
 
-func (r *report) add(round int, name string, res loadResult) {
+func (r *report) add(round int, name string, res benchkit.LoadResult) {
 	r.rows = append(r.rows, row{round, name, res})
 }
-
-// commandLine is how to repeat the run, with any password in a URL hidden.
-func commandLine(args []string) string {
-	parts := []string{"go run ./bench/mebench"}
-	for _, a := range args {
-		if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "-") {
-			a = k + "=" + redact(v)
-		} else {
-			a = redact(a)
-		}
-		if strings.ContainsAny(a, " \t'\"$&;|<>()*?[]#~`\\") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		parts = append(parts, a)
-	}
-	return strings.Join(parts, " ")
-}
-
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
 func usPerReq(cpu time.Duration, n int) string {
 	if cpu < 0 || n == 0 {
@@ -75,17 +50,16 @@ func usPerReq(cpu time.Duration, n int) string {
 func (r *report) baseline(round int) float64 {
 	for _, x := range r.rows {
 		if x.round == round && x.name == "hello" {
-			return x.res.rps()
+			return x.res.RPS()
 		}
 	}
 	return 0
 }
 
-func (x row) failures() int { return x.res.errors + x.res.warmErrs }
-
-func (r *report) valid() bool {
+// Valid says whether every run finished and no request failed.
+func (r *report) Valid() bool {
 	for _, x := range r.rows {
-		if x.failures() > 0 {
+		if x.res.Failures() > 0 {
 			return false
 		}
 	}
@@ -106,12 +80,13 @@ func (r *report) label(name string) string {
 	return name
 }
 
-func (r *report) print(w io.Writer) {
+// Print writes the report as Markdown.
+func (r *report) Print(w io.Writer) {
 	c := r.cfg
 	fmt.Fprintf(w, "### GET /me against hello-world, %d connections\n\n", c.conns)
 	fmt.Fprintf(w, "- command: `%s`\n", r.command)
 	fmt.Fprintf(w, "- started: %s\n", r.when.Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(w, "- machine: %s\n", machine())
+	fmt.Fprintf(w, "- machine: %s\n", benchkit.Machine())
 	fmt.Fprintf(w, "- each run: %v warm-up then %v measured, %d keep-alive connections (one goroutine each, one request in flight each); load generator, servers and PostgreSQL share the machine\n", c.warmup, c.duration, c.conns)
 	if c.rate > 0 {
 		fmt.Fprintf(w, "- paced (open loop) at %.0f requests a second in all; latency counts from each request's scheduled start\n", c.rate)
@@ -134,32 +109,33 @@ func (r *report) print(w io.Writer) {
 		ratio := "—"
 		if x.name != "hello" {
 			if base := r.baseline(x.round); base > 0 {
-				ratio = fmt.Sprintf("%.0f%%", 100*x.res.rps()/base)
+				ratio = fmt.Sprintf("%.0f%%", 100*x.res.RPS()/base)
 			}
 		}
-		errs := fmt.Sprint(x.res.errors)
-		if x.res.warmErrs > 0 {
-			errs += fmt.Sprintf(" (+%d in warm-up)", x.res.warmErrs)
+		errs := fmt.Sprint(x.res.Errors)
+		if x.res.WarmErrs > 0 {
+			errs += fmt.Sprintf(" (+%d in warm-up)", x.res.WarmErrs)
 		}
-		conns := fmt.Sprint(x.res.dials)
-		if x.res.failedDials > 0 {
-			conns += fmt.Sprintf(" (%d failed)", x.res.failedDials)
+		conns := fmt.Sprint(x.res.Dials)
+		if x.res.FailedDials > 0 {
+			conns += fmt.Sprintf(" (%d failed)", x.res.FailedDials)
 		}
-		fmt.Fprintf(w, "| %d | %s | %.0f | %s | %s | %s | %s | %s |\n", x.round, r.label(x.name), x.res.rps(),
-			ms(percentile(x.res.latencies, 50)), ms(percentile(x.res.latencies, 99)), ratio, errs, conns)
+		p50, p99 := benchkit.Percentile(x.res.Latencies, 50), benchkit.Percentile(x.res.Latencies, 99)
+		fmt.Fprintf(w, "| %d | %s | %.0f | %s | %s | %s | %s | %s |\n", x.round, r.label(x.name), x.res.RPS(),
+			benchkit.Millis(p50), benchkit.Millis(p99), ratio, errs, conns)
 	}
 
 	fmt.Fprintf(w, "\nCPU time per request in the measured window, µs (from /proc; 10 ms tick):\n\n")
 	fmt.Fprintf(w, "| round | server | server process | PostgreSQL backends of the bench database | load generator |\n")
 	fmt.Fprintf(w, "|---:|---|---:|---:|---:|\n")
 	for _, x := range r.rows {
-		n := x.res.ok + x.res.errors
+		n := x.res.Reqs + x.res.Errors
 		db := "—"
-		if x.res.cpu.db >= 0 {
-			db = usPerReq(x.res.cpu.db, n)
+		if x.res.CPU.DB >= 0 {
+			db = usPerReq(x.res.CPU.DB, n)
 		}
-		fmt.Fprintf(w, "| %d | %s | %s | %s | %s |\n", x.round, r.label(x.name), usPerReq(x.res.cpu.server, n), db,
-			usPerReq(x.res.cpu.client, n))
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s |\n", x.round, r.label(x.name), usPerReq(x.res.CPU.Server, n), db,
+			usPerReq(x.res.CPU.Client, n))
 	}
 
 	fmt.Fprintf(w, "\nMedian over %d round(s); target: req/s ≥ %.0f%% of the same round's hello-world, p99 ≤ %v:\n\n", c.rounds, 100*targetRatio, targetP99)
@@ -173,20 +149,20 @@ func (r *report) print(w io.Writer) {
 			if x.name != name {
 				continue
 			}
-			rps = append(rps, x.res.rps())
-			p50 = append(p50, float64(percentile(x.res.latencies, 50)))
-			q := percentile(x.res.latencies, 99)
+			rps = append(rps, x.res.RPS())
+			p50 = append(p50, float64(benchkit.Percentile(x.res.Latencies, 50)))
+			q := benchkit.Percentile(x.res.Latencies, 99)
 			p99 = append(p99, float64(q))
 			worstP99 = max(worstP99, q)
 			if base := r.baseline(x.round); base > 0 {
-				ratios = append(ratios, x.res.rps()/base)
+				ratios = append(ratios, x.res.RPS()/base)
 			}
-			failures += x.failures()
+			failures += x.res.Failures()
 		}
 		if len(rps) == 0 {
 			continue
 		}
-		medRatio, medP99 := median(ratios), time.Duration(median(p99))
+		medRatio, medP99 := benchkit.Median(ratios), time.Duration(benchkit.Median(p99))
 		ratio, verdict := "—", "—"
 		if name != "hello" {
 			ratio = fmt.Sprintf("%.0f%% (%.0f–%.0f%%)", 100*medRatio, 100*minOf(ratios), 100*maxOf(ratios))
@@ -195,7 +171,7 @@ func (r *report) print(w io.Writer) {
 				missed = append(missed, fmt.Sprintf("req/s %.0f%% < %.0f%%", 100*medRatio, 100*targetRatio))
 			}
 			if medP99 > targetP99 {
-				missed = append(missed, fmt.Sprintf("p99 %s > %v", ms(medP99), targetP99))
+				missed = append(missed, fmt.Sprintf("p99 %s > %v", benchkit.Millis(medP99), targetP99))
 			}
 			switch {
 			case failures > 0:
@@ -208,13 +184,14 @@ func (r *report) print(w io.Writer) {
 		} else if failures > 0 {
 			verdict = "**invalid: requests failed**"
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s (%s) | %s | %d | %s |\n", r.label(name), median(rps),
-			ms(time.Duration(median(p50))), ms(medP99), ms(worstP99), ratio, failures, verdict)
+		medP50 := time.Duration(benchkit.Median(p50))
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s (%s) | %s | %d | %s |\n", r.label(name), benchkit.Median(rps),
+			benchkit.Millis(medP50), benchkit.Millis(medP99), benchkit.Millis(worstP99), ratio, failures, verdict)
 	}
 
 	var samples []string
 	for _, x := range r.rows {
-		for _, s := range x.res.samples {
+		for _, s := range x.res.Samples {
 			samples = append(samples, fmt.Sprintf("round %d %s: %s", x.round, x.name, s))
 		}
 	}
@@ -227,7 +204,7 @@ func (r *report) print(w io.Writer) {
 			fmt.Fprintf(w, "- %s\n", s)
 		}
 	}
-	if !r.valid() && len(samples) == 0 {
+	if !r.Valid() && len(samples) == 0 {
 		fmt.Fprintf(w, "\nThe run did not finish; the figures above are incomplete.\n")
 	}
 	if len(r.profiles) > 0 {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/accountd/accountd/bench/internal/benchkit"
 )
 
 // Payload types and sources. Billability follows the spec: deviceConnect,
@@ -124,7 +126,9 @@ type ingest struct {
 	sent tally // payloads of the batches answered 200 with every event recorded
 }
 
-func (in *ingest) worker(w int) doFunc {
+// worker is a benchkit.NewDoFunc: load goroutine w's batches, with ids
+// of their own.
+func (in *ingest) worker(_ context.Context, w int) (benchkit.DoFunc, error) {
 	prefix := fmt.Sprintf("i%s-%d-", in.run, w)
 	var seq int64
 	counts := make([]int64, len(ingestMix))
@@ -154,7 +158,7 @@ func (in *ingest) worker(w int) doFunc {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+in.key)
 		var recorded int64
-		err = roundTrip(tr, req, func(raw []byte) error {
+		err = benchkit.RoundTrip(tr, req, func(raw []byte) error {
 			a, err := parseIngestAnswer(raw, in.batch)
 			if err != nil {
 				return err
@@ -174,5 +178,5 @@ func (in *ingest) worker(w int) doFunc {
 		}
 		in.mu.Unlock()
 		return recorded, nil
-	}
+	}, nil
 }

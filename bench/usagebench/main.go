@@ -37,19 +37,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"runtime"
-	"slices"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/accountd/accountd/bench/internal/benchkit"
 )
 
 type config struct {
@@ -78,34 +74,11 @@ type config struct {
 
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
-func main() {
-	cfg, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "usagebench:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	rep, err := run(ctx, cfg)
-	if rep != nil {
-		rep.print(os.Stdout)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "usagebench:", err)
-		os.Exit(1)
-	}
-	if !rep.valid() {
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("usagebench", parseFlags, run) }
 
 func parseFlags(args []string) (config, error) {
 	var cfg config
-	fs := flag.NewFlagSet("usagebench", flag.ContinueOnError)
-	backends := fs.String("backends", "sqlite,postgres", "accountd backends to measure, comma-separated: sqlite, postgres")
+	fs := benchkit.NewFlags("usagebench")
 	pg := os.Getenv("ACCOUNTD_TEST_POSTGRES")
 	if pg == "" {
 		pg = defaultPostgres
@@ -124,41 +97,15 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.seedConns, "seed-conns", 2, "seed: concurrent connections")
 	fs.BoolVar(&cfg.skipIngest, "skip-ingest", false, "skip the ingest-rate measurement")
 	fs.BoolVar(&cfg.skipBreakdown, "skip-breakdown", false, "skip seeding and the query latencies")
-	fs.StringVar(&cfg.accountd, "accountd", "", "prebuilt accountd binary (default: go build ./cmd/accountd)")
-	fs.StringVar(&cfg.hello, "hello", "", "prebuilt hello binary (default: go build ./bench/hello)")
 	fs.Int64Var(&cfg.maxBody, "max-body", 0, "accountd serve --max-body (default: the server's own default)")
 	fs.DurationVar(&cfg.timeout, "timeout", 6*time.Hour, "give up after this long")
 	fs.BoolVar(&cfg.pgAnalyze, "pg-analyze", false, "run ANALYZE on the PostgreSQL benchmark database after seeding, as autovacuum would in time")
 	fs.BoolVar(&cfg.keepDB, "keep-db", false, "leave the databases for inspection (the PostgreSQL database is not dropped; the SQLite file stays); their names go to stderr")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: go run ./bench/usagebench [flags]")
-		fs.VisitAll(func(f *flag.Flag) {
-			if f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0" {
-				fmt.Fprintf(fs.Output(), "  --%s\n    \t%s\n", f.Name, f.Usage)
-			} else {
-				fmt.Fprintf(fs.Output(), "  --%s (default %s)\n    \t%s\n", f.Name, redact(f.DefValue), f.Usage)
-			}
-		})
-	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	for _, b := range strings.Split(*backends, ",") {
-		b = strings.TrimSpace(b)
-		switch {
-		case b == "":
-		case b != "sqlite" && b != "postgres":
-			return cfg, fmt.Errorf("--backends: %q is not sqlite or postgres", b)
-		case !slices.Contains(cfg.backends, b):
-			cfg.backends = append(cfg.backends, b)
-		}
-	}
+	cfg.backends, cfg.accountd, cfg.hello = fs.Backends, fs.Accountd, fs.Hello
 	switch {
-	case len(cfg.backends) == 0:
-		return cfg, errors.New("--backends: name at least one")
 	case cfg.skipIngest && cfg.skipBreakdown:
 		return cfg, errors.New("--skip-ingest and --skip-breakdown leave nothing to measure")
 	case cfg.conns < 1 || cfg.conns > 1024:
@@ -197,8 +144,8 @@ func progress(format string, args ...any) {
 // backendResult is everything measured on one backend.
 type backendResult struct {
 	name       string
-	hello      *loadResult // hello-world GET / baseline for ingest
-	ingest     *loadResult
+	hello      *benchkit.LoadResult // hello-world GET / baseline for ingest
+	ingest     *benchkit.LoadResult
 	ingestSent tally
 	plan       *seedPlan
 	seed       *seedResult
@@ -209,7 +156,7 @@ type backendResult struct {
 	logErrors  []string // the server's last ERROR log lines, when something failed
 }
 
-func run(ctx context.Context, cfg config) (*report, error) {
+func run(ctx context.Context, cfg config) (benchkit.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	tmp, err := os.MkdirTemp("", "usagebench-")
@@ -218,32 +165,22 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	accountdBin, helloBin := cfg.accountd, cfg.hello
-	if accountdBin == "" || helloBin == "" {
-		root, err := moduleRoot(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if accountdBin == "" {
-			progress("building ./cmd/accountd")
-			if accountdBin, err = goBuild(ctx, root, "./cmd/accountd", tmp, "accountd"); err != nil {
-				return nil, err
-			}
-		}
-		if helloBin == "" {
-			progress("building ./bench/hello")
-			if helloBin, err = goBuild(ctx, root, "./bench/hello", tmp, "hello"); err != nil {
-				return nil, err
-			}
-		}
-	}
-
-	hello, err := startServer(ctx, "hello", helloBin, []string{"--addr", "127.0.0.1:0"}, filepath.Join(tmp, "hello.log"), helloAddr)
+	accountdBin, err := benchkit.Binary(ctx, cfg.accountd, "./cmd/accountd", tmp, "accountd", progress)
 	if err != nil {
 		return nil, err
 	}
-	defer hello.stop()
-	if err := checkHello(ctx, hello.addr); err != nil {
+	helloBin, err := benchkit.Binary(ctx, cfg.hello, "./bench/hello", tmp, "hello", progress)
+	if err != nil {
+		return nil, err
+	}
+
+	hello, err := benchkit.StartServer(ctx, "hello", helloBin, []string{"--addr", "127.0.0.1:0"}, benchkit.ChildEnv(),
+		filepath.Join(tmp, "hello.log"), benchkit.HelloAddr)
+	if err != nil {
+		return nil, err
+	}
+	defer hello.Stop()
+	if err := benchkit.CheckHello(ctx, hello.Addr); err != nil {
 		return nil, err
 	}
 
@@ -263,8 +200,8 @@ func run(ctx context.Context, cfg config) (*report, error) {
 
 // clean says whether every request measured succeeded.
 func (b *backendResult) clean() bool {
-	for _, l := range []*loadResult{b.hello, b.ingest} {
-		if l != nil && l.failures() > 0 {
+	for _, l := range []*benchkit.LoadResult{b.hello, b.ingest} {
+		if l != nil && l.Failures() > 0 {
 			return false
 		}
 	}
@@ -287,11 +224,11 @@ func usageKey(path string) (string, error) {
 	return key, os.WriteFile(path, []byte("bench "+hex.EncodeToString(sum[:])+"\n"), 0o600)
 }
 
-func runBackend(ctx context.Context, cfg config, backend, bin string, hello *server, tmp string) (res *backendResult) {
+func runBackend(ctx context.Context, cfg config, backend, bin string, hello *benchkit.Server, tmp string) (res *backendResult) {
 	res = &backendResult{name: backend}
 	fail := func(err error) *backendResult { res.err = err; return res }
 
-	key, err := runTool(ctx, bin, "keys", "generate")
+	key, err := benchkit.RunTool(ctx, bin, "keys", "generate")
 	if err != nil {
 		return fail(err)
 	}
@@ -302,7 +239,7 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 	}
 	var db, pgName string
 	if backend == "postgres" {
-		name, dsn, drop, err := pgDatabase(ctx, cfg.postgres)
+		name, dsn, drop, err := benchkit.PGDatabase(ctx, cfg.postgres, "accountd_usagebench_")
 		if err != nil {
 			return fail(err)
 		}
@@ -338,11 +275,11 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 			}
 		}()
 	}
-	if _, err := runTool(ctx, bin, "user", "create", "--db", db,
+	if _, err := benchkit.RunTool(ctx, bin, "user", "create", "--db", db,
 		"--email", benchEmail, "--password", benchPassword, "--first-name", "Bench", "--verified"); err != nil {
 		return fail(err)
 	}
-	addr, err := freePort()
+	addr, err := benchkit.FreePort()
 	if err != nil {
 		return fail(err)
 	}
@@ -350,20 +287,20 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 	if cfg.maxBody > 0 {
 		args = append(args, "--max-body", fmt.Sprint(cfg.maxBody))
 	}
-	srv, err := startServer(ctx, backend, bin, args, filepath.Join(tmp, backend+".log"), readyz(addr))
+	srv, err := benchkit.StartServer(ctx, backend, bin, args, benchkit.ChildEnv(), filepath.Join(tmp, backend+".log"), benchkit.Readyz(addr))
 	if err != nil {
 		return fail(err)
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	defer func() {
 		if res.err != nil || !res.clean() {
-			res.logErrors = srv.errorLines(5)
+			res.logErrors = srv.ErrorLines(5)
 			for _, l := range res.logErrors {
 				progress("%s: server log: %s", backend, l)
 			}
 		}
 	}()
-	token, err := login(ctx, srv.addr, benchEmail, benchPassword)
+	token, err := benchkit.Login(ctx, srv.Addr, benchEmail, benchPassword)
 	if err != nil {
 		return fail(err)
 	}
@@ -374,7 +311,7 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 			ApplicationID string `json:"applicationId"`
 			ID            string `json:"id"`
 		}
-		if err := call(ctx, http.MethodPost, "http://"+srv.addr+"/applications", token, body, &out); err != nil {
+		if err := benchkit.Call(ctx, http.MethodPost, "http://"+srv.Addr+"/applications", token, body, &out); err != nil {
 			return fail(fmt.Errorf("POST /applications: %w", err))
 		}
 		apps[i] = out.ApplicationID
@@ -385,18 +322,20 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 			return fail(fmt.Errorf("POST /applications: no 24-character applicationId in the answer (%q)", apps[i]))
 		}
 	}
-	progress("%s: accountd listening on %s; user created, logged in, %d applications created", backend, srv.addr, len(apps))
+	progress("%s: accountd listening on %s; user created, logged in, %d applications created", backend, srv.Addr, len(apps))
 
-	pid, hpid := srv.cmd.Process.Pid, hello.cmd.Process.Pid
-	cpu := func() cpuUsage {
-		u := cpuUsage{server: pidCPU(pid), db: -1, client: selfCPU()}
+	pid, hpid := srv.Cmd.Process.Pid, hello.Cmd.Process.Pid
+	cpu := func() benchkit.CPUUsage {
+		u := benchkit.CPUUsage{Server: benchkit.PidCPU(pid), DB: -1, Client: benchkit.SelfCPU()}
 		if pgName != "" {
-			u.db = postgresCPU(pgName)
+			u.DB = benchkit.PostgresCPU(pgName)
 		}
 		return u
 	}
-	helloCPU := func() cpuUsage { return cpuUsage{server: pidCPU(hpid), db: -1, client: selfCPU()} }
-	ingestURL := "http://" + srv.addr + "/usage/events"
+	helloCPU := func() benchkit.CPUUsage {
+		return benchkit.CPUUsage{Server: benchkit.PidCPU(hpid), DB: -1, Client: benchkit.SelfCPU()}
+	}
+	ingestURL := "http://" + srv.Addr + "/usage/events"
 	var run [4]byte
 	rand.Read(run[:])
 	runID := hex.EncodeToString(run[:])
@@ -405,35 +344,32 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 	ingestExact := true
 	res.ingestSent = tally{}
 	if !cfg.skipIngest {
-		spec := loadSpec{conns: cfg.conns, warmup: cfg.warmup, measure: cfg.duration}
-		helloDo, err := getDo(ctx, "http://"+hello.addr+"/", http.Header{})
-		if err != nil {
-			return fail(err)
-		}
+		spec := benchkit.LoadSpec{Conns: cfg.conns, Warmup: cfg.warmup, Measure: cfg.duration, Grace: time.Minute}
 		progress("%s: hello-world GET /, %d connections, %v warm-up + %v", backend, cfg.conns, cfg.warmup, cfg.duration)
-		h, err := drive(ctx, spec, func(int) doFunc { return helloDo }, helloCPU)
+		h, err := benchkit.Drive(ctx, spec, benchkit.Get("http://"+hello.Addr+"/", http.Header{}), helloCPU)
 		if err != nil {
 			return fail(err)
 		}
 		res.hello = &h
-		progress("  %.0f req/s, p50 %s, %d errors", h.rps(), ms(percentile(h.latencies, 50)), h.failures())
+		progress("  %.0f req/s, p50 %s, %d errors", h.RPS(), benchkit.Millis(benchkit.Percentile(h.Latencies, 50)), h.Failures())
 		time.Sleep(500 * time.Millisecond)
 
 		in := &ingest{url: ingestURL, key: usage, apps: apps, batch: cfg.batch, run: runID, sent: tally{}}
 		progress("%s: POST /usage/events, batches of %d, %d connections, %v warm-up + %v", backend, cfg.batch, cfg.conns, cfg.warmup, cfg.duration)
-		r, err := drive(ctx, spec, in.worker, cpu)
+		r, err := benchkit.Drive(ctx, spec, in.worker, cpu)
 		if err != nil {
 			return fail(err)
 		}
 		res.ingest = &r
 		res.ingestSent = in.sent
-		ingestExact = r.failures() == 0
-		progress("  %.0f req/s, %.0f events/s recorded, p50 %s, %d errors", r.rps(), r.ups(), ms(percentile(r.latencies, 50)), r.failures())
-		for _, s := range r.samples {
+		ingestExact = r.Failures() == 0
+		progress("  %.0f req/s, %.0f events/s recorded, p50 %s, %d errors", r.RPS(), r.UPS(),
+			benchkit.Millis(benchkit.Percentile(r.Latencies, 50)), r.Failures())
+		for _, s := range r.Samples {
 			progress("  failure: %s", s)
 		}
-		if !srv.alive() {
-			return fail(fmt.Errorf("accountd exited: %v\n%s", srv.waitErr, srv.logTail()))
+		if !srv.Alive() {
+			return fail(fmt.Errorf("accountd exited: %v\n%s", srv.ExitErr(), srv.LogTail()))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -461,7 +397,7 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 		}
 		progress("postgres: ANALYZE done")
 	}
-	notes, err := verify(ctx, srv.addr, token, plan, res.ingestSent, ingestExact)
+	notes, err := verify(ctx, srv.Addr, token, plan, res.ingestSent, ingestExact)
 	res.verified = notes
 	for _, n := range notes {
 		progress("%s: checked: %s", backend, n)
@@ -476,22 +412,22 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 		url    func() string
 		header http.Header
 		check  func([]byte) error
-		cpu    func() cpuUsage
+		cpu    func() benchkit.CPUUsage
 	}
 	queries := []query{
-		{"hello-world `GET /`", func() string { return "http://" + hello.addr + "/" }, http.Header{}, nil, helloCPU},
-		{"accountd `GET /healthz`", func() string { return "http://" + srv.addr + "/healthz" }, http.Header{}, nil, cpu},
+		{"hello-world `GET /`", func() string { return "http://" + hello.Addr + "/" }, http.Header{}, nil, helloCPU},
+		{"accountd `GET /healthz`", func() string { return "http://" + srv.Addr + "/healthz" }, http.Header{}, nil, cpu},
 		{"`GET /me/payloadCountsBreakdown`, 365 days, daily", func() string {
 			now := time.Now()
-			return breakdownURL(srv.addr, now.Add(-year), now, day)
+			return breakdownURL(srv.Addr, now.Add(-year), now, day)
 		}, auth, checkBuckets(366), cpu},
 		{"`GET /me/payloadCountsBreakdown`, 31 days, hourly", func() string {
 			now := time.Now()
-			return breakdownURL(srv.addr, now.Add(-31*day), now, time.Hour)
+			return breakdownURL(srv.Addr, now.Add(-31*day), now, time.Hour)
 		}, auth, checkBuckets(31*24 + 1), cpu},
 		{"`GET /me/payloadCounts`, 365 days", func() string {
 			now := time.Now()
-			return countsURL(srv.addr, now.Add(-year), now)
+			return countsURL(srv.Addr, now.Add(-year), now)
 		}, auth, nil, cpu},
 	}
 	for _, q := range queries {
@@ -501,14 +437,14 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ser
 			return fail(err)
 		}
 		res.seq = append(res.seq, r)
-		progress("  p50 %s, p90 %s, p99 %s, %d errors", ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 90)),
-			ms(percentile(r.latencies, 99)), r.errors)
+		progress("  p50 %s, p90 %s, p99 %s, %d errors", benchkit.Millis(benchkit.Percentile(r.latencies, 50)),
+			benchkit.Millis(benchkit.Percentile(r.latencies, 90)), benchkit.Millis(benchkit.Percentile(r.latencies, 99)), r.errors)
 		for _, s := range r.samples {
 			progress("  failure: %s", s)
 		}
 	}
-	if !srv.alive() {
-		return fail(fmt.Errorf("accountd exited: %v\n%s", srv.waitErr, srv.logTail()))
+	if !srv.Alive() {
+		return fail(fmt.Errorf("accountd exited: %v\n%s", srv.ExitErr(), srv.LogTail()))
 	}
 	return res
 }
@@ -551,22 +487,4 @@ func pgAnalyze(ctx context.Context, dsn string) error {
 		return fmt.Errorf("ANALYZE: %w", err)
 	}
 	return nil
-}
-
-// machine describes where the run happened.
-func machine() string {
-	model := ""
-	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(raw), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	s := fmt.Sprintf("nproc %d (GOMAXPROCS %d), %s/%s, %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	if model != "" {
-		s += ", CPU " + model
-	}
-	return s
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/accountd/accountd/bench/internal/benchkit"
 )
 
 const (
@@ -53,7 +55,7 @@ func verify(ctx context.Context, addr, token string, p seedPlan, ingested tally,
 
 	// payloadCounts over the seeded hours.
 	var stats map[string]map[string]int64
-	if err := call(ctx, http.MethodGet, countsURL(addr, p.first, now), token, nil, &stats); err != nil {
+	if err := benchkit.Call(ctx, http.MethodGet, countsURL(addr, p.first, now), token, nil, &stats); err != nil {
 		return notes, fmt.Errorf("GET /me/payloadCounts: %w", err)
 	}
 	var missing []string
@@ -106,7 +108,7 @@ func verify(ctx context.Context, addr, token string, p seedPlan, ingested tally,
 	} {
 		var b breakdown
 		u := breakdownURL(addr, q.start, now, q.res)
-		if err := call(ctx, http.MethodGet, u, token, nil, &b); err != nil {
+		if err := benchkit.Call(ctx, http.MethodGet, u, token, nil, &b); err != nil {
 			return notes, fmt.Errorf("GET %s: %w", u, err)
 		}
 		first, last := q.start.UTC().Truncate(q.res), now.UTC().Truncate(q.res)
@@ -159,7 +161,7 @@ type seqResult struct {
 	latencies []time.Duration // ascending
 	errors    int
 	samples   []string
-	cpu       cpuUsage
+	cpu       benchkit.CPUUsage
 	size      int // body bytes of the last answer
 }
 
@@ -167,12 +169,12 @@ type seqResult struct {
 // one keep-alive connection; url is called for each request (queries end
 // at "now"). check, when set, vets the first answer's body.
 func sequential(ctx context.Context, label string, url func() string, header http.Header, warm, n int,
-	check func([]byte) error, cpuSample func() cpuUsage) (seqResult, error) {
+	check func([]byte) error, cpuSample func() benchkit.CPUUsage) (seqResult, error) {
 	var dials, failedDials atomic.Int64
-	tr := newTransport(1, &dials, &failedDials)
+	tr := benchkit.NewTransport(1, &dials, &failedDials)
 	defer tr.CloseIdleConnections()
 	res := seqResult{label: label, latencies: make([]time.Duration, 0, n)}
-	var cpu0 cpuUsage
+	var cpu0 benchkit.CPUUsage
 	for i := range warm + n {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -189,7 +191,7 @@ func sequential(ctx context.Context, label string, url func() string, header htt
 		req.Header = header
 		var body []byte
 		start := time.Now()
-		err = roundTrip(tr, req, func(raw []byte) error { body = raw; return nil })
+		err = benchkit.RoundTrip(tr, req, func(raw []byte) error { body = raw; return nil })
 		d := time.Since(start)
 		cancel()
 		if err == nil && i == 0 && check != nil {
@@ -198,7 +200,7 @@ func sequential(ctx context.Context, label string, url func() string, header htt
 		switch {
 		case err != nil:
 			res.errors++
-			if len(res.samples) < maxSamples {
+			if len(res.samples) < benchkit.MaxSamples {
 				res.samples = append(res.samples, err.Error())
 			}
 		case i >= warm:
@@ -207,7 +209,7 @@ func sequential(ctx context.Context, label string, url func() string, header htt
 		}
 	}
 	if cpuSample != nil {
-		res.cpu = cpuSample().sub(cpu0)
+		res.cpu = cpuSample().Sub(cpu0)
 	}
 	slices.Sort(res.latencies)
 	return res, nil

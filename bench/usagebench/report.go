@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/accountd/accountd/bench/internal/benchkit"
 )
 
 // targetBreakdownP50 is the issue's bar for the one-year daily breakdown.
@@ -27,7 +28,7 @@ type report struct {
 }
 
 func newReport(cfg config) *report {
-	r := &report{cfg: cfg, when: time.Now().UTC(), command: commandLine(os.Args[1:])}
+	r := &report{cfg: cfg, when: time.Now().UTC(), command: benchkit.CommandLine("usagebench", os.Args[1:])}
 	if raw, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(raw)); len(f) >= 3 {
 			r.loadavg = strings.Join(f[:3], " ")
@@ -47,39 +48,13 @@ func newReport(cfg config) *report {
 	return r
 }
 
-// commandLine is how to repeat the run, with any password in a URL hidden.
-func commandLine(args []string) string {
-	parts := []string{"go run ./bench/usagebench"}
-	for _, a := range args {
-		if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "-") {
-			a = k + "=" + redact(v)
-		} else {
-			a = redact(a)
-		}
-		if strings.ContainsAny(a, " \t'\"$&;|<>()*?[]#~`\\") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		parts = append(parts, a)
-	}
-	return strings.Join(parts, " ")
-}
-
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
-
 // perUnit is CPU time per unit in µs, "n/a" when unknown.
 func perUnit(cpu time.Duration, n int64) string {
 	if cpu < 0 || n <= 0 {
 		return "n/a"
 	}
 	if cpu == 0 { // less than one tick in all
-		return "< " + perUnit(clockTick, n)
+		return "< " + perUnit(benchkit.ClockTick, n)
 	}
 	us := float64(cpu) / float64(time.Microsecond) / float64(n)
 	if us < 10 {
@@ -95,7 +70,9 @@ func label(backend string) string {
 	return "SQLite"
 }
 
-func (r *report) valid() bool {
+// Valid says whether every backend was measured and every request
+// succeeded.
+func (r *report) Valid() bool {
 	if len(r.backends) != len(r.cfg.backends) {
 		return false
 	}
@@ -107,12 +84,13 @@ func (r *report) valid() bool {
 	return true
 }
 
-func (r *report) print(w io.Writer) {
+// Print writes the report as Markdown.
+func (r *report) Print(w io.Writer) {
 	c := r.cfg
 	fmt.Fprintf(w, "### Usage metering: ingest rate and one-year breakdown latency\n\n")
 	fmt.Fprintf(w, "- command: `%s`\n", r.command)
 	fmt.Fprintf(w, "- started: %s, finished %s\n", r.when.Format("2006-01-02 15:04 UTC"), time.Now().UTC().Format("15:04 UTC"))
-	m := "- machine: " + machine()
+	m := "- machine: " + benchkit.Machine()
 	if r.loadavg != "" {
 		m += "; load average at start " + r.loadavg
 	}
@@ -154,21 +132,21 @@ func (r *report) print(w io.Writer) {
 			}
 			h, in := b.hello, b.ingest
 			ratio := "—"
-			if h.rps() > 0 {
-				ratio = fmt.Sprintf("%.1f%%", 100*in.rps()/h.rps())
+			if h.RPS() > 0 {
+				ratio = fmt.Sprintf("%.1f%%", 100*in.RPS()/h.RPS())
 			}
-			errs := fmt.Sprint(in.errors)
-			if in.warmErrs > 0 {
-				errs += fmt.Sprintf(" (+%d in warm-up)", in.warmErrs)
+			errs := fmt.Sprint(in.Errors)
+			if in.WarmErrs > 0 {
+				errs += fmt.Sprintf(" (+%d in warm-up)", in.WarmErrs)
 			}
-			if h.failures() > 0 {
-				errs += fmt.Sprintf("; hello-world %d", h.failures())
+			if h.Failures() > 0 {
+				errs += fmt.Sprintf("; hello-world %d", h.Failures())
 			}
-			if in.failures() > 0 || h.failures() > 0 {
+			if in.Failures() > 0 || h.Failures() > 0 {
 				errs = "**" + errs + ": invalid**"
 			}
-			fmt.Fprintf(w, "| %s | %.0f | %.1f | %s | %.0f | %s | %s | %s | %d |\n", label(b.name), h.rps(), in.rps(), ratio, in.ups(),
-				ms(percentile(in.latencies, 50)), ms(percentile(in.latencies, 99)), errs, in.dials)
+			fmt.Fprintf(w, "| %s | %.0f | %.1f | %s | %.0f | %s | %s | %s | %d |\n", label(b.name), h.RPS(), in.RPS(), ratio, in.UPS(),
+				benchkit.Millis(benchkit.Percentile(in.Latencies, 50)), benchkit.Millis(benchkit.Percentile(in.Latencies, 99)), errs, in.Dials)
 		}
 		fmt.Fprintf(w, "\nCPU time in the measured window (from /proc; 10 ms tick), µs per event recorded (hello-world: per request):\n\n")
 		fmt.Fprintf(w, "| backend | accountd | PostgreSQL backends of the bench database | load generator | hello-world server, per request | load generator, per hello request |\n")
@@ -178,13 +156,13 @@ func (r *report) print(w io.Writer) {
 				continue
 			}
 			in, h := b.ingest, b.hello
-			n := in.units
+			n := in.Units
 			db := "—"
-			if in.cpu.db >= 0 && b.name == "postgres" {
-				db = perUnit(in.cpu.db, n)
+			if in.CPU.DB >= 0 && b.name == "postgres" {
+				db = perUnit(in.CPU.DB, n)
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", label(b.name), perUnit(in.cpu.server, n), db, perUnit(in.cpu.client, n),
-				perUnit(h.cpu.server, int64(h.reqs+h.errors)), perUnit(h.cpu.client, int64(h.reqs+h.errors)))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", label(b.name), perUnit(in.CPU.Server, n), db, perUnit(in.CPU.Client, n),
+				perUnit(h.CPU.Server, int64(h.Reqs+h.Errors)), perUnit(h.CPU.Client, int64(h.Reqs+h.Errors)))
 		}
 	}
 
@@ -208,11 +186,11 @@ func (r *report) print(w io.Writer) {
 			}
 			db := "—"
 			if b.name == "postgres" {
-				db = perUnit(s.cpu.db, s.events)
+				db = perUnit(s.cpu.DB, s.events)
 			}
 			fmt.Fprintf(w, "| %s | %s | %d | %d | %v | %.0f | %.0f | %d | %s | %s | %s |\n", label(b.name), events, s.payloads, s.batches,
 				s.elapsed.Round(time.Second), float64(s.events)/s.elapsed.Seconds(), float64(s.payloads)/s.elapsed.Seconds(), s.retries,
-				perUnit(s.cpu.server, s.events), db, b.dbSize)
+				perUnit(s.cpu.Server, s.events), db, b.dbSize)
 		}
 		fmt.Fprintln(w)
 		for _, b := range r.backends {
@@ -228,7 +206,7 @@ func (r *report) print(w io.Writer) {
 		for _, b := range r.backends {
 			var helloP50 time.Duration
 			for i, s := range b.seq {
-				p50 := percentile(s.latencies, 50)
+				p50 := benchkit.Percentile(s.latencies, 50)
 				if i == 0 {
 					helloP50 = p50
 				}
@@ -237,18 +215,18 @@ func (r *report) print(w io.Writer) {
 					ratio = fmt.Sprintf("%.1f×", float64(p50)/float64(helloP50))
 				}
 				n := int64(c.samples) // the CPU window covers the measured requests
-				srv, db := perUnit(s.cpu.server, n), "—"
+				srv, db := perUnit(s.cpu.Server, n), "—"
 				if i == 0 {
-					srv = perUnit(s.cpu.server, n) + " (hello-world)"
+					srv = perUnit(s.cpu.Server, n) + " (hello-world)"
 				} else if b.name == "postgres" {
-					db = perUnit(s.cpu.db, n)
+					db = perUnit(s.cpu.DB, n)
 				}
 				errs := fmt.Sprint(s.errors)
 				if s.errors > 0 {
 					errs = "**" + errs + ": invalid**"
 				}
 				fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %d B | %s |\n", label(b.name), s.label,
-					ms(p50), ms(percentile(s.latencies, 90)), ms(percentile(s.latencies, 99)), ms(percentile(s.latencies, 100)),
+					benchkit.Millis(p50), benchkit.Millis(benchkit.Percentile(s.latencies, 90)), benchkit.Millis(benchkit.Percentile(s.latencies, 99)), benchkit.Millis(benchkit.Percentile(s.latencies, 100)),
 					ratio, srv, db, s.size, errs)
 			}
 		}
@@ -261,7 +239,7 @@ func (r *report) print(w io.Writer) {
 				continue
 			}
 			s := b.seq[2]
-			p50 := percentile(s.latencies, 50)
+			p50 := benchkit.Percentile(s.latencies, 50)
 			verdict := "met"
 			switch {
 			case s.errors > 0:
@@ -269,10 +247,10 @@ func (r *report) print(w io.Writer) {
 			case b.seed.payloads < 50_000_000:
 				verdict = fmt.Sprintf("not applicable: fewer than 50M payloads seeded (%s)", map[bool]string{true: "met at this size", false: "missed at this size"}[p50 < targetBreakdownP50])
 			case p50 >= targetBreakdownP50:
-				verdict = fmt.Sprintf("**missed**: p50 %s ≥ %v", ms(p50), targetBreakdownP50)
+				verdict = fmt.Sprintf("**missed**: p50 %s ≥ %v", benchkit.Millis(p50), targetBreakdownP50)
 			}
-			fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", label(b.name), b.seed.payloads+b.ingestSent.total(false), ms(p50),
-				ms(percentile(s.latencies, 99)), verdict)
+			fmt.Fprintf(w, "| %s | %d | %s | %s | %s |\n", label(b.name), b.seed.payloads+b.ingestSent.total(false), benchkit.Millis(p50),
+				benchkit.Millis(benchkit.Percentile(s.latencies, 99)), verdict)
 		}
 	}
 
@@ -283,12 +261,12 @@ func (r *report) print(w io.Writer) {
 		}
 		for _, x := range []struct {
 			what string
-			l    *loadResult
+			l    *benchkit.LoadResult
 		}{{"hello-world", b.hello}, {"ingest", b.ingest}} {
 			if x.l == nil {
 				continue
 			}
-			for _, s := range x.l.samples {
+			for _, s := range x.l.Samples {
 				problems = append(problems, fmt.Sprintf("%s %s: %s", label(b.name), x.what, s))
 			}
 		}

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/accountd/accountd/bench/internal/benchkit"
 )
 
 // seedPlan is the one-year history: for every hour of the seeded days, for
@@ -94,15 +95,15 @@ type seedResult struct {
 	batches          int
 	retries          int
 	elapsed          time.Duration
-	cpu              cpuUsage
+	cpu              benchkit.CPUUsage
 }
 
 // seed posts the plan's batches from conns connections, retrying a batch
 // at most twice on a transport error or a 5xx (ids make a retry safe),
 // and prints progress to stderr.
-func seed(ctx context.Context, p seedPlan, url, key string, conns int, label string, cpuSample func() cpuUsage) (seedResult, error) {
+func seed(ctx context.Context, p seedPlan, url, key string, conns int, label string, cpuSample func() benchkit.CPUUsage) (seedResult, error) {
 	var dials, failedDials atomic.Int64
-	tr := newTransport(conns, &dials, &failedDials)
+	tr := benchkit.NewTransport(conns, &dials, &failedDials)
 	defer tr.CloseIdleConnections()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -111,7 +112,7 @@ func seed(ctx context.Context, p seedPlan, url, key string, conns int, label str
 	var doneEvents, retries atomic.Int64
 	total := p.batches()
 	start := time.Now()
-	var cpu0 cpuUsage
+	var cpu0 benchkit.CPUUsage
 	if cpuSample != nil {
 		cpu0 = cpuSample()
 	}
@@ -162,7 +163,7 @@ func seed(ctx context.Context, p seedPlan, url, key string, conns int, label str
 	res := seedResult{events: doneEvents.Load(), batches: int(doneBatches.Load()), retries: int(retries.Load()), elapsed: time.Since(start)}
 	res.payloads = res.events * p.count
 	if cpuSample != nil {
-		res.cpu = cpuSample().sub(cpu0)
+		res.cpu = cpuSample().Sub(cpu0)
 	}
 	if err := context.Cause(ctx); err != nil {
 		return res, err
@@ -190,7 +191,7 @@ func seedBatch(ctx context.Context, tr *http.Transport, url, key string, body []
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+key)
-		err = roundTrip(tr, req, func(raw []byte) error {
+		err = benchkit.RoundTrip(tr, req, func(raw []byte) error {
 			a, err := parseIngestAnswer(raw, n)
 			if err != nil {
 				return err
@@ -206,11 +207,9 @@ func seedBatch(ctx context.Context, tr *http.Transport, url, key string, body []
 			return nil
 		}
 		last = err
-		if he, ok := errors.AsType[*httpError](err); ok {
+		if he, ok := errors.AsType[*benchkit.HTTPError](err); ok && he.Status/100 != 5 {
 			// 5xx may be passing; anything else will not get better.
-			if !strings.HasPrefix(he.msg, "5") {
-				return err
-			}
+			return err
 		}
 		if ctx.Err() != nil {
 			return err

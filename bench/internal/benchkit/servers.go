@@ -1,7 +1,4 @@
-package main
-
-// Server processes, databases and one-off API calls. Copied, trimmed, from
-// bench/mebench/servers.go; keep the two in step until they are factored.
+package benchkit
 
 import (
 	"bufio"
@@ -25,10 +22,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// childEnv is this process's environment without ACCOUNTD_* variables, so
+// ChildEnv is this process's environment without ACCOUNTD_* variables, so
 // nothing set in the caller's shell changes a server's flags behind the
 // benchmark's back.
-func childEnv() []string {
+func ChildEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ACCOUNTD_") {
@@ -36,6 +33,27 @@ func childEnv() []string {
 		}
 	}
 	return env
+}
+
+// Binary is bin when it is set (a prebuilt binary given on the command
+// line), and otherwise package pkg of the accountd module built to
+// dir/name, which it reports with progress.
+func Binary(ctx context.Context, bin, pkg, dir, name string, progress func(format string, args ...any)) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return "", err
+	}
+	progress("building %s", pkg)
+	out := filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
+	}
+	return out, nil
 }
 
 // moduleRoot is the directory of the go.mod the go command sees from here.
@@ -46,29 +64,18 @@ func moduleRoot(ctx context.Context) (string, error) {
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("run usagebench from inside the accountd module")
+		return "", errors.New("run the benchmark from inside the accountd module")
 	}
 	return filepath.Dir(gomod), nil
 }
 
-// goBuild builds pkg (relative to the module root) to dir/name.
-func goBuild(ctx context.Context, root, pkg, dir, name string) (string, error) {
-	out := filepath.Join(dir, name)
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
-	cmd.Dir = root
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
-	}
-	return out, nil
-}
-
-// runTool runs a one-shot command (accountd user create, keys generate)
+// RunTool runs a one-shot command (accountd user create, keys generate)
 // and returns its trimmed stdout.
-func runTool(ctx context.Context, bin string, args ...string) (string, error) {
+func RunTool(ctx context.Context, bin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = ChildEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -77,33 +84,34 @@ func runTool(ctx context.Context, bin string, args ...string) (string, error) {
 	return strings.TrimSpace(stdout.String()), nil
 }
 
-// server is one server process under test.
-type server struct {
-	name    string
-	cmd     *exec.Cmd
-	addr    string // host:port it listens on
-	logPath string
+// Server is one server process under test.
+type Server struct {
+	Name    string
+	Cmd     *exec.Cmd
+	Addr    string // host:port it listens on
+	LogPath string
 	done    chan struct{}
 	waitErr error
 }
 
-// startServer starts bin with args, its stdout and stderr both going to
-// logPath, and polls ready until it returns the address the server answers
-// on.
-func startServer(ctx context.Context, name, bin string, args []string, logPath string, ready func(s *server) string) (*server, error) {
+// StartServer starts bin with args and environment env (ChildEnv, say),
+// its stdout and stderr both going to logPath (a file, so the server's own
+// logging costs the load generator nothing), and polls ready until it
+// returns the address the server answers on.
+func StartServer(ctx context.Context, name, bin string, args, env []string, logPath string, ready func(s *Server) string) (*Server, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close() // the child holds its own descriptor
 	cmd := exec.Command(bin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	setDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	s := &server{name: name, cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	s := &Server{Name: name, Cmd: cmd, LogPath: logPath, done: make(chan struct{})}
 	go func() { s.waitErr = cmd.Wait(); close(s.done) }()
 
 	deadline := time.After(60 * time.Second)
@@ -111,25 +119,27 @@ func startServer(ctx context.Context, name, bin string, args []string, logPath s
 	defer tick.Stop()
 	for {
 		if addr := ready(s); addr != "" {
-			s.addr = addr
+			s.Addr = addr
 			return s, nil
 		}
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("%s exited before it was ready (%v):\n%s", name, s.waitErr, s.logTail())
+			return nil, fmt.Errorf("%s exited before it was ready (%v):\n%s", name, s.waitErr, s.LogTail())
 		case <-deadline:
-			s.stop()
-			return nil, fmt.Errorf("%s was not ready within 60s:\n%s", name, s.logTail())
+			s.Stop()
+			return nil, fmt.Errorf("%s was not ready within 60s:\n%s", name, s.LogTail())
 		case <-ctx.Done():
-			s.stop()
+			s.Stop()
 			return nil, ctx.Err()
 		case <-tick.C:
 		}
 	}
 }
 
-// freePort finds a loopback port nothing listens on.
-func freePort() (string, error) {
+// FreePort finds a loopback port nothing listens on. Another process could
+// take it before the server does; the server would then fail to start and
+// say so.
+func FreePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -138,9 +148,11 @@ func freePort() (string, error) {
 	return addr, ln.Close()
 }
 
-// readyz is ready once GET /readyz on addr answers 200.
-func readyz(addr string) func(*server) string {
-	return func(*server) string {
+// Readyz is ready once GET /readyz on addr answers 200: accountd is
+// listening and its database answers. (Its "listening" log line would do
+// too, but not with --log-level warn.)
+func Readyz(addr string) func(*Server) string {
+	return func(*Server) string {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
@@ -157,9 +169,10 @@ func readyz(addr string) func(*server) string {
 	}
 }
 
-// helloAddr is ready once hello has printed its address.
-func helloAddr(s *server) string {
-	raw, err := os.ReadFile(s.logPath)
+// HelloAddr is ready once bench/hello has printed its address: the first
+// line of its output that is a host:port.
+func HelloAddr(s *Server) string {
+	raw, err := os.ReadFile(s.LogPath)
 	if err != nil {
 		return ""
 	}
@@ -173,24 +186,25 @@ func helloAddr(s *server) string {
 	return ""
 }
 
-// stop asks the server to shut down (SIGINT) and kills it if it has not
+// Stop asks the server to shut down (SIGINT) and kills it if it has not
 // within 15 seconds.
-func (s *server) stop() {
+func (s *Server) Stop() {
 	select {
 	case <-s.done:
 		return
 	default:
 	}
-	s.cmd.Process.Signal(os.Interrupt)
+	s.Cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-s.done:
 	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
+		s.Cmd.Process.Kill()
 		<-s.done
 	}
 }
 
-func (s *server) alive() bool {
+// Alive says whether the server process is still running.
+func (s *Server) Alive() bool {
 	select {
 	case <-s.done:
 		return false
@@ -199,9 +213,18 @@ func (s *server) alive() bool {
 	}
 }
 
-// logTail is the end of the server's log, for error messages.
-func (s *server) logTail() string {
-	raw, err := os.ReadFile(s.logPath)
+// ExitErr is how the server process ended (nil while it runs, or if it
+// exited with status 0).
+func (s *Server) ExitErr() error {
+	if s.Alive() {
+		return nil
+	}
+	return s.waitErr
+}
+
+// LogTail is the end of the server's log, for error messages.
+func (s *Server) LogTail() string {
+	raw, err := os.ReadFile(s.LogPath)
 	if err != nil {
 		return ""
 	}
@@ -212,16 +235,37 @@ func (s *server) logTail() string {
 	return string(raw)
 }
 
-// pgDatabase creates a fresh database on the PostgreSQL base points at,
-// and returns its name, its DSN and a function that drops it.
-func pgDatabase(ctx context.Context, base string) (name, dsn string, drop func() error, err error) {
+// ErrorLines is the last n lines of the server's log at level ERROR, for
+// the report when requests failed.
+func (s *Server) ErrorLines(n int) []string {
+	raw, err := os.ReadFile(s.LogPath)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, "level=ERROR") {
+			out = append(out, line)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
+// PGDatabase creates a fresh database, named prefix and random hex digits,
+// on the PostgreSQL base DSN points at, and returns its name, its DSN and a
+// function that drops it (with FORCE, so leftover connections do not keep
+// it alive).
+func PGDatabase(ctx context.Context, base, prefix string) (name, dsn string, drop func() error, err error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", "", nil, fmt.Errorf("--postgres must be a postgres:// URL")
 	}
 	var b [6]byte
 	rand.Read(b[:])
-	name = "accountd_usagebench_" + hex.EncodeToString(b[:])
+	name = prefix + hex.EncodeToString(b[:])
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(cctx, base)
@@ -249,13 +293,13 @@ func pgDatabase(ctx context.Context, base string) (name, dsn string, drop func()
 	return name, u.String(), drop, nil
 }
 
-// login signs in over the API and returns the session token.
-func login(ctx context.Context, addr, email, password string) (string, error) {
+// Login signs in over the API and returns the session token.
+func Login(ctx context.Context, addr, email, password string) (string, error) {
 	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
 	var out struct {
 		Token string `json:"token"`
 	}
-	if err := call(ctx, http.MethodPost, "http://"+addr+"/auth/user", "", body, &out); err != nil {
+	if err := Call(ctx, http.MethodPost, "http://"+addr+"/auth/user", "", body, &out); err != nil {
 		return "", fmt.Errorf("POST /auth/user: %w", err)
 	}
 	if out.Token == "" {
@@ -264,8 +308,8 @@ func login(ctx context.Context, addr, email, password string) (string, error) {
 	return out.Token, nil
 }
 
-// checkHello makes sure the baseline answers 200 with its greeting.
-func checkHello(ctx context.Context, addr string) error {
+// CheckHello makes sure the baseline answers 200 with its greeting.
+func CheckHello(ctx context.Context, addr string) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -279,9 +323,10 @@ func checkHello(ctx context.Context, addr string) error {
 	return nil
 }
 
-// call makes one request with a bearer token (when given) and decodes a
-// 2xx answer's JSON body into out.
-func call(ctx context.Context, method, u, token string, body []byte, out any) error {
+// Call makes one request outside the measurements, with a bearer token
+// (when given) and a JSON body (when not nil), and decodes a 2xx answer's
+// JSON body into out (when not nil).
+func Call(ctx context.Context, method, u, token string, body []byte, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
@@ -307,23 +352,4 @@ func call(ctx context.Context, method, u, token string, body []byte, out any) er
 		return nil
 	}
 	return json.Unmarshal(raw, out)
-}
-
-// errorLines is the last n lines of the server's log at level ERROR, for
-// the report when requests failed.
-func (s *server) errorLines(n int) []string {
-	raw, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, "level=ERROR") {
-			out = append(out, line)
-		}
-	}
-	if len(out) > n {
-		out = out[len(out)-n:]
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"math"
@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// percentile returns the nearest-rank p-th percentile (0 < p <= 100) of an
+// Percentile returns the nearest-rank p-th percentile (0 < p <= 100) of an
 // ascending slice: the smallest value with at least p% of the values at or
 // below it. It returns 0 for an empty slice.
-func percentile(sorted []time.Duration, p float64) time.Duration {
+func Percentile(sorted []time.Duration, p float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
@@ -18,9 +18,9 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
-// median returns the median of xs (the mean of the middle two for an even
+// Median returns the median of xs (the mean of the middle two for an even
 // count); 0 for none. xs is not modified.
-func median(xs []float64) float64 {
+func Median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}

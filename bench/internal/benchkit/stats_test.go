@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"testing"
@@ -35,8 +35,8 @@ func TestPercentile(t *testing.T) {
 		{"p90 of 10", ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 90, 9 * time.Millisecond},
 	}
 	for _, tt := range tests {
-		if got := percentile(tt.sorted, tt.p); got != tt.want {
-			t.Errorf("%s: percentile(p%v) = %v, want %v", tt.name, tt.p, got, tt.want)
+		if got := Percentile(tt.sorted, tt.p); got != tt.want {
+			t.Errorf("%s: Percentile(p%v) = %v, want %v", tt.name, tt.p, got, tt.want)
 		}
 	}
 }
@@ -53,12 +53,12 @@ func TestMedian(t *testing.T) {
 	}
 	for _, tt := range tests {
 		in := append([]float64(nil), tt.xs...)
-		if got := median(tt.xs); got != tt.want {
-			t.Errorf("median(%v) = %v, want %v", tt.xs, got, tt.want)
+		if got := Median(tt.xs); got != tt.want {
+			t.Errorf("Median(%v) = %v, want %v", tt.xs, got, tt.want)
 		}
 		for i := range in {
 			if in[i] != tt.xs[i] {
-				t.Errorf("median reordered its input: %v", tt.xs)
+				t.Errorf("Median reordered its input: %v", tt.xs)
 			}
 		}
 	}

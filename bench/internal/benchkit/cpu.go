@@ -1,6 +1,4 @@
-package main
-
-// CPU accounting from /proc. Copied from bench/mebench/cpu.go.
+package benchkit
 
 import (
 	"bytes"
@@ -11,26 +9,28 @@ import (
 	"time"
 )
 
-// cpuUsage is CPU time (user+system) used by the server under test, by the
+// CPUUsage is CPU time (user+system) used by the server under test, by the
 // PostgreSQL server's processes and by this load generator. A field is
 // negative when it could not be read (no /proc, say).
-type cpuUsage struct {
-	server, db, client time.Duration
+type CPUUsage struct {
+	Server, DB, Client time.Duration
 }
 
-func (a cpuUsage) sub(b cpuUsage) cpuUsage {
+// Sub is the CPU time used between sample b and sample a; a field is
+// negative if it is in either.
+func (a CPUUsage) Sub(b CPUUsage) CPUUsage {
 	d := func(x, y time.Duration) time.Duration {
 		if x < 0 || y < 0 {
 			return -1
 		}
 		return x - y
 	}
-	return cpuUsage{server: d(a.server, b.server), db: d(a.db, b.db), client: d(a.client, b.client)}
+	return CPUUsage{Server: d(a.Server, b.Server), DB: d(a.DB, b.DB), Client: d(a.Client, b.Client)}
 }
 
-// clockTick is USER_HZ, the unit of /proc/PID/stat times; 100 on every
+// ClockTick is USER_HZ, the unit of /proc/PID/stat times; 100 on every
 // Linux the benchmark is meant for.
-const clockTick = 10 * time.Millisecond
+const ClockTick = 10 * time.Millisecond
 
 // procCPU reads utime+stime of one process and its name, from
 // /proc/PID/stat.
@@ -54,11 +54,11 @@ func procCPU(dir string) (name string, cpu time.Duration, ok bool) {
 	if err1 != nil || err2 != nil {
 		return "", 0, false
 	}
-	return string(raw[open+1 : end]), time.Duration(utime+stime) * clockTick, true
+	return string(raw[open+1 : end]), time.Duration(utime+stime) * ClockTick, true
 }
 
-// pidCPU is the CPU time of one process, or -1.
-func pidCPU(pid int) time.Duration {
+// PidCPU is the CPU time of one process, or -1.
+func PidCPU(pid int) time.Duration {
 	_, cpu, ok := procCPU(filepath.Join("/proc", strconv.Itoa(pid)))
 	if !ok {
 		return -1
@@ -66,13 +66,13 @@ func pidCPU(pid int) time.Duration {
 	return cpu
 }
 
-// postgresCPU sums the CPU time of the PostgreSQL backend processes
+// PostgresCPU sums the CPU time of the PostgreSQL backend processes
 // connected to database db: the work done for the benchmark's requests,
 // and not what other users of the same cluster make it do. (Shared
 // processes such as the WAL writer and the checkpointer are left out.)
 // Backends that exit during the window take their time with them; the
 // pool's connections stay open through a run, so the sum is close.
-func postgresCPU(db string) time.Duration {
+func PostgresCPU(db string) time.Duration {
 	dirs, err := filepath.Glob("/proc/[0-9]*")
 	if err != nil || len(dirs) == 0 {
 		return -1
@@ -92,8 +92,8 @@ func postgresCPU(db string) time.Duration {
 	return total
 }
 
-// selfCPU is this process's CPU time: during a run, the load generator's.
-func selfCPU() time.Duration {
+// SelfCPU is this process's CPU time: during a run, the load generator's.
+func SelfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return -1
