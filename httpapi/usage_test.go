@@ -247,6 +247,13 @@ func TestUsage(t *testing.T) {
 			if got := num(t, path(t, me, "summary", "payloadCount", "deviceState", "rest")); got != 3 {
 				t.Errorf("summary.payloadCount.deviceState.rest = %d, want 3", got)
 			}
+			// a report drops the owner's cached view: the summary shows it at once
+			api.ok("POST", "/usage/events", env.UsageKey, map[string]any{"events": []any{
+				map[string]any{"id": "broker:3", "kind": "payload", "time": at, "applicationId": app, "type": "mqttIn", "source": "mqtt"}}})
+			me = api.ok("GET", "/me?summaryInclude=payloadCount,appCount", ada, nil)
+			if got := num(t, path(t, me, "summary", "payloadCount", "mqttIn", "mqtt")); got != 6 {
+				t.Errorf("summary right after a report: mqttIn.mqtt = %d, want 6", got)
+			}
 			if _, ok := path(t, api.ok("GET", "/me", ada, nil), "summary").(map[string]any)["payloadCount"]; ok {
 				t.Error("GET /me without summaryInclude reports payloadCount")
 			}

@@ -32,8 +32,8 @@ type UsageKey struct {
 	Hash [sha256.Size]byte
 }
 
-// usageKeyPrefix marks usage keys, so that one pasted in the wrong place is
-// recognisable.
+// usageKeyPrefix marks the keys keygen makes, so that one pasted in the
+// wrong place is recognisable; any key whose SHA-256 is listed works.
 const usageKeyPrefix = "auk_"
 
 // NewUsageKey makes a usage key from 32 random bytes and the line that
@@ -91,7 +91,7 @@ func ParseUsageKeys(r io.Reader) ([]UsageKey, error) {
 // UsageKeyName returns the name of the service whose key this is. Keys are
 // compared by their SHA-256, so the lookup's timing says nothing of a key.
 func (s *Service) UsageKeyName(key string) (string, bool) {
-	if !strings.HasPrefix(key, usageKeyPrefix) {
+	if key == "" {
 		return "", false
 	}
 	h := sha256.Sum256([]byte(key))
@@ -145,6 +145,15 @@ func (s *Service) RecordUsage(ctx context.Context, events []accountd.UsageEvent,
 	if err != nil {
 		return UsageResult{}, err
 	}
+	// the owners' GET /me summaries (payloadCount) are stale here at once;
+	// other instances let them expire within a second
+	var users []string
+	for _, o := range owners {
+		if o.Type == accountd.OwnerUser && !slices.Contains(users, o.ID) {
+			users = append(users, o.ID)
+		}
+	}
+	s.meViews.forget(users...)
 	return UsageResult{Received: len(events), Recorded: n}, nil
 }
 

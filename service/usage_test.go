@@ -3,6 +3,8 @@ package service
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 )
@@ -20,7 +22,7 @@ func TestParseUsageKeys(t *testing.T) {
 	if name, ok := s.UsageKeyName(key); !ok || name != "broker" {
 		t.Errorf("UsageKeyName(key) = %q, %v", name, ok)
 	}
-	for _, bad := range []string{key + "x", "", strings.TrimPrefix(key, usageKeyPrefix)} {
+	for _, bad := range []string{key + "x", "", strings.TrimPrefix(key, usageKeyPrefix)} { // the prefix is part of the key
 		if _, ok := s.UsageKeyName(bad); ok {
 			t.Errorf("UsageKeyName(%q) accepted", bad)
 		}
@@ -34,6 +36,16 @@ func TestParseUsageKeys(t *testing.T) {
 		if _, err := ParseUsageKeys(strings.NewReader(tc.file)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseUsageKeys(%q) = %v, want %q", tc.file, err, tc.want)
 		}
+	}
+	// any key works whose SHA-256 is listed, not only keygen's
+	plain := sha256.Sum256([]byte("plain-secret"))
+	keys, err = ParseUsageKeys(strings.NewReader("legacy " + hex.EncodeToString(plain[:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = &Service{usageKeys: map[[32]byte]string{keys[0].Hash: keys[0].Name}}
+	if name, ok := s.UsageKeyName("plain-secret"); !ok || name != "legacy" {
+		t.Errorf("UsageKeyName(plain key) = %q, %v", name, ok)
 	}
 	if _, _, err := NewUsageKey(bytes.NewReader(nil), "broker"); err == nil {
 		t.Error("NewUsageKey without randomness succeeded")
