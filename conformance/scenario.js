@@ -14,6 +14,7 @@
 //   ACCOUNTD_CONFORMANCE_TIMEOUT  overall limit in seconds (default 120)
 //   ACCOUNTD_CONFORMANCE_KEEP     keep the temporary folder (database, log, outbox)
 
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -35,6 +36,7 @@ const GROUPS = [
   require('./steps/twofactor'),
   require('./steps/github'),
   require('./steps/orgs'),
+  require('./steps/usage'),
   require('./steps/ops'),
   require('./steps/delete'), // last: it deletes the account the others started with
 ];
@@ -148,9 +150,17 @@ async function main() {
   const bin = binary(tmp);
   const db = path.join(tmp, 'c.db');
 
+  // A usage key for POST /usage/events: the server gets a file with one
+  // line "NAME SHA256HEX" (the hash of the key), the steps the key itself.
+  // accountd takes only keys in the form `accountd usage keygen` prints:
+  // "auk_" and 32 random bytes in unpadded base64url.
+  const usageKey = 'auk_' + crypto.randomBytes(32).toString('base64url');
+  const usageKeysFile = path.join(tmp, 'usage-keys');
+  fs.writeFileSync(usageKeysFile, `conformance ${crypto.createHash('sha256').update(usageKey).digest('hex')}\n`, { mode: 0o600 });
+
   const ctx = {
     ref: reference, users: {}, tokens: {}, ids: {}, auth: {},
-    outbox: path.join(tmp, 'outbox'), githubClientID: GITHUB_CLIENT_ID,
+    outbox: path.join(tmp, 'outbox'), githubClientID: GITHUB_CLIENT_ID, usageKey,
   };
   for (const g of GROUPS) {
     for (const [key, u] of Object.entries(g.users || {})) {
@@ -168,6 +178,7 @@ async function main() {
     '--github-auth-url', github.url + '/login/oauth/authorize',
     '--github-token-url', github.url + '/login/oauth/access_token',
     '--github-api-url', github.url,
+    '--usage-keys-file', usageKeysFile,
   ], 20000);
   const baseURL = `http://${ctx.addr}`;
   out(`accountd at ${baseURL}; reference ${path.basename(path.resolve(refDir))}/api.json; client losant-rest ${require('losant-rest/package.json').version}`);

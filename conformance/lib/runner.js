@@ -14,7 +14,8 @@
 //   http     (ctx) => { method, path, query, body, form, bare }: plain HTTP
 //            with the client's headers (bare: none of them, for pages), or
 //   assert   (ctx) => void: no request, a check on what earlier steps kept
-//   expect   the status the server must answer
+//   expect   the status the server must answer, or an array of the
+//            statuses it may answer (e.g. [401, 403] for a refusal)
 //   page     true when the answer is an HTML page for a browser
 //   check    (res, ctx) => void: more assertions (throw to fail); also
 //            where a step keeps values for later ones (ctx.tokens, ctx.ids)
@@ -87,7 +88,7 @@ class Runner {
         this.requests.push([res.request.method, new URL(res.request.url, 'http://x').pathname]);
       }
       this.judge(step, res, problems, notes);
-      if (res.transportError || res.status !== step.expect) {
+      if (res.transportError || !expects(step, res.status)) {
         blocked = true;
       } else if (step.check) {
         blocked = true; // until the check returns
@@ -108,12 +109,12 @@ class Runner {
       problems.push(`no HTTP answer: ${res.transportError}`);
       return;
     }
-    if (res.status !== step.expect) {
-      problems.push(`status ${res.status}, expected ${step.expect}`);
+    if (!expects(step, res.status)) {
+      problems.push(`status ${res.status}, expected ${[].concat(step.expect).join(' or ')}`);
     }
     // The request itself, when it is meant to succeed, must be one the
     // reference allows: otherwise the scenario, not the server, is wrong.
-    if (step.expect < 300 && res.request && res.request.body !== undefined && !step.page) {
+    if (Math.max(...[].concat(step.expect)) < 300 && res.request && res.request.body !== undefined && !step.page) {
       const schema = this.ref.requestSchema(step.action);
       if (schema) {
         const why = this.ref.validate(schema, res.request.body);
@@ -192,6 +193,11 @@ class Runner {
     if (res && mode !== 'skip') { this.out(detail(res)); }
     return false;
   }
+}
+
+// expects says whether status is one the step expects.
+function expects(step, status) {
+  return [].concat(step.expect).includes(status);
 }
 
 // detail shows the exchange under a failed step.
