@@ -310,26 +310,39 @@ func (s *Service) PayloadBreakdown(ctx context.Context, p accountd.Principal, r 
 	if includeNonBillable {
 		types = accountd.PayloadTypes
 	}
-	buckets, err := s.store.PayloadSeries(ctx, me(p), first, last, !hourly, types)
+	rows, err := s.store.PayloadSeries(ctx, me(p), first, last, !hourly, types)
 	if err != nil {
 		return Series[PayloadPoint]{}, err
 	}
 	out := Series[PayloadPoint]{Start: first, End: last.Add(step - time.Millisecond), Step: step}
-	i := 0
-	for at := first; !at.After(last); at = at.Add(step) {
-		pt := PayloadPoint{At: at}
-		for ; i < len(buckets) && !buckets[i].At.After(at); i++ {
-			if buckets[i].At.Equal(at) {
+	eachBucket(first, last, step, rows, func(b accountd.PayloadBucket) time.Time { return b.At },
+		func(at time.Time, in []accountd.PayloadBucket) {
+			pt := PayloadPoint{At: at}
+			for _, b := range in {
 				if asBytes {
-					pt.Value += buckets[i].Bytes
+					pt.Value += b.Bytes
 				} else {
-					pt.Value += buckets[i].Count
+					pt.Value += b.Count
 				}
 			}
-		}
-		out.Points = append(out.Points, pt)
-	}
+			out.Points = append(out.Points, pt)
+		})
 	return out, nil
+}
+
+// eachBucket calls fn for every bucket from first through last, step
+// apart, with the rows (in time order) that fall in it; at gives a row's
+// time.
+func eachBucket[R any](first, last time.Time, step time.Duration, rows []R, at func(R) time.Time, fn func(bucket time.Time, in []R)) {
+	i := 0
+	for b := first; !b.After(last); b = b.Add(step) {
+		j := i
+		for j < len(rows) && at(rows[j]).Before(b.Add(step)) {
+			j++
+		}
+		fn(b, rows[i:j])
+		i = j
+	}
 }
 
 // DevicePoint is one UTC day of device counts: Total is how many devices
@@ -351,17 +364,17 @@ func (s *Service) DeviceCounts(ctx context.Context, p accountd.Principal, r Usag
 		return Series[DevicePoint]{}, err
 	}
 	out := Series[DevicePoint]{Start: first, End: last.Add(24*time.Hour - time.Millisecond), Step: 24 * time.Hour}
-	i := 0
-	for day := first; !day.After(last); day = day.Add(24 * time.Hour) {
-		pt := DevicePoint{At: day}
-		for ; i < len(hours) && accountd.Day(hours[i].Hour).Equal(day); i++ {
-			pt.Created += hours[i].Created
-			pt.Deleted += hours[i].Deleted
-			total += hours[i].Net
-		}
-		pt.Total = total
-		out.Points = append(out.Points, pt)
-	}
+	eachBucket(first, last, 24*time.Hour, hours, func(h accountd.DeviceHour) time.Time { return h.Hour },
+		func(day time.Time, in []accountd.DeviceHour) {
+			pt := DevicePoint{At: day}
+			for _, h := range in {
+				pt.Created += h.Created
+				pt.Deleted += h.Deleted
+				total += h.Net
+			}
+			pt.Total = total
+			out.Points = append(out.Points, pt)
+		})
 	return out, nil
 }
 
@@ -383,18 +396,17 @@ func (s *Service) NotebookMinuteCounts(ctx context.Context, p accountd.Principal
 		return Series[NotebookPoint]{}, err
 	}
 	out := Series[NotebookPoint]{Start: first, End: last.Add(24*time.Hour - time.Millisecond), Step: 24 * time.Hour}
-	i := 0
-	for day := first; !day.After(last); day = day.Add(24 * time.Hour) {
-		pt := NotebookPoint{At: day}
-		for ; i < len(hours) && accountd.Day(hours[i].Hour).Equal(day); i++ {
-			h := hours[i]
-			pt.Minutes += h.Minutes
-			pt.Completed += h.Completed
-			pt.Canceled += h.Canceled
-			pt.Errored += h.Errored
-			pt.TimedOut += h.TimedOut
-		}
-		out.Points = append(out.Points, pt)
-	}
+	eachBucket(first, last, 24*time.Hour, hours, func(h accountd.NotebookHour) time.Time { return h.Hour },
+		func(day time.Time, in []accountd.NotebookHour) {
+			pt := NotebookPoint{At: day}
+			for _, h := range in {
+				pt.Minutes += h.Minutes
+				pt.Completed += h.Completed
+				pt.Canceled += h.Canceled
+				pt.Errored += h.Errored
+				pt.TimedOut += h.TimedOut
+			}
+			out.Points = append(out.Points, pt)
+		})
 	return out, nil
 }
