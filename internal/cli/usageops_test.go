@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/client"
+	"github.com/accountd/accountd/internal/testenv"
 	"github.com/accountd/accountd/service"
 	"github.com/accountd/accountd/sqlite"
 )
@@ -73,25 +75,32 @@ func TestUsageImport(t *testing.T) {
 		t.Errorf("bad JSON = %d %q", code, errOut)
 	}
 
+	// what was imported shows through the API, on the same database
 	st, err = sqlite.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	owner := accountd.OwnerRef{Type: accountd.OwnerUser, ID: userID}
-	totals, err := st.PayloadTotals(ctx, owner, at, at)
+	t.Cleanup(func() { st.Close() }) // after the server stops
+	srv := testenv.Start(t, "sqlite", testenv.Options{Store: st})
+	c := srv.LoginWith(t, "ops@example.com", pw)
+	q := client.UsageQuery{Start: at.Add(-time.Hour), End: at.Add(time.Hour)}
+	stats, err := c.Me.PayloadCounts(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(totals) != 1 || totals[0] != (accountd.PayloadTotal{Type: "mqttIn", Source: "mqtt", Count: 8, Bytes: 70}) {
-		t.Errorf("payload totals = %+v, want mqttIn/mqtt 8 payloads of 70 bytes", totals)
+	if got := stats["mqttIn"]["mqtt"]; got != 8 || stats.Total("") != 8 {
+		t.Errorf("GET /me/payloadCounts after the import = %v, want mqttIn/mqtt 8 and nothing else", stats)
 	}
-	runs, err := st.NotebookHours(ctx, owner, at, at)
+	q.AsBytes = true
+	if stats, err = c.Me.PayloadCounts(ctx, q); err != nil || stats["mqttIn"]["mqtt"] != 70 {
+		t.Errorf("payloadCounts asBytes = %v, %v, want mqttIn/mqtt 70", stats, err)
+	}
+	runs, err := c.Me.NotebookMinuteCounts(ctx, q)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 1 || runs[0].Minutes != 1 || runs[0].TimedOut != 1 {
-		t.Errorf("notebook hours = %+v, want one timed-out run of 1 minute", runs)
+	if len(runs.Counts) != 1 || runs.Counts[0].Minutes != 1 || runs.Counts[0].Timeout != 1 || runs.Counts[0].Completed != 0 {
+		t.Errorf("GET /me/notebookMinuteCounts after the import = %+v, want one timed-out run of 1 minute", runs.Counts)
 	}
 }
 
