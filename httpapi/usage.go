@@ -65,7 +65,14 @@ func (b *usageEventBody) event() accountd.UsageEvent {
 		e.Count = *b.Count
 	}
 	if b.Kind == accountd.UsageNotebookRun {
-		e.Minutes = int64(math.Ceil(b.Minutes))
+		switch {
+		case b.Minutes < 0: // out of range either way: Validate says so
+			e.Minutes = -1
+		case b.Minutes > accountd.MaxUsageCount:
+			e.Minutes = accountd.MaxUsageCount + 1
+		default:
+			e.Minutes = int64(math.Ceil(b.Minutes))
+		}
 	}
 	return e
 }

@@ -284,6 +284,10 @@ func TestUsage(t *testing.T) {
 			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(2, "applicationId", "5f0000000000000000000000"), "events[1].applicationId", "no application")
 			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(3, "time", now.Add(2*time.Hour).UnixMilli()), "events[1].time", "hour")
 			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(4, "count", 0), "count")
+			negative := bad(8, "kind", "notebookRun")
+			negative["events"].([]any)[1].(map[string]any)["status"] = "completed"
+			negative["events"].([]any)[1].(map[string]any)["minutes"] = -0.5
+			api.fails(400, "POST", "/usage/events", env.UsageKey, negative, "events[1].minutes")
 			api.fails(400, "POST", "/usage/events", env.UsageKey, map[string]any{"events": []any{}}, "events")
 			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(5, "time", nil), "events[1].time", "required")
 			api.fails(400, "POST", "/usage/events", env.UsageKey, bad(6, "count", "many"), "events[1]", "count has the wrong type")
