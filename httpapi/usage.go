@@ -152,8 +152,8 @@ func (s *Server) recordUsage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // sendState counts each state of the body as a payload of its compact
-// JSON's size. The schema has checked the shape; the time, when given,
-// must also be a time.
+// JSON's size. Each state must keep the deviceState schema, and its time,
+// when given, must be a time.
 func (s *Server) sendState(w http.ResponseWriter, r *http.Request) error {
 	appID, err := pathID(r, "applicationId")
 	if err != nil {
