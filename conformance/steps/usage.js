@@ -55,6 +55,16 @@ const query = (c, url, params) => c.request({ method: 'GET', url, params: Object
 // bytes is the size of a state's compact JSON, as the client sends it.
 const bytes = (state) => Buffer.byteLength(JSON.stringify(state), 'utf8');
 
+// bytesStep checks payloadCounts with asBytes=true against the ledger.
+const bytesStep = (name) => ({
+  name,
+  action: 'me.payloadCounts',
+  as: 'uma',
+  client: (c, ctx) => query(c, '/me/payloadCounts', { start: String(ctx.u.t0), end: String(Date.now()), asBytes: 'true' }),
+  expect: 200,
+  check: (res, ctx) => checkStats(res.body, stats(ctx.u, true), 'payloadCounts asBytes'),
+});
+
 // assertSame compares deeply, whatever the order of the keys.
 function assertSame(got, want, what) {
   if (!util.isDeepStrictEqual(got, want)) {
@@ -388,14 +398,7 @@ module.exports = {
         checkStats(res.body, stats(ctx.u), 'payloadCounts');
       },
     },
-    {
-      name: 'payload counts asBytes=true (client.request: 2.8.1 drops asBytes): the compact JSON sizes of the states',
-      action: 'me.payloadCounts',
-      as: 'uma',
-      client: (c, ctx) => query(c, '/me/payloadCounts', { start: String(ctx.u.t0), end: String(Date.now()), asBytes: 'true' }),
-      expect: 200,
-      check: (res, ctx) => checkStats(res.body, stats(ctx.u, true), 'payloadCounts asBytes'),
-    },
+    bytesStep('payload counts asBytes=true (client.request: 2.8.1 drops asBytes): the compact JSON sizes of the states'),
     {
       name: 'payload counts for a day before the group started (3 to 2 days back): every type {}',
       action: 'me.payloadCounts',
@@ -567,14 +570,7 @@ module.exports = {
         checkStats(res.body, stats(ctx.u), 'payloadCounts');
       },
     },
-    {
-      name: 'payload counts asBytes=true after the reports',
-      action: 'me.payloadCounts',
-      as: 'uma',
-      client: (c, ctx) => query(c, '/me/payloadCounts', { start: String(ctx.u.t0), end: String(Date.now()), asBytes: 'true' }),
-      expect: 200,
-      check: (res, ctx) => checkStats(res.body, stats(ctx.u, true), 'payloadCounts asBytes'),
-    },
+    bytesStep('payload counts asBytes=true after the reports'),
     {
       name: 'payload counts with start = end = the reports\' time: the whole hour around it',
       action: 'me.payloadCounts',
