@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/internal/testenv"
 )
 
@@ -363,4 +364,69 @@ func TestUsageBoundaries(t *testing.T) {
 			api.fails(400, "GET", "/me/deviceCounts?start="+ms(end.Add(-366*24*time.Hour-time.Millisecond))+"&end="+ms(end), ada, nil, "366 days")
 		})
 	}
+}
+
+// TestDeviceStatesWrittenBehind checks how device state counts reach the
+// database: another instance sees them within the flush interval, without
+// any read on the instance that took them, and closing an instance writes
+// what it still holds.
+func TestDeviceStatesWrittenBehind(t *testing.T) {
+	t.Parallel()
+	for _, backend := range testenv.Backends() {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			a := testenv.Start(t, backend, testenv.Options{})
+			b := testenv.Start(t, backend, testenv.Options{Store: a.Store, Keys: a.Keys})
+			api := usageAPI{t: t, env: a, hc: a.HTTPClient(t)}
+			a.User(t, "ada@example.com")
+			ada := a.Login(t, "ada@example.com").Token()
+			app := api.ok("POST", "/applications", ada, map[string]any{"name": "Behind"})["id"].(string)
+			dev := api.ok("POST", "/applications/"+app+"/devices", ada, map[string]any{"name": "d"})["id"].(string)
+			statePath := "/applications/" + app + "/devices/" + dev + "/state"
+			for range 5 {
+				api.ok("POST", statePath, ada, `{"data":{"t":1}}`)
+			}
+			// instance b reads the database only: the background flush
+			// (every second) must bring the five states there
+			onB := usageAPI{t: t, env: b, hc: b.HTTPClient(t)}
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				got := path(t, onB.ok("GET", "/me/payloadCounts", ada, nil), "deviceState").(map[string]any)["rest"]
+				if got != nil && num(t, got) == 5 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("instance b still sees deviceState.rest = %v five seconds after the states", got)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			// states still in memory when an instance closes are written:
+			// c would not write them for an hour otherwise
+			c := testenv.Start(t, backend, testenv.Options{Store: a.Store, Keys: a.Keys, StateFlush: time.Hour})
+			onC := usageAPI{t: t, env: c, hc: c.HTTPClient(t)}
+			onC.ok("POST", statePath, ada, `[{"data":{"t":1}},{"data":{"t":2}}]`)
+			owner := accountd.OwnerRef{Type: accountd.OwnerUser, ID: principalID(t, onB, ada)}
+			now := time.Now()
+			total := func() int64 {
+				totals, err := a.Store.PayloadTotals(ctx, owner, now.Add(-time.Hour), now)
+				if err != nil || len(totals) != 1 {
+					t.Fatalf("payload totals = %+v, %v", totals, err)
+				}
+				return totals[0].Count
+			}
+			if got := total(); got != 5 {
+				t.Errorf("before closing instance c the store holds %d deviceState payloads, want 5 (c holds 2)", got)
+			}
+			c.Service.Close()
+			if got := total(); got != 7 {
+				t.Errorf("after closing instance c the store holds %d deviceState payloads, want 7", got)
+			}
+		})
+	}
+}
+
+// principalID is the id of the user the token belongs to.
+func principalID(t *testing.T, api usageAPI, token string) string {
+	t.Helper()
+	return api.ok("GET", "/me", token, nil)["id"].(string)
 }

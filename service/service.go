@@ -78,6 +78,7 @@ type Service struct {
 	verified  *verifiedCache
 	sendLimit *sendLimit
 	usageKeys map[[32]byte]string // SHA-256 of a usage key -> its name
+	states    *stateBuffer
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -127,6 +128,9 @@ func New(cfg Config) (*Service, error) {
 		cfg.LastUsedFlush = 30 * time.Second
 	}
 	cfg.Security.defaults()
+	if cfg.Usage.StateFlush <= 0 {
+		cfg.Usage.StateFlush = time.Second
+	}
 	if cfg.Usage.IDRetention <= 0 {
 		cfg.Usage.IDRetention = 30 * 24 * time.Hour
 	}
@@ -136,6 +140,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		usageKeys: usageKeys,
+		states:    newStateBuffer(),
 		store:     cfg.Store,
 		keys:      cfg.Keys,
 		catalog:   cfg.Catalog,
@@ -163,21 +168,24 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) Catalog() accountd.Catalog { return s.catalog }
 
 // Start runs the background work until Close: following token changes made
-// by other instances, writing last-use times, and pruning expired sessions,
-// old events and stale throttle entries.
+// by other instances, writing last-use times and device state counts, and
+// pruning expired sessions, old events and stale throttle entries.
 func (s *Service) Start() {
 	s.every(s.cfg.EventPoll, s.pollEvents)
 	s.every(s.cfg.LastUsedFlush, s.flushLastUsed)
+	s.every(s.cfg.Usage.StateFlush, s.flushStatesInBackground)
 	s.every(time.Minute, s.housekeeping)
 }
 
-// Close stops the background work and writes pending last-use times.
+// Close stops the background work and writes pending last-use times and
+// device state counts.
 func (s *Service) Close() {
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.flushLastUsed(ctx)
+	s.flushStatesInBackground(ctx)
 }
 
 func (s *Service) every(d time.Duration, f func(context.Context)) {

@@ -18,7 +18,15 @@
 //     and a mix of payload types) from --conns keep-alive connections for a
 //     warm-up and a measured window; events/s counts the events the
 //     answers say were recorded;
-//  2. breakdown: seeds --seed-days days of usage through the same endpoint
+//  2. state: as a second verified user of its own (so that the ingest
+//     phase's deviceState/rest events cannot blur the check), creates
+//     --seed-apps applications with one device each, drives hello-world
+//     GET / and then POST /applications/{id}/devices/{id}/state (one
+//     state a request, round-robin over the devices) from --conns
+//     keep-alive connections for a warm-up and a measured window, and
+//     checks that GET /me/payloadCounts says deviceState/rest equals the
+//     200 answers sent;
+//  3. breakdown: seeds --seed-days days of usage through the same endpoint
 //     (every hour, every application, two types, count --seed-count each),
 //     checks that GET /me/payloadCounts and the breakdowns read back exactly
 //     what was recorded, and times GET /me/payloadCountsBreakdown over the
@@ -64,6 +72,7 @@ type config struct {
 	seedConns     int
 	skipIngest    bool
 	skipBreakdown bool
+	skipState     bool
 	accountd      string
 	hello         string
 	maxBody       int64
@@ -84,9 +93,9 @@ func parseFlags(args []string) (config, error) {
 		pg = defaultPostgres
 	}
 	fs.StringVar(&cfg.postgres, "postgres", pg, "PostgreSQL URL to create the benchmark database on (default $ACCOUNTD_TEST_POSTGRES, else a local trust-auth server)")
-	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "ingest: measured window")
-	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "ingest: warm-up before the measured window, same load, not counted")
-	fs.IntVar(&cfg.conns, "conns", 16, "ingest: concurrent keep-alive connections, one goroutine each (hello-world baseline too)")
+	fs.DurationVar(&cfg.duration, "duration", 10*time.Second, "ingest and state: measured window")
+	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "ingest and state: warm-up before the measured window, same load, not counted")
+	fs.IntVar(&cfg.conns, "conns", 16, "ingest and state: concurrent keep-alive connections, one goroutine each (hello-world baseline too)")
 	fs.IntVar(&cfg.batch, "batch", 1000, "ingest: events per POST /usage/events")
 	fs.IntVar(&cfg.samples, "samples", 200, "breakdown: measured requests of each kind, one at a time")
 	fs.IntVar(&cfg.warmSamples, "warmup-samples", 20, "breakdown: requests of each kind sent first, not counted")
@@ -97,6 +106,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.seedConns, "seed-conns", 2, "seed: concurrent connections")
 	fs.BoolVar(&cfg.skipIngest, "skip-ingest", false, "skip the ingest-rate measurement")
 	fs.BoolVar(&cfg.skipBreakdown, "skip-breakdown", false, "skip seeding and the query latencies")
+	fs.BoolVar(&cfg.skipState, "skip-state", false, "skip the device-state (POST .../devices/{id}/state) measurement")
 	fs.Int64Var(&cfg.maxBody, "max-body", 0, "accountd serve --max-body (default: the server's own default)")
 	fs.DurationVar(&cfg.timeout, "timeout", 6*time.Hour, "give up after this long")
 	fs.BoolVar(&cfg.pgAnalyze, "pg-analyze", false, "run ANALYZE on the PostgreSQL benchmark database after seeding, as autovacuum would in time")
@@ -106,8 +116,8 @@ func parseFlags(args []string) (config, error) {
 	}
 	cfg.backends, cfg.accountd, cfg.hello = fs.Backends, fs.Accountd, fs.Hello
 	switch {
-	case cfg.skipIngest && cfg.skipBreakdown:
-		return cfg, errors.New("--skip-ingest and --skip-breakdown leave nothing to measure")
+	case cfg.skipIngest && cfg.skipBreakdown && cfg.skipState:
+		return cfg, errors.New("--skip-ingest, --skip-breakdown and --skip-state leave nothing to measure")
 	case cfg.conns < 1 || cfg.conns > 1024:
 		return cfg, errors.New("--conns must be 1 to 1024")
 	case cfg.duration < time.Second || cfg.duration > 10*time.Minute:
@@ -147,6 +157,7 @@ type backendResult struct {
 	hello      *benchkit.LoadResult // hello-world GET / baseline for ingest
 	ingest     *benchkit.LoadResult
 	ingestSent tally
+	state      *stateResult
 	plan       *seedPlan
 	seed       *seedResult
 	dbSize     string
@@ -200,7 +211,11 @@ func run(ctx context.Context, cfg config) (benchkit.Report, error) {
 
 // clean says whether every request measured succeeded.
 func (b *backendResult) clean() bool {
-	for _, l := range []*benchkit.LoadResult{b.hello, b.ingest} {
+	ls := []*benchkit.LoadResult{b.hello, b.ingest}
+	if b.state != nil {
+		ls = append(ls, b.state.hello, b.state.load)
+	}
+	for _, l := range ls {
 		if l != nil && l.Failures() > 0 {
 			return false
 		}
@@ -279,6 +294,12 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ben
 		"--email", benchEmail, "--password", benchPassword, "--first-name", "Bench", "--verified"); err != nil {
 		return fail(err)
 	}
+	if !cfg.skipState {
+		if _, err := benchkit.RunTool(ctx, bin, "user", "create", "--db", db,
+			"--email", stateEmail, "--password", statePassword, "--first-name", "State", "--verified"); err != nil {
+			return fail(err)
+		}
+	}
 	addr, err := benchkit.FreePort()
 	if err != nil {
 		return fail(err)
@@ -304,23 +325,9 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ben
 	if err != nil {
 		return fail(err)
 	}
-	apps := make([]string, cfg.seedApps)
-	for i := range apps {
-		body := fmt.Appendf(nil, `{"name":"usagebench app %03d"}`, i+1)
-		var out struct {
-			ApplicationID string `json:"applicationId"`
-			ID            string `json:"id"`
-		}
-		if err := benchkit.Call(ctx, http.MethodPost, "http://"+srv.Addr+"/applications", token, body, &out); err != nil {
-			return fail(fmt.Errorf("POST /applications: %w", err))
-		}
-		apps[i] = out.ApplicationID
-		if apps[i] == "" {
-			apps[i] = out.ID
-		}
-		if len(apps[i]) != 24 {
-			return fail(fmt.Errorf("POST /applications: no 24-character applicationId in the answer (%q)", apps[i]))
-		}
+	apps, err := createApps(ctx, srv.Addr, token, cfg.seedApps, "usagebench app")
+	if err != nil {
+		return fail(err)
 	}
 	progress("%s: accountd listening on %s; user created, logged in, %d applications created", backend, srv.Addr, len(apps))
 
@@ -373,11 +380,22 @@ func runBackend(ctx context.Context, cfg config, backend, bin string, hello *ben
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+
+	// 2. Device state, as a user of its own, after its own hello-world
+	// baseline.
+	if !cfg.skipState {
+		st, err := runState(ctx, cfg, backend, srv, hello, cpu, helloCPU)
+		res.state = st
+		if err != nil {
+			return fail(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	if cfg.skipBreakdown {
 		return res
 	}
 
-	// 2. Seed a year, check it reads back, time the queries.
+	// 3. Seed a year, check it reads back, time the queries.
 	plan := newSeedPlan(apps, cfg.seedDays, cfg.seedCount, cfg.seedBatch, runID, time.Now())
 	res.plan = &plan
 	progress("%s: seeding %d hours × %d applications × %d types = %d events, count %d each = %d payloads, in %d batches of %d from %d connections",

@@ -111,6 +111,10 @@ func (r *report) Print(w io.Writer) {
 		fmt.Fprintf(w, "- ingest: `POST /usage/events` with a usage key, %d fresh events a request (unique ids, the current time, spread over the %d applications and over %s; count 1, bytes 40–439), from %d keep-alive connections (one goroutine each, one request in flight each), %v warm-up then %v measured; events/s counts the events the answers say were recorded (every answer must say all were); baseline: hello-world `GET /` from the same %d connections just before\n",
 			c.batch, c.seedApps, strings.Join(mix, ", "), c.conns, c.warmup, c.duration, c.conns)
 	}
+	if !c.skipState {
+		fmt.Fprintf(w, "- device state: `POST /applications/{applicationId}/devices/{deviceId}/state` (device.sendState) with a session token of a second verified user of its own (%d applications, one device each), one state a request (`%s`), round-robin over the %d devices, from %d keep-alive connections (one goroutine each, one request in flight each), %v warm-up then %v measured; baseline: hello-world `GET /` from the same %d connections just before; then `GET /me/payloadCounts` (from an hour before the phase to now) must say deviceState/rest equals the 200 answers of warm-up and measured window\n",
+			c.seedApps, stateBody, c.seedApps, c.conns, c.warmup, c.duration, c.conns)
+	}
 	if !c.skipBreakdown {
 		fmt.Fprintf(w, "- seed: through the same endpoint, %d days × 24 hours (ending with the current hour) × %d applications × %d types (%s, source %q), count %d each, %d events a request, %d connections; then `GET /me/payloadCounts` and the breakdowns must read back exactly what was recorded\n",
 			c.seedDays, c.seedApps, len(seedTypes), strings.Join(seedTypes, ", "), seedSource, c.seedCount, c.seedBatch, c.seedConns)
@@ -164,6 +168,10 @@ func (r *report) Print(w io.Writer) {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", label(b.name), perUnit(in.CPU.Server, n), db, perUnit(in.CPU.Client, n),
 				perUnit(h.CPU.Server, int64(h.Reqs+h.Errors)), perUnit(h.CPU.Client, int64(h.Reqs+h.Errors)))
 		}
+	}
+
+	if !c.skipState {
+		r.printState(w)
 	}
 
 	if !c.skipBreakdown {
@@ -270,6 +278,11 @@ func (r *report) Print(w io.Writer) {
 				problems = append(problems, fmt.Sprintf("%s %s: %s", label(b.name), x.what, s))
 			}
 		}
+		if b.state != nil {
+			for _, s := range b.state.failures() {
+				problems = append(problems, fmt.Sprintf("%s %s", label(b.name), s))
+			}
+		}
 		for _, s := range b.seq {
 			for _, e := range s.samples {
 				problems = append(problems, fmt.Sprintf("%s %s: %s", label(b.name), s.label, e))
@@ -292,5 +305,67 @@ func (r *report) Print(w io.Writer) {
 	}
 	if len(r.backends) < len(c.backends) {
 		fmt.Fprintf(w, "\nThe run did not finish; the figures above are incomplete.\n")
+	}
+}
+
+// printState writes the device-state phase's tables.
+func (r *report) printState(w io.Writer) {
+	c := r.cfg
+	fmt.Fprintf(w, "\n#### Device state: `POST /applications/{applicationId}/devices/{deviceId}/state`, one state a request, %d connections\n\n", c.conns)
+	fmt.Fprintf(w, "| backend | hello-world req/s | state req/s | state req/s vs hello | state p50 | state p99 | errors | 200 answers (warm-up + window) | conns opened |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, b := range r.backends {
+		st := b.state
+		if st == nil || st.load == nil || st.hello == nil {
+			fmt.Fprintf(w, "| %s | — | — | — | — | — | not measured | — | — |\n", label(b.name))
+			continue
+		}
+		h, in := st.hello, st.load
+		ratio := "—"
+		if h.RPS() > 0 {
+			ratio = fmt.Sprintf("%.1f%%", 100*in.RPS()/h.RPS())
+		}
+		errs := fmt.Sprint(in.Errors)
+		if in.WarmErrs > 0 {
+			errs += fmt.Sprintf(" (+%d in warm-up)", in.WarmErrs)
+		}
+		if h.Failures() > 0 {
+			errs += fmt.Sprintf("; hello-world %d", h.Failures())
+		}
+		if in.Failures() > 0 || h.Failures() > 0 {
+			errs = "**" + errs + ": invalid**"
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %.0f | %s | %s | %s | %s | %d | %d |\n", label(b.name), h.RPS(), in.RPS(), ratio,
+			benchkit.Millis(benchkit.Percentile(in.Latencies, 50)), benchkit.Millis(benchkit.Percentile(in.Latencies, 99)), errs, st.answers, in.Dials)
+	}
+	fmt.Fprintf(w, "\nCPU time in the measured window (from /proc; 10 ms tick), µs per request:\n\n")
+	fmt.Fprintf(w, "| backend | accountd | PostgreSQL backends of the bench database | load generator | hello-world server | load generator, per hello request |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|\n")
+	for _, b := range r.backends {
+		st := b.state
+		if st == nil || st.load == nil || st.hello == nil {
+			continue
+		}
+		in, h := st.load, st.hello
+		n := int64(in.Reqs + in.Errors)
+		db := "—"
+		if in.CPU.DB >= 0 && b.name == "postgres" {
+			db = perUnit(in.CPU.DB, n)
+		}
+		hn := int64(h.Reqs + h.Errors)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", label(b.name), perUnit(in.CPU.Server, n), db, perUnit(in.CPU.Client, n),
+			perUnit(h.CPU.Server, hn), perUnit(h.CPU.Client, hn))
+	}
+	var notes []string
+	for _, b := range r.backends {
+		switch {
+		case b.state != nil && b.state.check != "":
+			notes = append(notes, fmt.Sprintf("- %s: %s", label(b.name), b.state.check))
+		case b.state != nil && b.state.load != nil:
+			notes = append(notes, fmt.Sprintf("- %s: **read-back check failed** (see Failures below)", label(b.name)))
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(notes, "\n"))
 	}
 }
