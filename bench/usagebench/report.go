@@ -135,20 +135,7 @@ func (r *report) Print(w io.Writer) {
 				continue
 			}
 			h, in := b.hello, b.ingest
-			ratio := "—"
-			if h.RPS() > 0 {
-				ratio = fmt.Sprintf("%.1f%%", 100*in.RPS()/h.RPS())
-			}
-			errs := fmt.Sprint(in.Errors)
-			if in.WarmErrs > 0 {
-				errs += fmt.Sprintf(" (+%d in warm-up)", in.WarmErrs)
-			}
-			if h.Failures() > 0 {
-				errs += fmt.Sprintf("; hello-world %d", h.Failures())
-			}
-			if in.Failures() > 0 || h.Failures() > 0 {
-				errs = "**" + errs + ": invalid**"
-			}
+			ratio, errs := ratioAndErrors(h, in)
 			fmt.Fprintf(w, "| %s | %.0f | %.1f | %s | %.0f | %s | %s | %s | %d |\n", label(b.name), h.RPS(), in.RPS(), ratio, in.UPS(),
 				benchkit.Millis(benchkit.Percentile(in.Latencies, 50)), benchkit.Millis(benchkit.Percentile(in.Latencies, 99)), errs, in.Dials)
 		}
@@ -321,20 +308,7 @@ func (r *report) printState(w io.Writer) {
 			continue
 		}
 		h, in := st.hello, st.load
-		ratio := "—"
-		if h.RPS() > 0 {
-			ratio = fmt.Sprintf("%.1f%%", 100*in.RPS()/h.RPS())
-		}
-		errs := fmt.Sprint(in.Errors)
-		if in.WarmErrs > 0 {
-			errs += fmt.Sprintf(" (+%d in warm-up)", in.WarmErrs)
-		}
-		if h.Failures() > 0 {
-			errs += fmt.Sprintf("; hello-world %d", h.Failures())
-		}
-		if in.Failures() > 0 || h.Failures() > 0 {
-			errs = "**" + errs + ": invalid**"
-		}
+		ratio, errs := ratioAndErrors(h, in)
 		fmt.Fprintf(w, "| %s | %.0f | %.0f | %s | %s | %s | %s | %d | %d |\n", label(b.name), h.RPS(), in.RPS(), ratio,
 			benchkit.Millis(benchkit.Percentile(in.Latencies, 50)), benchkit.Millis(benchkit.Percentile(in.Latencies, 99)), errs, st.answers, in.Dials)
 	}
@@ -368,4 +342,24 @@ func (r *report) printState(w io.Writer) {
 	if len(notes) > 0 {
 		fmt.Fprintf(w, "\n%s\n", strings.Join(notes, "\n"))
 	}
+}
+
+// ratioAndErrors renders a load's rate against its hello-world baseline and
+// its errors, marked invalid when either run had failures.
+func ratioAndErrors(h, in *benchkit.LoadResult) (ratio, errs string) {
+	ratio = "—"
+	if h.RPS() > 0 {
+		ratio = fmt.Sprintf("%.1f%%", 100*in.RPS()/h.RPS())
+	}
+	errs = fmt.Sprint(in.Errors)
+	if in.WarmErrs > 0 {
+		errs += fmt.Sprintf(" (+%d in warm-up)", in.WarmErrs)
+	}
+	if h.Failures() > 0 {
+		errs += fmt.Sprintf("; hello-world %d", h.Failures())
+	}
+	if in.Failures() > 0 || h.Failures() > 0 {
+		errs = "**" + errs + ": invalid**"
+	}
+	return ratio, errs
 }
