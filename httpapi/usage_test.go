@@ -421,6 +421,15 @@ func TestDeviceStatesWrittenBehind(t *testing.T) {
 			if got := total(); got != 7 {
 				t.Errorf("after closing instance c the store holds %d deviceState payloads, want 7", got)
 			}
+
+			// deleting the account drops its usage, states still in memory too
+			onC.ok("POST", statePath, ada, `{"data":{"t":3}}`) // c's ticker is stopped: held until written
+			onC.ok("DELETE", "/applications/"+app, ada, nil)
+			onC.ok("POST", "/me/delete", ada, map[string]any{"email": "ada@example.com", "password": testenv.Password})
+			c.Service.Close()
+			if totals, err := a.Store.PayloadTotals(ctx, owner, now.Add(-time.Hour), now); err != nil || len(totals) != 0 {
+				t.Errorf("after deleting the account the store holds %+v, %v: want nothing", totals, err)
+			}
 		})
 	}
 }

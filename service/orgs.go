@@ -133,6 +133,10 @@ func checkList(q *accountd.ListQuery, sortFields []string) error {
 // DeleteOrg removes an organization; only an admin may, and only once it
 // owns no applications or dashboards, so nothing is lost with it.
 func (s *Service) DeleteOrg(ctx context.Context, p accountd.Principal, orgID string) error {
+	// as for accounts: buffered device state counts go before the usage does
+	if err := s.flushStates(ctx); err != nil {
+		return err
+	}
 	return s.store.InTx(ctx, func(tx accountd.Store) error {
 		o, _, err := s.orgFor(ctx, tx, p, orgID, opAdmin)
 		if err != nil {

@@ -168,6 +168,11 @@ func kindWord(kind string) string {
 // no applications or dashboards, and no organization where they are the
 // only admin. The check and the deletion share a transaction.
 func (s *Service) deleteUserChecked(ctx context.Context, userID string) error {
+	// device state counts still in memory are written first, so that the
+	// deletion drops them with the rest of the account's usage
+	if err := s.flushStates(ctx); err != nil {
+		return err
+	}
 	return s.store.InTx(ctx, func(tx accountd.Store) error {
 		// held until the deletion commits: a resource created meanwhile
 		// waits, then finds no owner, rather than being orphaned
