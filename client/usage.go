@@ -70,14 +70,17 @@ type BreakdownQuery struct {
 	IncludeNonBillable bool
 }
 
-// PayloadBreakdown is payload usage per UTC day or hour: one entry per
+// UsageSeries is what the per-bucket usage queries answer: one entry per
 // bucket, zeros included, in order. Start is the first bucket's start, End
 // the last millisecond of the last bucket.
-type PayloadBreakdown struct {
-	Start  time.Time               `json:"start"`
-	End    time.Time               `json:"end"`
-	Counts []PayloadBreakdownCount `json:"counts"`
+type UsageSeries[T any] struct {
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Counts []T       `json:"counts"`
 }
+
+// PayloadBreakdown is payload usage per UTC day or hour.
+type PayloadBreakdown = UsageSeries[PayloadBreakdownCount]
 
 // PayloadBreakdownCount is the payloads (or bytes) of one bucket.
 type PayloadBreakdownCount struct {
@@ -86,11 +89,7 @@ type PayloadBreakdownCount struct {
 }
 
 // DeviceCounts is how the user's devices changed, per UTC day.
-type DeviceCounts struct {
-	Start  time.Time     `json:"start"`
-	End    time.Time     `json:"end"`
-	Counts []DeviceCount `json:"counts"`
-}
+type DeviceCounts = UsageSeries[DeviceCount]
 
 // DeviceCount is one day of DeviceCounts; Total is the devices the user's
 // applications held at the end of the day.
@@ -102,11 +101,7 @@ type DeviceCount struct {
 }
 
 // NotebookMinuteCounts is the user's notebook runs, per UTC day.
-type NotebookMinuteCounts struct {
-	Start  time.Time             `json:"start"`
-	End    time.Time             `json:"end"`
-	Counts []NotebookMinuteCount `json:"counts"`
-}
+type NotebookMinuteCounts = UsageSeries[NotebookMinuteCount]
 
 // NotebookMinuteCount is one day of notebook runs: the minutes they took
 // and how many ended in each way.
