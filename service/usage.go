@@ -284,11 +284,10 @@ func (s *Service) SummaryPayloads(ctx context.Context, userID string, include, e
 	return s.monthPayloads(ctx, userID)
 }
 
-// Series is a usage query's answer: the buckets from Start, each Step
-// long, through End (the last millisecond of the last bucket).
+// Series is a usage query's answer: one point per bucket from Start
+// through End (the last millisecond of the last bucket).
 type Series[T any] struct {
 	Start, End time.Time
-	Step       time.Duration
 	Points     []T
 }
 
@@ -320,7 +319,7 @@ func (s *Service) PayloadBreakdown(ctx context.Context, p accountd.Principal, r 
 	if err != nil {
 		return Series[PayloadPoint]{}, err
 	}
-	out := Series[PayloadPoint]{Start: first, End: last.Add(step - time.Millisecond), Step: step}
+	out := Series[PayloadPoint]{Start: first, End: last.Add(step - time.Millisecond)}
 	eachBucket(first, last, step, rows, func(b accountd.PayloadBucket) time.Time { return b.At },
 		func(at time.Time, in []accountd.PayloadBucket) {
 			pt := PayloadPoint{At: at}
@@ -369,7 +368,7 @@ func (s *Service) DeviceCounts(ctx context.Context, p accountd.Principal, r Usag
 	if err != nil {
 		return Series[DevicePoint]{}, err
 	}
-	out := Series[DevicePoint]{Start: first, End: last.Add(24*time.Hour - time.Millisecond), Step: 24 * time.Hour}
+	out := Series[DevicePoint]{Start: first, End: last.Add(24*time.Hour - time.Millisecond)}
 	eachBucket(first, last, 24*time.Hour, hours, func(h accountd.DeviceHour) time.Time { return h.Hour },
 		func(day time.Time, in []accountd.DeviceHour) {
 			pt := DevicePoint{At: day}
@@ -401,7 +400,7 @@ func (s *Service) NotebookMinuteCounts(ctx context.Context, p accountd.Principal
 	if err != nil {
 		return Series[NotebookPoint]{}, err
 	}
-	out := Series[NotebookPoint]{Start: first, End: last.Add(24*time.Hour - time.Millisecond), Step: 24 * time.Hour}
+	out := Series[NotebookPoint]{Start: first, End: last.Add(24*time.Hour - time.Millisecond)}
 	eachBucket(first, last, 24*time.Hour, hours, func(h accountd.NotebookHour) time.Time { return h.Hour },
 		func(day time.Time, in []accountd.NotebookHour) {
 			pt := NotebookPoint{At: day}
