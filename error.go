@@ -11,15 +11,16 @@ import (
 type Code string
 
 const (
-	CodeInvalid         Code = "Validation"      // the request breaks a rule
-	CodeUnauthorized    Code = "Unauthorized"    // no, bad, expired or revoked credentials
-	CodeForbidden       Code = "Forbidden"       // authenticated, but not allowed
-	CodeNotFound        Code = "NotFound"        // no such thing (for this caller)
-	CodeConflict        Code = "Conflict"        // a uniqueness rule; shown as Validation on the wire
-	CodeTooLarge        Code = "PayloadTooLarge" // the body is over the limit
-	CodeTooManyRequests Code = "TooManyRequests" // throttled; RetryAfter says for how long
-	CodeGone            Code = "Gone"            // existed, but has expired
-	CodeInternal        Code = "Internal"        // our fault; details are logged, never sent
+	CodeInvalid         Code = "Validation"         // the request breaks a rule
+	CodeUnauthorized    Code = "Unauthorized"       // no, bad, expired or revoked credentials
+	CodeForbidden       Code = "Forbidden"          // authenticated, but not allowed
+	CodeNotFound        Code = "NotFound"           // no such thing (for this caller)
+	CodeConflict        Code = "Conflict"           // a uniqueness rule; shown as Validation on the wire
+	CodeTooLarge        Code = "PayloadTooLarge"    // the body is over the limit
+	CodeTooManyRequests Code = "TooManyRequests"    // throttled; RetryAfter says for how long
+	CodeGone            Code = "Gone"               // existed, but has expired
+	CodeUnavailable     Code = "ServiceUnavailable" // cannot answer safely now; RetryAfter says when to try again
+	CodeInternal        Code = "Internal"           // our fault; details are logged, never sent
 )
 
 // Error is the one error type that crosses layers. Message is safe to show to

@@ -1,6 +1,9 @@
 package accountd
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Principal is who a request acts as: the user and the token that
 // authenticated it, with that token's scope.
@@ -12,6 +15,13 @@ type Principal struct {
 	// EmailVerified is whether the user has verified their email, as the
 	// service's auth cache knows it (no database round trip per request).
 	EmailVerified bool
+	// Bound is whether tokens obtained with this one are bound to it: it is
+	// a personal API token or was obtained with one. ExpiresAt is when the
+	// token or the first of its ancestors expires (zero: never), and Depth
+	// how many ancestors it has.
+	Bound     bool
+	ExpiresAt time.Time
+	Depth     int
 }
 
 type principalKey struct{}

@@ -22,12 +22,20 @@ type Store interface {
 
 	CreateUser(ctx context.Context, u *User) error
 	User(ctx context.Context, id string) (*User, error)
+	// UserForUpdate reads the user and, inside InTx, holds the row until
+	// the transaction ends, so that decisions on the user's credentials are
+	// taken on what is committed.
+	UserForUpdate(ctx context.Context, id string) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// Users lists every user, oldest first.
 	Users(ctx context.Context) ([]*User, error)
 	// UpdateUser writes every field of u (matched by id) and records an
 	// AuthEvent for the user, since its cut-off may have moved.
 	UpdateUser(ctx context.Context, u *User) error
+	// RehashPassword replaces the user's password hash old with new (the
+	// same password under other parameters), and does nothing when the
+	// hash is no longer old. It records no event: nothing cached changes.
+	RehashPassword(ctx context.Context, id, old, new string) error
 	// DeleteUser removes the user and all their tokens and usage, and
 	// records an AuthEvent for the user.
 	DeleteUser(ctx context.Context, id string) error
@@ -41,7 +49,8 @@ type Store interface {
 	// UpdateToken writes name, description, status, scope, expiry and
 	// updated time, and records an AuthEvent for the token.
 	UpdateToken(ctx context.Context, t *Token) error
-	// DeleteToken removes the token and records an AuthEvent for it.
+	// DeleteToken removes the token and every token obtained with it
+	// (ParentID, at any depth), recording an AuthEvent for each.
 	DeleteToken(ctx context.Context, id string) error
 	// TouchTokens records last-use times in one go; unknown ids are skipped.
 	TouchTokens(ctx context.Context, lastUsed map[string]time.Time) error
@@ -49,10 +58,14 @@ type Store interface {
 	// before before, and says how many went.
 	DeleteExpiredTokens(ctx context.Context, kind TokenKind, before time.Time) (int, error)
 
-	// AuthEvents lists the events recorded within the last window, by the
-	// database's clock, so that every instance sharing the database sees
-	// every change to a token or a user's cut-off whatever its own clock.
-	AuthEvents(ctx context.Context, window time.Duration) ([]AuthEvent, error)
+	// AuthEventsAfter lists up to limit events numbered after seq, oldest
+	// first. Numbers become visible in order: once an event is seen, no
+	// event with a smaller number will appear later (holes may stay). So an
+	// instance that has read up to seq has seen every change committed
+	// before its read, and follows the others by remembering one number.
+	AuthEventsAfter(ctx context.Context, seq int64, limit int) ([]AuthEvent, error)
+	// LastAuthEvent is the number of the newest event (0: none).
+	LastAuthEvent(ctx context.Context) (int64, error)
 	// PruneAuthEvents removes events older than age.
 	PruneAuthEvents(ctx context.Context, age time.Duration) error
 

@@ -38,7 +38,18 @@ type Token struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	LastUsedAt  time.Time // zero: never used; kept to about a minute
+	// ParentID is the token this one was obtained with, when that one is a
+	// personal API token or was itself obtained with one: the token is
+	// valid only while its parent is (see Lineage rules in README).
+	ParentID string
+	// UserGen is the user's TokenGen when the token was issued.
+	UserGen int64
 }
+
+// MaxTokenDepth bounds how many generations a token may be derived through
+// (an API token creating an API token creating ...), so checking a chain
+// costs a bounded number of lookups.
+const MaxTokenDepth = 8
 
 // Token field limits, from the reference schemas (apiTokenPost.json).
 const (

@@ -24,6 +24,9 @@ type User struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	PasswordUpdatedAt time.Time
+	// TokenGen moves when every token of the user is invalidated at once;
+	// a token is valid only while its UserGen equals it.
+	TokenGen int64
 }
 
 // FullName is "First Last" with the blanks left out.

@@ -31,6 +31,8 @@ func statusOf(code accountd.Code) int {
 		return http.StatusTooManyRequests
 	case accountd.CodeGone:
 		return http.StatusGone
+	case accountd.CodeUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -50,7 +52,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", requestID(r.Context()))
 	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="accountd"`)
-	case status == http.StatusTooManyRequests && e.RetryAfter > 0:
+	case (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && e.RetryAfter > 0:
 		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())))
 	}
 	if e.Message == "" {

@@ -77,6 +77,7 @@ func dialect() sqlstore.Dialect {
 		// several accountd schemas (tests do), which need not wait on each
 		// other. The first key is accountd's own, 'accd'.
 		MigrationLock:         "SELECT pg_advisory_xact_lock(1633903460, hashtext(current_schema()))",
+		EventLock:             "SELECT pg_advisory_xact_lock(1633903461, hashtext(current_schema()))",
 		IsUniqueViolation:     func(err error) bool { return hasCode(err, uniqueViolation) },
 		IsForeignKeyViolation: func(err error) bool { return hasCode(err, foreignKeyViolation) },
 	}

@@ -10,237 +10,367 @@ import (
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/secret"
+	"golang.org/x/sync/singleflight"
 )
 
-// The per-request token check verifies the signature, then looks the token
-// and its user up in an in-memory cache instead of the database. Every
-// change to a token or to a user's cut-off writes an auth event in the same
-// transaction; this instance evicts the entry at once after its own changes,
-// and polls the events of the last few seconds to evict what other
-// instances changed. A generation counter keeps a load that raced an
-// eviction from putting stale data back.
+// Every request authenticates, so checking a token must not cost a
+// database round trip. What the check reads is cached per instance, and
+// this file is the one place that says how those caches stay true:
+//
+//   - Where entries come from: the token's row (tokens), its user's row
+//     (users), and, for GET /me, the view built from the user (meview.go).
+//     Each is loaded from the database on a miss and kept until something
+//     invalidates it, until it expires (a token at its expiry), or until
+//     the byte budget evicts it (lru.go: per entry, least recently used
+//     first). Nothing is trusted on a clock alone.
+//   - What invalidates them: every change to a token, to a user's
+//     credentials or to what GET /me shows writes an auth event in the
+//     same transaction as the change. The instance that made the change
+//     drops the entries at once; every instance follows the events by
+//     number (Store.AuthEventsAfter: numbers become visible in commit
+//     order, so one number is all an instance needs to remember) every
+//     EventPoll, and drops what they name. Loads that raced a drop are not
+//     kept (boundedCache's generation).
+//   - Why an instance may trust them: only while it can show that it has
+//     read every event committed up to FreshnessBound ago (the start of
+//     its last successful poll). A paused process, a GC stall, a slow or
+//     unreachable database or a failed poll all break that; the next
+//     request then reads the events itself before it trusts anything, and
+//     answers 503 if it cannot. After a gap longer than the events are
+//     surely kept, the caches are emptied instead.
+//
+// Issuing a token is decided on committed state, not on these caches: the
+// issuing transaction locks the user's row and checks the credential the
+// token is obtained with (issue), so nothing that raced a cut-off
+// survives it.
 
-// cacheMaxAge bounds how long an entry is trusted even without an event.
-const cacheMaxAge = 5 * time.Minute
+// FreshnessBound is how old an instance's knowledge of the auth events may
+// be before it stops trusting its caches: the promise that a revocation on
+// one instance takes effect on every other within a second.
+const FreshnessBound = time.Second
+
+// resyncAfter is how long an instance may have been cut off before it
+// empties its caches rather than read the events it missed: well within
+// the hour events are kept (housekeeping).
+const resyncAfter = 10 * time.Minute
+
+// eventBatch is how many events one poll reads at a time.
+const eventBatch = 5000
 
 // lastUsedGranularity is how stale a token's recorded last use may be; it
 // keeps last-use bookkeeping off the hot path.
 const lastUsedGranularity = time.Minute
 
+// errUnavailable is the answer while the instance cannot confirm that its
+// caches are current.
+var errUnavailable = &accountd.Error{Code: accountd.CodeUnavailable,
+	Message: "the service cannot confirm credentials right now; try again shortly", RetryAfter: time.Second}
+
 type tokenEntry struct {
 	userID    string
+	parentID  string
 	kind      accountd.TokenKind
 	scope     []string
 	active    bool
+	missing   bool
+	gen       int64
 	expiresAt time.Time
 	createdAt time.Time
-	missing   bool
-	loadedAt  time.Time
 	lastUsed  atomic.Int64 // unix ms of the last use recorded
+}
+
+func (e *tokenEntry) size() int64 {
+	n := int64(160 + len(e.userID) + len(e.parentID))
+	for _, s := range e.scope {
+		n += int64(16 + len(s))
+	}
+	return n
 }
 
 type userEntry struct {
 	cutoff        time.Time
+	gen           int64
 	emailVerified bool
 	missing       bool
-	loadedAt      time.Time
 }
 
-type authCache struct {
-	mu     sync.RWMutex
-	gen    uint64
-	tokens map[string]*tokenEntry
-	users  map[string]*userEntry
+const userEntrySize = 64
+
+// authState is the instance's cached view of tokens and users, and how far
+// it has followed the auth events.
+type authState struct {
+	tokens *boundedCache[string, *tokenEntry]
+	users  *boundedCache[string, *userEntry]
+
+	pollMu sync.Mutex // one poll at a time; seq is only touched under it
+	seq    int64      // the last event read
+	epoch  time.Time  // monotonic origin for freshAt
+	// freshAt is when (nanoseconds since epoch) the last successful poll
+	// started: every event committed before then has been read.
+	freshAt atomic.Int64
+	flight  singleflight.Group
 
 	dirtyMu sync.Mutex
 	dirty   map[string]time.Time // token id -> last use not yet written
 }
 
-// maxCacheEntries bounds memory; past it the cache starts over.
-const maxCacheEntries = 200_000
-
-func newAuthCache() *authCache {
-	return &authCache{
-		tokens: map[string]*tokenEntry{},
-		users:  map[string]*userEntry{},
+func newAuthState(budget CacheBudget) *authState {
+	a := &authState{
+		tokens: newBoundedCache[string, *tokenEntry](budget.Tokens),
+		users:  newBoundedCache[string, *userEntry](budget.Users),
+		epoch:  time.Now(),
 		dirty:  map[string]time.Time{},
 	}
+	// Nothing read yet: not fresh, and the first poll starts from where
+	// the sequence stands.
+	a.freshAt.Store(-int64(resyncAfter) - 1)
+	return a
 }
 
-func (c *authCache) token(id string) (*tokenEntry, uint64) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.tokens[id], c.gen
-}
+func (a *authState) sinceEpoch() int64 { return int64(time.Since(a.epoch)) }
 
-func (c *authCache) user(id string) (*userEntry, uint64) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.users[id], c.gen
-}
-
-// putToken stores e unless an eviction happened since gen was read.
-func (c *authCache) putToken(id string, e *tokenEntry, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
-	}
-	if len(c.tokens) >= maxCacheEntries {
-		c.tokens = map[string]*tokenEntry{}
-	}
-	c.tokens[id] = e
-}
-
-func (c *authCache) putUser(id string, e *userEntry, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
-	}
-	if len(c.users) >= maxCacheEntries {
-		c.users = map[string]*userEntry{}
-	}
-	c.users[id] = e
-}
-
-func (c *authCache) evict(events []accountd.AuthEvent) {
-	if len(events) == 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	for _, ev := range events {
-		if ev.TokenID != "" {
-			delete(c.tokens, ev.TokenID)
-		} else {
-			delete(c.users, ev.UserID)
-		}
-	}
-}
-
-func (c *authCache) markUsed(id string, e *tokenEntry, now time.Time) {
-	last := e.lastUsed.Load()
-	ms := now.UnixMilli()
-	if ms-last < lastUsedGranularity.Milliseconds() || !e.lastUsed.CompareAndSwap(last, ms) {
-		return
-	}
-	c.dirtyMu.Lock()
-	c.dirty[id] = accountd.Millis(now)
-	c.dirtyMu.Unlock()
-}
-
-func (c *authCache) takeDirty() map[string]time.Time {
-	c.dirtyMu.Lock()
-	defer c.dirtyMu.Unlock()
-	d := c.dirty
-	c.dirty = map[string]time.Time{}
-	return d
+// fresh reports whether every event committed up to FreshnessBound ago has
+// been read.
+func (a *authState) fresh() bool {
+	return a.sinceEpoch()-a.freshAt.Load() <= int64(FreshnessBound)
 }
 
 var errBadToken = &accountd.Error{Code: accountd.CodeUnauthorized, Message: "the token is missing, malformed, expired or revoked"}
 
 // Authenticate verifies a bearer token and returns who it acts for. Any
-// failure is the same 401, so a caller learns nothing about why.
+// failure of the token is the same 401, so a caller learns nothing about
+// why; a 503 means the instance could not confirm the token's state.
 func (s *Service) Authenticate(ctx context.Context, token string) (accountd.Principal, error) {
 	now := s.now()
 	claims, err := s.verify(token, now)
 	if err != nil {
 		return accountd.Principal{}, errBadToken
 	}
-	te, err := s.tokenEntry(ctx, claims.TokenID, now)
+	if err := s.ensureFresh(ctx); err != nil {
+		return accountd.Principal{}, err
+	}
+	te, err := s.tokenEntry(ctx, claims.TokenID)
 	if err != nil {
 		return accountd.Principal{}, err
 	}
-	if te.missing || !te.active || te.userID != claims.UserID ||
-		(!te.expiresAt.IsZero() && !now.Before(te.expiresAt)) {
+	if te.missing || te.userID != claims.UserID {
 		return accountd.Principal{}, errBadToken
 	}
-	ue, err := s.userEntry(ctx, te.userID, now)
+	ue, err := s.userEntry(ctx, te.userID)
 	if err != nil {
 		return accountd.Principal{}, err
 	}
-	if ue.missing || !te.createdAt.After(ue.cutoff) {
-		return accountd.Principal{}, errBadToken
+	p := accountd.Principal{UserID: te.userID, TokenID: claims.TokenID, Kind: te.kind, Scope: te.scope,
+		EmailVerified: ue.emailVerified, Bound: te.kind == accountd.KindAPI || te.parentID != ""}
+	// the token, then every token it was obtained with
+	for e, depth := te, 0; ; depth++ {
+		if !e.valid(te.userID, ue, now) {
+			return accountd.Principal{}, errBadToken
+		}
+		if !e.expiresAt.IsZero() && (p.ExpiresAt.IsZero() || e.expiresAt.Before(p.ExpiresAt)) {
+			p.ExpiresAt = e.expiresAt
+		}
+		if e.parentID == "" {
+			p.Depth = depth
+			break
+		}
+		if depth >= accountd.MaxTokenDepth {
+			return accountd.Principal{}, errBadToken
+		}
+		if e, err = s.tokenEntry(ctx, e.parentID); err != nil {
+			return accountd.Principal{}, err
+		}
 	}
-	s.cache.markUsed(claims.TokenID, te, now)
-	return accountd.Principal{UserID: te.userID, TokenID: claims.TokenID, Kind: te.kind, Scope: te.scope, EmailVerified: ue.emailVerified}, nil
+	s.markUsed(claims.TokenID, te, now)
+	return p, nil
 }
 
-func (s *Service) tokenEntry(ctx context.Context, id string, now time.Time) (*tokenEntry, error) {
-	e, gen := s.cache.token(id)
-	if e != nil && now.Sub(e.loadedAt) < cacheMaxAge {
+// valid is the rule a token and each of its ancestors must meet.
+func (e *tokenEntry) valid(userID string, ue *userEntry, now time.Time) bool {
+	return !e.missing && !ue.missing && e.active && e.userID == userID &&
+		(e.expiresAt.IsZero() || now.Before(e.expiresAt)) &&
+		e.createdAt.After(ue.cutoff) && e.gen == ue.gen
+}
+
+// ensureFresh returns once the instance has read every event committed up
+// to FreshnessBound ago, reading them itself if the background poll has
+// not (one read, however many requests wait for it).
+func (s *Service) ensureFresh(ctx context.Context) error {
+	if s.auth.fresh() {
+		return nil
+	}
+	ch := s.auth.flight.DoChan("poll", func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return nil, s.pollEvents(ctx)
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			s.log.Warn("cannot confirm credentials: auth events unreadable", "err", r.Err)
+			return errUnavailable
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Service) tokenEntry(ctx context.Context, id string) (*tokenEntry, error) {
+	if e, ok := s.auth.tokens.get(id, s.now()); ok {
 		return e, nil
 	}
+	gen := s.auth.tokens.generation()
 	t, err := s.store.Token(ctx, id)
+	var e *tokenEntry
 	switch {
 	case errors.Is(err, accountd.ErrNotFound):
-		e = &tokenEntry{missing: true, loadedAt: now}
+		e = &tokenEntry{missing: true}
 	case err != nil:
 		return nil, err
 	default:
 		e = &tokenEntry{
-			userID: t.UserID, kind: t.Kind, scope: slices.Clip(t.Scope), active: t.Status == accountd.StatusActive,
-			expiresAt: t.ExpiresAt, createdAt: t.CreatedAt, loadedAt: now,
+			userID: t.UserID, parentID: t.ParentID, kind: t.Kind, scope: slices.Clip(t.Scope),
+			active: t.Status == accountd.StatusActive, gen: t.UserGen, expiresAt: t.ExpiresAt, createdAt: t.CreatedAt,
 		}
 		e.lastUsed.Store(t.LastUsedAt.UnixMilli())
 	}
-	s.cache.putToken(id, e, gen)
+	s.auth.tokens.put(id, e, e.size(), e.expiresAt, gen)
 	return e, nil
 }
 
-func (s *Service) userEntry(ctx context.Context, id string, now time.Time) (*userEntry, error) {
-	e, gen := s.cache.user(id)
-	if e != nil && now.Sub(e.loadedAt) < cacheMaxAge {
+func (s *Service) userEntry(ctx context.Context, id string) (*userEntry, error) {
+	if e, ok := s.auth.users.get(id, s.now()); ok {
 		return e, nil
 	}
+	gen := s.auth.users.generation()
 	u, err := s.store.User(ctx, id)
+	var e *userEntry
 	switch {
 	case errors.Is(err, accountd.ErrNotFound):
-		e = &userEntry{missing: true, loadedAt: now}
+		e = &userEntry{missing: true}
 	case err != nil:
 		return nil, err
 	default:
-		e = &userEntry{cutoff: u.TokenCutoff, emailVerified: u.EmailVerified, loadedAt: now}
+		e = &userEntry{cutoff: u.TokenCutoff, gen: u.TokenGen, emailVerified: u.EmailVerified}
 	}
-	s.cache.putUser(id, e, gen)
+	s.auth.users.put(id, e, userEntrySize+int64(len(id)), time.Time{}, gen)
 	return e, nil
 }
 
-// forgetToken and forgetUser evict after this instance's own changes, so
-// they take effect here at once.
+// forgetToken and forgetUser drop cached state after this instance's own
+// changes, so they take effect here at once; the auth events carry them to
+// the other instances.
 func (s *Service) forgetToken(userID, tokenID string) {
-	s.cache.evict([]accountd.AuthEvent{{UserID: userID, TokenID: tokenID}})
-	s.meViews.forget(userID)
+	s.forget([]accountd.AuthEvent{{UserID: userID, TokenID: tokenID}})
 }
 
 func (s *Service) forgetUser(userID string) {
-	s.cache.evict([]accountd.AuthEvent{{UserID: userID}})
-	s.meViews.forget(userID)
+	s.forget([]accountd.AuthEvent{{UserID: userID}})
 }
 
-func (s *Service) pollEvents(ctx context.Context) {
-	events, err := s.store.AuthEvents(ctx, s.cfg.EventWindow)
-	if err != nil {
-		s.log.Error("polling auth events", "err", err)
+// forget drops what the events name. A token event drops the token and
+// its user's GET /me views (apiTokenCount); a user event drops the user
+// and the views. Tokens obtained with a dropped token need nothing: their
+// check walks up to it.
+func (s *Service) forget(events []accountd.AuthEvent) {
+	if len(events) == 0 {
 		return
 	}
-	// Events stay in the window for a while and are evicted on every poll:
-	// that is what repairs a load that read a row just before a change
-	// committed, and a PostgreSQL sequence that commits out of order.
-	s.cache.evict(events)
-	if len(events) > 0 {
-		users := make([]string, 0, len(events))
-		for _, ev := range events {
+	var tokens, users []string
+	for _, ev := range events {
+		if ev.TokenID != "" {
+			tokens = append(tokens, ev.TokenID)
+		} else {
 			users = append(users, ev.UserID)
 		}
-		s.meViews.forget(users...)
+	}
+	if len(tokens) > 0 {
+		s.auth.tokens.delete(tokens...)
+	}
+	if len(users) > 0 {
+		s.auth.users.delete(users...)
+	}
+	viewUsers := make([]string, 0, len(events))
+	for _, ev := range events {
+		viewUsers = append(viewUsers, ev.UserID)
+	}
+	s.meViews.forget(viewUsers...)
+}
+
+// pollEvents reads the events committed since the last one read and drops
+// what they name. It marks the instance fresh as of its own start.
+func (s *Service) pollEvents(ctx context.Context) error {
+	a := s.auth
+	a.pollMu.Lock()
+	defer a.pollMu.Unlock()
+	start := a.sinceEpoch()
+	if start-a.freshAt.Load() > int64(resyncAfter) {
+		// Cut off for longer than events are surely kept: start over from
+		// where the sequence stands now, with nothing cached.
+		seq, err := s.store.LastAuthEvent(ctx)
+		if err != nil {
+			return err
+		}
+		a.seq = seq
+		s.clearCaches()
+		a.freshAt.Store(start)
+		return nil
+	}
+	for {
+		events, err := s.store.AuthEventsAfter(ctx, a.seq, eventBatch)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			break
+		}
+		s.forget(events)
+		a.seq = events[len(events)-1].Seq
+		if len(events) < eventBatch {
+			break
+		}
+	}
+	a.freshAt.Store(start)
+	return nil
+}
+
+func (s *Service) clearCaches() {
+	s.auth.tokens.clear()
+	s.auth.users.clear()
+	s.meViews.clear()
+}
+
+func (s *Service) pollInBackground(ctx context.Context) {
+	if err := s.pollEvents(ctx); err != nil {
+		s.log.Error("polling auth events", "err", err)
 	}
 }
 
+func (s *Service) markUsed(id string, e *tokenEntry, now time.Time) {
+	last := e.lastUsed.Load()
+	ms := now.UnixMilli()
+	if ms-last < lastUsedGranularity.Milliseconds() || !e.lastUsed.CompareAndSwap(last, ms) {
+		return
+	}
+	a := s.auth
+	a.dirtyMu.Lock()
+	if len(a.dirty) < maxDirtyLastUsed {
+		a.dirty[id] = accountd.Millis(now)
+	}
+	a.dirtyMu.Unlock()
+}
+
+// maxDirtyLastUsed bounds the last-use times held between flushes; past it
+// a use is recorded on the token's next use after the flush.
+const maxDirtyLastUsed = 100_000
+
 func (s *Service) flushLastUsed(ctx context.Context) {
-	dirty := s.cache.takeDirty()
+	a := s.auth
+	a.dirtyMu.Lock()
+	dirty := a.dirty
+	a.dirty = map[string]time.Time{}
+	a.dirtyMu.Unlock()
 	if len(dirty) == 0 {
 		return
 	}
@@ -249,13 +379,66 @@ func (s *Service) flushLastUsed(ctx context.Context) {
 	}
 }
 
-// issue creates the row for a new token and signs it. The row is written
-// first, so a signed token always has one.
-func (s *Service) issue(ctx context.Context, st accountd.Store, t *accountd.Token) (string, error) {
+// basis is what a new token is obtained with, checked again on committed
+// state when it is issued: a password (verified against the user as read
+// then) or the token of the request.
+type basis struct {
+	// password: the user's password as it was when verified
+	passwordAt time.Time
+	// or a token: the principal of the request
+	principal *accountd.Principal
+}
+
+func passwordBasis(u *accountd.User) basis { return basis{passwordAt: u.PasswordUpdatedAt} }
+
+func tokenBasis(p accountd.Principal) basis { return basis{principal: &p} }
+
+// issue creates the row for a new token and signs it. In one transaction it
+// locks the user's row and checks the basis on what is committed: the
+// password verified is still the password, or the request's token and
+// every token it was obtained with are still valid. So a login that
+// verified a password changed meanwhile, or a token minted by a request
+// that authenticated before a cut-off, revocation or deletion, is refused
+// rather than issued. The row is written before signing, so a signed token
+// always has one.
+func (s *Service) issue(ctx context.Context, st accountd.Store, t *accountd.Token, b basis) (string, error) {
 	if err := t.Validate(); err != nil {
 		return "", err
 	}
-	if err := st.CreateToken(ctx, t); err != nil {
+	refused := errBadToken
+	if b.principal == nil {
+		refused = errBadCredentials
+	}
+	err := st.InTx(ctx, func(tx accountd.Store) error {
+		u, err := tx.UserForUpdate(ctx, t.UserID)
+		if errors.Is(err, accountd.ErrNotFound) {
+			return refused
+		}
+		if err != nil {
+			return err
+		}
+		if b.principal == nil {
+			if !u.PasswordUpdatedAt.Equal(b.passwordAt) {
+				return refused
+			}
+		} else if ok, err := s.chainValid(ctx, tx, u, b.principal.TokenID); err != nil {
+			return err
+		} else if !ok {
+			return refused
+		}
+		// A token must be created after the user's cut-off to be valid;
+		// the cut-off can be this very millisecond.
+		if !t.CreatedAt.After(u.TokenCutoff) {
+			t.CreatedAt = u.TokenCutoff.Add(time.Millisecond)
+			t.UpdatedAt = t.CreatedAt
+			if !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(t.CreatedAt) {
+				return refused
+			}
+		}
+		t.UserGen = u.TokenGen
+		return tx.CreateToken(ctx, t)
+	})
+	if err != nil {
 		return "", err
 	}
 	signed, err := s.keys.Sign(secret.Claims{
@@ -265,4 +448,72 @@ func (s *Service) issue(ctx context.Context, st accountd.Store, t *accountd.Toke
 		return "", accountd.Internal(err)
 	}
 	return signed, nil
+}
+
+// chainValid checks, on committed rows, the token id and every token it was
+// obtained with, by the same rule Authenticate applies to cached ones.
+func (s *Service) chainValid(ctx context.Context, tx accountd.Store, u *accountd.User, id string) (bool, error) {
+	now := s.now()
+	ue := &userEntry{cutoff: u.TokenCutoff, gen: u.TokenGen}
+	for depth := 0; id != ""; depth++ {
+		if depth > accountd.MaxTokenDepth {
+			return false, nil
+		}
+		t, err := tx.Token(ctx, id)
+		if errors.Is(err, accountd.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		e := &tokenEntry{userID: t.UserID, active: t.Status == accountd.StatusActive, gen: t.UserGen,
+			expiresAt: t.ExpiresAt, createdAt: t.CreatedAt}
+		if !e.valid(u.ID, ue, now) {
+			return false, nil
+		}
+		id = t.ParentID
+	}
+	return true, nil
+}
+
+// derive binds a token obtained with the request's token to it, when the
+// request's token is bound (an API token, or obtained with one): the new
+// token names it as parent and expires no later than it. It refuses an
+// asked-for expiry past the parent's.
+func derive(t *accountd.Token, p accountd.Principal, expiryField string, asked bool) error {
+	if !p.Bound {
+		return nil
+	}
+	if p.Depth+1 >= accountd.MaxTokenDepth {
+		return accountd.Invalid("token", "tokens can be obtained through at most %d other tokens", accountd.MaxTokenDepth-1)
+	}
+	t.ParentID = p.TokenID
+	if p.ExpiresAt.IsZero() || !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(p.ExpiresAt) {
+		return nil
+	}
+	if asked {
+		return accountd.Invalid(expiryField, "must not be later than the expiry of the token making this request (%s)", accountd.FormatTime(p.ExpiresAt))
+	}
+	t.ExpiresAt = p.ExpiresAt
+	return nil
+}
+
+// newSession issues a login session token for u, whose password (or
+// another proof of the person: GitHub) was just checked.
+func (s *Service) newSession(ctx context.Context, st accountd.Store, u *accountd.User, scope []string, ttl time.Duration, by creator) (AuthedUser, error) {
+	t := s.sessionToken(u, scope, ttl, by)
+	signed, err := s.issue(ctx, st, t, passwordBasis(u))
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	return AuthedUser{UserID: u.ID, Token: signed, NeedsToVerifyEmail: !u.EmailVerified}, nil
+}
+
+func (s *Service) sessionToken(u *accountd.User, scope []string, ttl time.Duration, by creator) *accountd.Token {
+	now := accountd.Millis(s.now())
+	return &accountd.Token{
+		ID: accountd.NewID(now), UserID: u.ID, Kind: accountd.KindSession, Scope: scope,
+		Status: accountd.StatusActive, CreatorType: by.typ, CreatorID: by.id, CreatorName: by.name,
+		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now,
+	}
 }

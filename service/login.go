@@ -87,11 +87,13 @@ func (s *Service) upgradeHash(ctx context.Context, u *accountd.User, password st
 		s.log.Warn("re-hashing password", "user", u.ID, "err", err)
 		return
 	}
-	u.PasswordHash = h
-	u.UpdatedAt = accountd.Millis(s.now())
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	// Only over the very hash that was verified: a password changed
+	// meanwhile must not be put back.
+	if err := s.store.RehashPassword(ctx, u.ID, u.PasswordHash, h); err != nil {
 		s.log.Warn("storing re-hashed password", "user", u.ID, "err", err)
+		return
 	}
+	u.PasswordHash = h
 }
 
 // checkPassword verifies the signed-in user's password for a sensitive
@@ -144,26 +146,6 @@ func tooMany(wait time.Duration) error {
 		Message:    fmt.Sprintf("too many failed attempts; try again in %d seconds", secs),
 		RetryAfter: time.Duration(secs) * time.Second,
 	}
-}
-
-// newSession issues a session token for u.
-func (s *Service) newSession(ctx context.Context, st accountd.Store, u *accountd.User, scope []string, ttl time.Duration, by creator) (AuthedUser, error) {
-	now := accountd.Millis(s.now())
-	// A token must be created after the user's cut-off to be valid; the
-	// cut-off can be this very millisecond after a password change.
-	if !now.After(u.TokenCutoff) {
-		now = u.TokenCutoff.Add(time.Millisecond)
-	}
-	t := &accountd.Token{
-		ID: accountd.NewID(now), UserID: u.ID, Kind: accountd.KindSession, Scope: scope,
-		Status: accountd.StatusActive, CreatorType: by.typ, CreatorID: by.id, CreatorName: by.name,
-		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now,
-	}
-	signed, err := s.issue(ctx, st, t)
-	if err != nil {
-		return AuthedUser{}, err
-	}
-	return AuthedUser{UserID: u.ID, Token: signed, NeedsToVerifyEmail: !u.EmailVerified}, nil
 }
 
 func (s *Service) sessionTTL(field string, seconds *int64) (time.Duration, error) {

@@ -149,43 +149,66 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 	if m.TokenCutoff != nil && m.TokenCutoff.After(now.Add(cutoffSkew)) {
 		return nil, accountd.Invalid("tokenCutoff", "must not be in the future")
 	}
-	for _, f := range []struct {
-		dst *string
-		src *string
-	}{
-		{&u.FirstName, m.FirstName}, {&u.LastName, m.LastName}, {&u.CompanyName, m.CompanyName},
-		{&u.Title, m.Title}, {&u.PhoneNumber, m.PhoneNumber}, {&u.Location, m.Location}, {&u.URL, m.URL},
-	} {
-		if f.src != nil {
-			*f.dst = *f.src
-		}
-	}
-	if emailChanges {
-		u.Email = strings.TrimSpace(*m.Email)
-		u.EmailVerified = false
-	}
-	if m.TokenCutoff != nil {
-		// A cut-off from a clock slightly ahead of ours means "now": kept as
-		// given, it would refuse the next login too.
-		u.TokenCutoff = accountd.Millis(*m.TokenCutoff)
-		if u.TokenCutoff.After(now) {
-			u.TokenCutoff = now
-		}
-	}
-	if err := u.Validate(); err != nil {
-		return nil, err
-	}
+	var newHash string
 	if m.Password != nil {
 		if err := accountd.ValidatePassword("password", *m.Password); err != nil {
 			return nil, err
 		}
-		if u.PasswordHash, err = s.hashPassword(ctx, *m.Password); err != nil {
+		if newHash, err = s.hashPassword(ctx, *m.Password); err != nil {
 			return nil, err
 		}
-		u.PasswordUpdatedAt = now
 	}
-	u.UpdatedAt = now
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	// The change is applied to the row as committed, under its lock, so a
+	// concurrent change (a password, a cut-off) is never written over.
+	verified := u.PasswordUpdatedAt
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		cur, err := tx.UserForUpdate(ctx, u.ID)
+		if errors.Is(err, accountd.ErrNotFound) {
+			return errBadToken
+		}
+		if err != nil {
+			return err
+		}
+		if (emailChanges || m.Password != nil) && !cur.PasswordUpdatedAt.Equal(verified) {
+			return accountd.Invalid("currentCredentials.password", "is incorrect")
+		}
+		for _, f := range []struct {
+			dst *string
+			src *string
+		}{
+			{&cur.FirstName, m.FirstName}, {&cur.LastName, m.LastName}, {&cur.CompanyName, m.CompanyName},
+			{&cur.Title, m.Title}, {&cur.PhoneNumber, m.PhoneNumber}, {&cur.Location, m.Location}, {&cur.URL, m.URL},
+		} {
+			if f.src != nil {
+				*f.dst = *f.src
+			}
+		}
+		if emailChanges {
+			cur.Email = strings.TrimSpace(*m.Email)
+			cur.EmailVerified = false
+		}
+		if m.TokenCutoff != nil {
+			// A cut-off from a clock slightly ahead of ours means "now": kept
+			// as given, it would refuse the next login too.
+			cur.TokenCutoff = accountd.Millis(*m.TokenCutoff)
+			if cur.TokenCutoff.After(now) {
+				cur.TokenCutoff = now
+			}
+		}
+		if m.Password != nil {
+			cur.PasswordHash, cur.PasswordUpdatedAt = newHash, now
+		}
+		cur.UpdatedAt = now
+		if err := cur.Validate(); err != nil {
+			return err
+		}
+		if err := tx.UpdateUser(ctx, cur); err != nil {
+			return err
+		}
+		u = cur
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.forgetUser(u.ID)
@@ -225,21 +248,39 @@ func (s *Service) ChangePassword(ctx context.Context, p accountd.Principal, c Ch
 	if err := s.checkCredentials(ctx, u, "password", c.Password, "twoFactorCode", c.TwoFactorCode); err != nil {
 		return AuthedUser{}, err
 	}
-	if u.PasswordHash, err = s.hashPassword(ctx, c.NewPassword); err != nil {
+	newHash, err := s.hashPassword(ctx, c.NewPassword)
+	if err != nil {
 		return AuthedUser{}, err
 	}
-	now := accountd.Millis(s.now())
-	u.PasswordUpdatedAt, u.UpdatedAt = now, now
-	if c.InvalidateExistingTokens {
-		u.TokenCutoff = now
-	}
 	by := s.creatorOf(ctx, p, u)
+	verified := u.PasswordUpdatedAt
 	var out AuthedUser
+	// One transaction under the user's row lock: the password verified must
+	// still be the password, and with InvalidateExistingTokens the user's
+	// token generation moves, so every token issued under the old one fails
+	// whatever the clocks of the instances that issued it say, and every
+	// issue still in flight elsewhere is refused when it reaches the row.
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		cur, err := tx.UserForUpdate(ctx, u.ID)
+		if errors.Is(err, accountd.ErrNotFound) {
+			return errBadToken
+		}
+		if err != nil {
 			return err
 		}
-		out, err = s.newSession(ctx, tx, u, p.Scope, ttl, by)
+		if !cur.PasswordUpdatedAt.Equal(verified) {
+			return accountd.Invalid("password", "is incorrect")
+		}
+		now := accountd.Millis(s.now())
+		cur.PasswordHash, cur.PasswordUpdatedAt, cur.UpdatedAt = newHash, now, now
+		if c.InvalidateExistingTokens {
+			cur.TokenGen++
+			cur.TokenCutoff = now
+		}
+		if err := tx.UpdateUser(ctx, cur); err != nil {
+			return err
+		}
+		out, err = s.newSession(ctx, tx, cur, p.Scope, ttl, by)
 		return err
 	})
 	if err != nil {
@@ -250,13 +291,24 @@ func (s *Service) ChangePassword(ctx context.Context, p accountd.Principal, c Ch
 }
 
 // RefreshToken issues a new session token with the caller's scope and a
-// fresh expiry. The caller's own token stays valid.
+// fresh expiry. The caller's own token stays valid. A session refreshed
+// from a login session is a new login session; one obtained with a
+// personal API token (or a token obtained with one) stays bound to it:
+// it expires no later and fails as soon as that token does.
 func (s *Service) RefreshToken(ctx context.Context, p accountd.Principal) (AuthedUser, error) {
 	u, err := s.Me(ctx, p)
 	if err != nil {
 		return AuthedUser{}, err
 	}
-	return s.newSession(ctx, s.store, u, p.Scope, s.cfg.SessionTTL, s.creatorOf(ctx, p, u))
+	t := s.sessionToken(u, p.Scope, s.cfg.SessionTTL, s.creatorOf(ctx, p, u))
+	if err := derive(t, p, "", false); err != nil {
+		return AuthedUser{}, err
+	}
+	signed, err := s.issue(ctx, s.store, t, tokenBasis(p))
+	if err != nil {
+		return AuthedUser{}, err
+	}
+	return AuthedUser{UserID: u.ID, Token: signed, NeedsToVerifyEmail: !u.EmailVerified}, nil
 }
 
 // DeleteMe removes the user and every token of theirs, once the credentials

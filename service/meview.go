@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/accountd/accountd"
+	"golang.org/x/sync/singleflight"
 )
 
 // MeView is everything GET /me shows: the user, the summary the query asked
@@ -33,77 +33,72 @@ type MeView struct {
 // somebody else (an organization's applications) are at most meViewTTL old.
 const meViewTTL = time.Second
 
-// maxMeViews bounds memory; past it the cache starts over.
-const maxMeViews = 100_000
-
 type meViewEntry struct {
 	view       *MeView
 	at         time.Time
 	refreshing *atomic.Bool // set once a refresh of this entry is under way
 }
 
+// meViews are the user's views, one per query; replaced whole, never
+// changed in place.
+type meViews map[string]meViewEntry
+
+// meViewCache keeps each user's views under one entry of a byte-bounded
+// cache, so that a change drops all of a user's views at once.
 type meViewCache struct {
-	mu    sync.Mutex
-	gen   uint64
-	users map[string]map[string]meViewEntry // user id -> query key -> view
-	size  int
+	c      *boundedCache[string, meViews]
+	flight singleflight.Group
 }
 
-func newMeViewCache() *meViewCache {
-	return &meViewCache{users: map[string]map[string]meViewEntry{}}
+func newMeViewCache(budget int64) *meViewCache {
+	return &meViewCache{c: newBoundedCache[string, meViews](budget)}
 }
 
 // get returns the user's view for key if it is fresh enough, and whether
 // the caller should refresh it ahead of its expiry: one caller does, the
 // others keep being served the view meanwhile, so a busy user's view never
 // expires under load (every request at that moment would miss at once).
-func (c *meViewCache) get(userID, key string, now time.Time) (v *MeView, gen uint64, refresh bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.users[userID][key]
+func (c *meViewCache) get(userID, key string, now time.Time) (v *MeView, refresh bool) {
+	views, _ := c.c.get(userID, now)
+	e, ok := views[key]
 	if !ok || now.Sub(e.at) >= meViewTTL {
-		return nil, c.gen, false
+		return nil, false
 	}
 	refresh = now.Sub(e.at) >= meViewTTL/2 && e.refreshing.CompareAndSwap(false, true)
-	return e.view, c.gen, refresh
+	return e.view, refresh
 }
 
-func (c *meViewCache) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
+func (c *meViewCache) generation() uint64 { return c.c.generation() }
 
 // put keeps v unless the user's views were dropped since gen was read, which
 // would make v possibly older than the change that dropped them.
 func (c *meViewCache) put(userID, key string, v *MeView, now time.Time, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gen != gen {
-		return
+	old, _ := c.c.get(userID, now)
+	views := make(meViews, len(old)+1)
+	size := int64(0)
+	for k, e := range old {
+		if now.Sub(e.at) < meViewTTL {
+			views[k] = e
+			size += e.view.size() + int64(len(k))
+		}
 	}
-	if c.size >= maxMeViews {
-		c.users, c.size = map[string]map[string]meViewEntry{}, 0
-	}
-	m := c.users[userID]
-	if m == nil {
-		m = map[string]meViewEntry{}
-		c.users[userID] = m
-	}
-	if _, ok := m[key]; !ok {
-		c.size++
-	}
-	m[key] = meViewEntry{view: v, at: now, refreshing: new(atomic.Bool)}
+	views[key] = meViewEntry{view: v, at: now, refreshing: new(atomic.Bool)}
+	size += v.size() + int64(len(key))
+	c.c.put(userID, views, size, now.Add(meViewTTL), gen)
 }
 
-func (c *meViewCache) forget(userIDs ...string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	for _, id := range userIDs {
-		c.size -= len(c.users[id])
-		delete(c.users, id)
-	}
+func (c *meViewCache) forget(userIDs ...string) { c.c.delete(userIDs...) }
+
+func (c *meViewCache) clear() { c.c.clear() }
+
+// size estimates the bytes a view holds, with its encoding once made.
+func (v *MeView) size() int64 {
+	u := v.User
+	n := int64(512 + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
+		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(v.Security.GithubName))
+	n += int64(len(v.Summary)) * 48
+	n += int64(len(v.PayloadCount)) * 96
+	return 2 * n // the encoding kept in Wire is about as large again
 }
 
 // ForgetMe drops the cached views of a user after a change made through
@@ -113,7 +108,7 @@ func (s *Service) ForgetMe(userID string) { s.meViews.forget(userID) }
 // MeView returns what GET /me shows for the principal's user.
 func (s *Service) MeView(ctx context.Context, p accountd.Principal, include, exclude []string) (*MeView, error) {
 	key := strings.Join(include, ",") + "\x00" + strings.Join(exclude, ",")
-	v, _, refresh := s.meViews.get(p.UserID, key, s.now())
+	v, refresh := s.meViews.get(p.UserID, key, s.now())
 	if v != nil {
 		if refresh {
 			go func() {
@@ -136,7 +131,7 @@ func (s *Service) loadMeView(ctx context.Context, p accountd.Principal, include,
 	// A request that starts after views were dropped (after a write) must
 	// not join a build that started before: the generation is in the key.
 	gen := s.meViews.generation()
-	v, err, _ := s.meFlight.Do(fmt.Sprintf("%s\x00%s\x00%d", p.UserID, key, gen), func() (any, error) {
+	v, err, _ := s.meViews.flight.Do(fmt.Sprintf("%s\x00%s\x00%d", p.UserID, key, gen), func() (any, error) {
 		// the build serves every waiter: it must not end with the first one's request
 		ctx := context.WithoutCancel(ctx)
 		now := s.now()

@@ -16,7 +16,6 @@ import (
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/secret"
-	"golang.org/x/sync/singleflight"
 )
 
 // Config is everything a Service needs. Store, Keys and Catalog are required.
@@ -42,12 +41,14 @@ type Config struct {
 	// Throttle limits failed password attempts (defaults: DefaultThrottle).
 	Throttle ThrottleConfig
 
-	// EventPoll is how often the instance looks for token and user changes
-	// made by other instances (default 250ms); EventWindow is how far back
-	// each look reaches (default 5s). Revocation elsewhere takes effect here
-	// within EventPoll plus the database round trip.
-	EventPoll   time.Duration
-	EventWindow time.Duration
+	// EventPoll is how often the instance reads the changes made by other
+	// instances (default 250ms). Whatever it does, an instance trusts its
+	// caches only while it has read every change up to FreshnessBound ago
+	// (auth.go).
+	EventPoll time.Duration
+	// Cache bounds the bytes of the per-instance caches (default
+	// DefaultCacheBudget).
+	Cache CacheBudget
 	// LastUsedFlush is how often last-use times are written (default 30s).
 	LastUsedFlush time.Duration
 
@@ -72,9 +73,8 @@ type Service struct {
 	hashSem   chan struct{}
 	dummyHash string // verified against when the email is unknown, so both cases take as long
 	throttle  *throttle
-	cache     *authCache
+	auth      *authState
 	meViews   *meViewCache
-	meFlight  singleflight.Group
 	verified  *verifiedCache
 	sendLimit *sendLimit
 	usageKeys map[[32]byte]string // SHA-256 of a usage key -> its name
@@ -121,8 +121,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.EventPoll <= 0 {
 		cfg.EventPoll = 250 * time.Millisecond
 	}
-	if cfg.EventWindow <= 0 {
-		cfg.EventWindow = 5 * time.Second
+	if cfg.Cache == (CacheBudget{}) {
+		cfg.Cache = DefaultCacheBudget
 	}
 	if cfg.LastUsedFlush <= 0 {
 		cfg.LastUsedFlush = 30 * time.Second
@@ -150,9 +150,9 @@ func New(cfg Config) (*Service, error) {
 		cfg:       cfg,
 		hashSem:   make(chan struct{}, cfg.HashConcurrency),
 		throttle:  newThrottle(cfg.Throttle),
-		cache:     newAuthCache(),
-		meViews:   newMeViewCache(),
-		verified:  newVerifiedCache(),
+		auth:      newAuthState(cfg.Cache),
+		meViews:   newMeViewCache(cfg.Cache.Views),
+		verified:  newVerifiedCache(cfg.Cache.Verified),
 		sendLimit: newSendLimit(),
 		stop:      make(chan struct{}),
 	}
@@ -164,6 +164,21 @@ func New(cfg Config) (*Service, error) {
 	return s, nil
 }
 
+// CacheBudget is how many bytes each per-instance cache may hold, as
+// estimated from its entries.
+type CacheBudget struct {
+	Tokens   int64 // token rows (auth.go)
+	Users    int64 // users' credential state (auth.go)
+	Verified int64 // verified token signatures (verified.go)
+	Views    int64 // GET /me views (meview.go)
+}
+
+// DefaultCacheBudget adds up to 64 MiB.
+var DefaultCacheBudget = CacheBudget{Tokens: 16 << 20, Users: 8 << 20, Verified: 8 << 20, Views: 32 << 20}
+
+// Total is the budget of all the caches together.
+func (b CacheBudget) Total() int64 { return b.Tokens + b.Users + b.Verified + b.Views }
+
 // Catalog is the scope catalog the service checks tokens against.
 func (s *Service) Catalog() accountd.Catalog { return s.catalog }
 
@@ -171,7 +186,10 @@ func (s *Service) Catalog() accountd.Catalog { return s.catalog }
 // by other instances, writing last-use times and device state counts, and
 // pruning expired sessions, old events and stale throttle entries.
 func (s *Service) Start() {
-	s.every(s.cfg.EventPoll, s.pollEvents)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s.pollInBackground(ctx)
+	cancel()
+	s.every(s.cfg.EventPoll, s.pollInBackground)
 	s.every(s.cfg.LastUsedFlush, s.flushLastUsed)
 	s.every(s.cfg.Usage.StateFlush, s.flushStatesInBackground)
 	s.every(time.Minute, s.housekeeping)
@@ -223,6 +241,8 @@ func (s *Service) housekeeping(ctx context.Context) {
 		s.log.Error("dropping old usage event ids", "err", err)
 	}
 	s.throttle.prune(now)
+	s.auth.tokens.prune(now)
+	s.verified.prune(now)
 	s.sendLimit.prune(now)
 }
 

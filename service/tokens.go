@@ -52,7 +52,10 @@ func (s *Service) CreateAPIToken(ctx context.Context, p accountd.Principal, n Ne
 	if n.ExpiresAt != nil {
 		t.ExpiresAt = accountd.Millis(*n.ExpiresAt)
 	}
-	signed, err := s.issue(ctx, s.store, t)
+	if err := derive(t, p, "expirationDate", n.ExpiresAt != nil); err != nil {
+		return nil, "", err
+	}
+	signed, err := s.issue(ctx, s.store, t, tokenBasis(p))
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"sync"
 	"time"
 
 	"github.com/accountd/accountd/secret"
@@ -11,39 +10,32 @@ import (
 // HMAC: profiling GET /me put it at a quarter of the server's CPU. A token
 // that verified once verifies the same way again until it expires (the
 // keyring does not change while the process runs), so the result is kept,
-// keyed by the exact token text. Revocation is unaffected: it is checked
-// against the token's row on every request.
+// keyed by the exact token text, within its share of the cache budget.
+// Revocation is unaffected: it is checked against the token's row on every
+// request (auth.go).
 type verifiedCache struct {
-	mu sync.RWMutex
-	m  map[string]secret.Claims
+	c *boundedCache[string, secret.Claims]
 }
 
-// maxVerified bounds memory; past it the cache starts over.
-const maxVerified = 100_000
-
-func newVerifiedCache() *verifiedCache {
-	return &verifiedCache{m: map[string]secret.Claims{}}
+func newVerifiedCache(budget int64) *verifiedCache {
+	return &verifiedCache{c: newBoundedCache[string, secret.Claims](budget)}
 }
+
+func (v *verifiedCache) prune(now time.Time) { v.c.prune(now) }
 
 func (s *Service) verify(token string, now time.Time) (secret.Claims, error) {
-	s.verified.mu.RLock()
-	c, ok := s.verified.m[token]
-	s.verified.mu.RUnlock()
-	if ok {
-		if !c.ExpiresAt.IsZero() && !now.Before(c.ExpiresAt) {
-			return secret.Claims{}, secret.ErrInvalidToken
-		}
+	if c, ok := s.verified.c.get(token, now); ok {
 		return c, nil
 	}
+	gen := s.verified.c.generation()
 	c, err := s.keys.Verify(token, now)
 	if err != nil {
 		return secret.Claims{}, err
 	}
-	s.verified.mu.Lock()
-	if len(s.verified.m) >= maxVerified {
-		clear(s.verified.m)
+	size := int64(2*len(token) + 96 + len(c.UserID) + len(c.TokenID))
+	for _, sc := range c.Scope {
+		size += int64(16 + len(sc))
 	}
-	s.verified.m[token] = c
-	s.verified.mu.Unlock()
+	s.verified.c.put(token, c, size, c.ExpiresAt, gen)
 	return c, nil
 }

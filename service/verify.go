@@ -133,12 +133,22 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (*accountd.User
 	if err != nil {
 		return nil, err
 	}
-	u.EmailVerified = true
-	u.UpdatedAt = accountd.Millis(s.now())
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		// on the row as committed: the address verified must still be the
+		// account's, and nothing else changed meanwhile is written over
+		cur, err := tx.UserForUpdate(ctx, u.ID)
+		if err != nil {
 			return err
 		}
+		if accountd.EmailKey(cur.Email) != accountd.EmailKey(u.Email) {
+			return accountd.Errorf(accountd.CodeGone, "this verification link was sent to an address the account no longer uses")
+		}
+		cur.EmailVerified = true
+		cur.UpdatedAt = accountd.Millis(s.now())
+		if err := tx.UpdateUser(ctx, cur); err != nil {
+			return err
+		}
+		u = cur
 		return tx.DeleteEmailVerifications(ctx, u.ID)
 	})
 	if err != nil {

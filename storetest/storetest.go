@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 	tests = append(tests, orgTests...)
 	tests = append(tests, lockTests...)
 	tests = append(tests, usageTests...)
+	tests = append(tests, lineageTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -85,6 +86,7 @@ func fullUser(email string) *accountd.User {
 		CreatedAt:         base,
 		UpdatedAt:         base.Add(2 * time.Hour),
 		PasswordUpdatedAt: base.Add(3 * time.Hour),
+		TokenGen:          3,
 	}
 }
 
@@ -105,6 +107,8 @@ func fullToken(userID string) *accountd.Token {
 		CreatedAt:   base,
 		UpdatedAt:   base.Add(time.Minute),
 		LastUsedAt:  base.Add(2 * time.Minute),
+		ParentID:    accountd.NewID(base),
+		UserGen:     3,
 	}
 }
 
@@ -178,9 +182,9 @@ func requireAllSet(t *testing.T, v any) {
 
 func checkEvents(t *testing.T, st accountd.Store, want ...accountd.AuthEvent) {
 	t.Helper()
-	got, err := st.AuthEvents(t.Context(), time.Hour)
+	got, err := st.AuthEventsAfter(t.Context(), 0, 1000)
 	if err != nil {
-		t.Fatalf("AuthEvents: %v", err)
+		t.Fatalf("AuthEventsAfter: %v", err)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i].Seq <= got[i-1].Seq {
@@ -772,12 +776,18 @@ func testAuthEvents(t *testing.T, st accountd.Store) {
 	checkEvents(t, st, all...)
 	lastSeq := lastEvent(t, st).Seq
 
-	// The window and the age are measured on the database's clock, which
-	// has moved on by now.
-	time.Sleep(20 * time.Millisecond)
-	if got, err := st.AuthEvents(ctx, 0); err != nil || len(got) != 0 {
-		t.Errorf("AuthEvents(0) = %v, %v; want none", got, err)
+	if got, err := st.LastAuthEvent(ctx); err != nil || got != lastSeq {
+		t.Errorf("LastAuthEvent = %d, %v; want %d", got, err, lastSeq)
 	}
+	if got, err := st.AuthEventsAfter(ctx, lastSeq, 10); err != nil || len(got) != 0 {
+		t.Errorf("AuthEventsAfter(last) = %v, %v; want none", got, err)
+	}
+	if got, err := st.AuthEventsAfter(ctx, 0, 2); err != nil || len(got) != 2 {
+		t.Errorf("AuthEventsAfter(0, limit 2) = %v, %v; want 2", got, err)
+	}
+	// The age is measured on the database's clock, which has moved on by
+	// now.
+	time.Sleep(20 * time.Millisecond)
 	if err := st.PruneAuthEvents(ctx, time.Hour); err != nil {
 		t.Fatalf("PruneAuthEvents(1h): %v", err)
 	}
@@ -799,9 +809,9 @@ func testAuthEvents(t *testing.T, st accountd.Store) {
 
 func lastEvent(t *testing.T, st accountd.Store) accountd.AuthEvent {
 	t.Helper()
-	events, err := st.AuthEvents(t.Context(), time.Hour)
+	events, err := st.AuthEventsAfter(t.Context(), 0, 1000)
 	if err != nil || len(events) == 0 {
-		t.Fatalf("AuthEvents = %v, %v; want some", events, err)
+		t.Fatalf("AuthEventsAfter = %v, %v; want some", events, err)
 	}
 	return events[len(events)-1]
 }
@@ -860,7 +870,7 @@ func testInTx(t *testing.T, st accountd.Store) {
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("InTx = %v, want %v", err, tc.wantErr)
 			}
-			events, evErr := st.AuthEvents(ctx, time.Hour)
+			events, evErr := st.AuthEventsAfter(ctx, 0, 1000)
 			if evErr != nil {
 				t.Fatal(evErr)
 			}

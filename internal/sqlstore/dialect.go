@@ -25,6 +25,11 @@ type Dialect struct {
 	// the transaction ends.
 	MigrationLock string
 
+	// EventLock, if set, is run in a transaction right before its auth
+	// events are written, and must hold until the transaction ends, so that
+	// event numbers become visible in order (see writeEvents).
+	EventLock string
+
 	// ForUpdate and ForShare end a SELECT that must hold the rows it reads
 	// for the rest of the transaction (PostgreSQL's row locks); empty where
 	// write transactions are serialised anyway (SQLite's BEGIN IMMEDIATE).

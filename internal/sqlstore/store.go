@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ type Store struct {
 	tx    *sql.Tx // nil outside InTx
 	d     *Dialect
 	stmts *stmtCache // shared by the Store and the ones InTx hands out
+	// events are the auth events of this transaction, written just before
+	// it commits (see recordEvent); nil outside InTx.
+	events *[]accountd.AuthEvent
 }
 
 // stmtCache keeps each query prepared once: SQLite otherwise parses and
@@ -136,7 +140,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
 	// A no-op once committed; on an error or a panic in fn it is what
 	// undoes the writes.
 	defer tx.Rollback()
-	if err := fn(&Store{db: s.db, q: tx, tx: tx, d: s.d, stmts: s.stmts}); err != nil {
+	txs := &Store{db: s.db, q: tx, tx: tx, d: s.d, stmts: s.stmts, events: new([]accountd.AuthEvent)}
+	if err := fn(txs); err != nil {
+		return err
+	}
+	if err := txs.writeEvents(ctx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -191,19 +199,56 @@ func fromMillis(ms int64) time.Time {
 }
 
 // recordEvent notes that userID (all of it when tokenID is "") must be
-// looked up again. It is called inside the transaction of the change.
-func (s *Store) recordEvent(ctx context.Context, userID, tokenID string) error {
-	_, err := s.exec(ctx, "INSERT INTO auth_events (user_id, token_id, at_ms) VALUES (?, ?, "+s.d.NowMillis+")", userID, tokenID)
-	if err != nil {
-		return internal("recording auth event", err)
+// looked up again. It must be called inside the transaction of the change;
+// the event is written when the transaction commits.
+func (s *Store) recordEvent(userID, tokenID string) {
+	*s.events = append(*s.events, accountd.AuthEvent{UserID: userID, TokenID: tokenID})
+}
+
+// writeEvents writes the transaction's events as its last statement. Every
+// instance follows the events by sequence number alone (AuthEventsAfter),
+// which is only sound if numbers become visible in the order they were
+// given out: on PostgreSQL, where two transactions may commit in the other
+// order than they drew from the sequence, a transaction-scoped lock taken
+// here, right before COMMIT, makes drawing and committing one step. It is
+// held for a single insert and the commit, never while waiting for any
+// other lock, so it cannot deadlock. (SQLite serialises every write
+// transaction already.) A rolled-back transaction leaves a hole in the
+// numbers that nothing will ever fill, so a reader never waits for one.
+func (s *Store) writeEvents(ctx context.Context) error {
+	evs := *s.events
+	if len(evs) == 0 {
+		return nil
+	}
+	if s.d.EventLock != "" {
+		if _, err := s.exec(ctx, s.d.EventLock); err != nil {
+			return internal("recording auth events", err)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO auth_events (user_id, token_id, at_ms) VALUES ")
+	args := make([]any, 0, 2*len(evs))
+	seen := make(map[accountd.AuthEvent]bool, len(evs))
+	for _, e := range evs {
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, " + s.d.NowMillis + ")")
+		args = append(args, e.UserID, e.TokenID)
+	}
+	if _, err := s.q.ExecContext(ctx, s.d.rebind(b.String()), args...); err != nil {
+		return internal("recording auth events", err)
 	}
 	return nil
 }
 
-// AuthEvents lists the events of the last window by the database's clock,
-// in the order they were recorded.
-func (s *Store) AuthEvents(ctx context.Context, window time.Duration) ([]accountd.AuthEvent, error) {
-	rows, err := s.query(ctx, "SELECT seq, user_id, token_id FROM auth_events WHERE at_ms >= "+s.d.NowMillis+" - ? ORDER BY seq", window.Milliseconds())
+// AuthEventsAfter lists up to limit events numbered after seq, in order.
+func (s *Store) AuthEventsAfter(ctx context.Context, seq int64, limit int) ([]accountd.AuthEvent, error) {
+	rows, err := s.query(ctx, "SELECT seq, user_id, token_id FROM auth_events WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit)
 	if err != nil {
 		return nil, internal("listing auth events", err)
 	}
@@ -220,6 +265,15 @@ func (s *Store) AuthEvents(ctx context.Context, window time.Duration) ([]account
 		return nil, internal("listing auth events", err)
 	}
 	return out, nil
+}
+
+// LastAuthEvent is the number of the newest event, 0 when there is none.
+func (s *Store) LastAuthEvent(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.queryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM auth_events").Scan(&seq); err != nil {
+		return 0, internal("reading the last auth event", err)
+	}
+	return seq, nil
 }
 
 // PruneAuthEvents removes the events older than age by the database's clock.

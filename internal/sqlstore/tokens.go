@@ -13,7 +13,8 @@ import (
 )
 
 const tokenColumns = `id, user_id, kind, name, description, scope, status,
-	creator_type, creator_id, creator_name, expires_at, created_at, updated_at, last_used_at`
+	creator_type, creator_id, creator_name, expires_at, created_at, updated_at, last_used_at,
+	parent_id, user_gen`
 
 func scanToken(row scanner) (*accountd.Token, error) {
 	var (
@@ -22,7 +23,8 @@ func scanToken(row scanner) (*accountd.Token, error) {
 		expires, created, updated, lastUse int64
 	)
 	err := row.Scan(&t.ID, &t.UserID, &kind, &t.Name, &t.Description, &scope, &t.Status,
-		&t.CreatorType, &t.CreatorID, &t.CreatorName, &expires, &created, &updated, &lastUse)
+		&t.CreatorType, &t.CreatorID, &t.CreatorName, &expires, &created, &updated, &lastUse,
+		&t.ParentID, &t.UserGen)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +54,10 @@ func (s *Store) CreateToken(ctx context.Context, t *accountd.Token) error {
 	if err != nil {
 		return internal("creating token", err)
 	}
-	_, err = s.exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = s.exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		t.ID, t.UserID, string(t.Kind), t.Name, t.Description, scope, t.Status,
-		t.CreatorType, t.CreatorID, t.CreatorName, millis(t.ExpiresAt), millis(t.CreatedAt), millis(t.UpdatedAt), millis(t.LastUsedAt))
+		t.CreatorType, t.CreatorID, t.CreatorName, millis(t.ExpiresAt), millis(t.CreatedAt), millis(t.UpdatedAt), millis(t.LastUsedAt),
+		t.ParentID, t.UserGen)
 	switch {
 	case err == nil:
 		return nil
@@ -156,21 +159,46 @@ func (s *Store) UpdateToken(ctx context.Context, t *accountd.Token) error {
 		case err != nil:
 			return internal("updating token", err)
 		}
-		return tx.recordEvent(ctx, userID, t.ID)
+		tx.recordEvent(userID, t.ID)
+		return nil
 	})
 }
 
+// DeleteToken removes the token and every token obtained with it, however
+// deep, with an event for each: a child must not outlive its parent, even
+// as a row that lists as active.
 func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	return s.inTx(ctx, func(tx *Store) error {
-		var userID string
-		err := tx.queryRow(ctx, "DELETE FROM tokens WHERE id = ? RETURNING user_id", id).Scan(&userID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return accountd.NotFound("API token")
-		case err != nil:
+		rows, err := tx.query(ctx, `WITH RECURSIVE doomed(id) AS (
+				SELECT id FROM tokens WHERE id = ?
+				UNION SELECT t.id FROM tokens t JOIN doomed d ON t.parent_id = d.id
+			)
+			DELETE FROM tokens WHERE id IN (SELECT id FROM doomed) RETURNING id, user_id`, id)
+		if err != nil {
 			return internal("deleting token", err)
 		}
-		return tx.recordEvent(ctx, userID, id)
+		var gone []accountd.AuthEvent
+		for rows.Next() {
+			var e accountd.AuthEvent
+			if err := rows.Scan(&e.TokenID, &e.UserID); err != nil {
+				rows.Close()
+				return internal("deleting token", err)
+			}
+			gone = append(gone, e)
+		}
+		if err := rows.Close(); err != nil {
+			return internal("deleting token", err)
+		}
+		if err := rows.Err(); err != nil {
+			return internal("deleting token", err)
+		}
+		if len(gone) == 0 {
+			return accountd.NotFound("API token")
+		}
+		for _, e := range gone {
+			tx.recordEvent(e.UserID, e.TokenID)
+		}
+		return nil
 	})
 }
 

@@ -10,14 +10,14 @@ import (
 
 const userColumns = `id, email, email_key, first_name, last_name, company_name, title,
 	phone_number, location, url, password_hash, email_verified, token_cutoff,
-	created_at, updated_at, password_updated_at`
+	created_at, updated_at, password_updated_at, token_gen`
 
 // userArgs lists u's values in the order of userColumns.
 func userArgs(u *accountd.User) []any {
 	return []any{
 		u.ID, u.Email, accountd.EmailKey(u.Email), u.FirstName, u.LastName, u.CompanyName, u.Title,
 		u.PhoneNumber, u.Location, u.URL, u.PasswordHash, u.EmailVerified, millis(u.TokenCutoff),
-		millis(u.CreatedAt), millis(u.UpdatedAt), millis(u.PasswordUpdatedAt),
+		millis(u.CreatedAt), millis(u.UpdatedAt), millis(u.PasswordUpdatedAt), u.TokenGen,
 	}
 }
 
@@ -31,7 +31,7 @@ func scanUser(row scanner) (*accountd.User, error) {
 	)
 	err := row.Scan(&u.ID, &u.Email, &emailKey, &u.FirstName, &u.LastName, &u.CompanyName, &u.Title,
 		&u.PhoneNumber, &u.Location, &u.URL, &u.PasswordHash, &u.EmailVerified, &cutoff,
-		&created, &updated, &password)
+		&created, &updated, &password, &u.TokenGen)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func emailTaken(err error) error {
 }
 
 func (s *Store) CreateUser(ctx context.Context, u *accountd.User) error {
-	_, err := s.exec(ctx, "INSERT INTO users ("+userColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", userArgs(u)...)
+	_, err := s.exec(ctx, "INSERT INTO users ("+userColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", userArgs(u)...)
 	switch {
 	case err == nil:
 		return nil
@@ -59,6 +59,14 @@ func (s *Store) CreateUser(ctx context.Context, u *accountd.User) error {
 
 func (s *Store) User(ctx context.Context, id string) (*accountd.User, error) {
 	return s.oneUser(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?", id)
+}
+
+// UserForUpdate reads the user and, inside a transaction, holds the row
+// until it ends: whatever decides on the user's current credentials (the
+// password a login verified, the generation a token was issued under)
+// decides on what is committed, not on a copy read earlier.
+func (s *Store) UserForUpdate(ctx context.Context, id string) (*accountd.User, error) {
+	return s.oneUser(ctx, "SELECT "+userColumns+" FROM users WHERE id = ?"+s.d.ForUpdate, id)
 }
 
 // UserByEmail finds the user whose email matches without regard to case.
@@ -106,8 +114,8 @@ func (s *Store) UpdateUser(ctx context.Context, u *accountd.User) error {
 		args := append(userArgs(u)[1:], u.ID)
 		res, err := tx.exec(ctx, `UPDATE users SET email = ?, email_key = ?, first_name = ?, last_name = ?,
 			company_name = ?, title = ?, phone_number = ?, location = ?, url = ?, password_hash = ?,
-			email_verified = ?, token_cutoff = ?, created_at = ?, updated_at = ?, password_updated_at = ?
-			WHERE id = ?`, args...)
+			email_verified = ?, token_cutoff = ?, created_at = ?, updated_at = ?, password_updated_at = ?,
+			token_gen = ? WHERE id = ?`, args...)
 		if err != nil {
 			if tx.d.IsUniqueViolation(err) {
 				return emailTaken(err)
@@ -117,8 +125,17 @@ func (s *Store) UpdateUser(ctx context.Context, u *accountd.User) error {
 		if err := oneRow(res, "user", "updating user"); err != nil {
 			return err
 		}
-		return tx.recordEvent(ctx, u.ID, "")
+		tx.recordEvent(u.ID, "")
+		return nil
 	})
+}
+
+// RehashPassword swaps the hash only if it is still the one verified.
+func (s *Store) RehashPassword(ctx context.Context, id, old, new string) error {
+	if _, err := s.exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", new, id, old); err != nil {
+		return internal("re-hashing password", err)
+	}
+	return nil
 }
 
 // DeleteUser removes the user; the foreign key's ON DELETE CASCADE removes
@@ -135,7 +152,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		if err := tx.forgetUsage(ctx, accountd.OwnerUser, id); err != nil {
 			return err
 		}
-		return tx.recordEvent(ctx, id, "")
+		tx.recordEvent(id, "")
+		return nil
 	})
 }
 

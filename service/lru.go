@@ -1,0 +1,186 @@
+package service
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// boundedCache is a map bounded by the bytes its entries are estimated to
+// hold. Past the budget it evicts entries one at a time with the CLOCK
+// algorithm (an approximation of least-recently-used in which a hit only
+// sets a flag, so reads share a read lock); expired entries are the first
+// to go and are also freed by prune. Callers supply each entry's size.
+//
+// A load that races an invalidation must not put back what the
+// invalidation removed: callers read generation() before loading and pass
+// it to put, which drops the value if any invalidation (delete, clear)
+// happened in between.
+type boundedCache[K comparable, V any] struct {
+	mu     sync.RWMutex
+	m      map[K]*cacheSlot[K, V]
+	ring   []*cacheSlot[K, V]
+	hand   int
+	bytes  int64
+	budget int64
+	gen    uint64
+}
+
+type cacheSlot[K comparable, V any] struct {
+	key     K
+	val     V
+	cost    int64
+	expires int64 // unix nanoseconds; 0: never
+	ref     atomic.Bool
+	idx     int
+}
+
+// slotOverhead is what an entry costs beyond its own size: the slot, the
+// map's bucket share and the ring's pointer.
+const slotOverhead = 96
+
+func newBoundedCache[K comparable, V any](budget int64) *boundedCache[K, V] {
+	return &boundedCache[K, V]{m: map[K]*cacheSlot[K, V]{}, budget: budget}
+}
+
+// get returns the value for k unless it is absent or expired at now.
+func (c *boundedCache[K, V]) get(k K, now time.Time) (V, bool) {
+	c.mu.RLock()
+	s := c.m[k]
+	if s == nil || s.expires != 0 && now.UnixNano() >= s.expires {
+		c.mu.RUnlock()
+		var zero V
+		return zero, false
+	}
+	v := s.val
+	c.mu.RUnlock()
+	if !s.ref.Load() {
+		s.ref.Store(true)
+	}
+	return v, true
+}
+
+// generation is passed to put by a caller that loads what it puts.
+func (c *boundedCache[K, V]) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+// put keeps v for k with the given size in bytes until expires (zero:
+// until evicted or invalidated), unless an invalidation happened since gen
+// was read. An entry larger than a quarter of the budget is not kept.
+func (c *boundedCache[K, V]) put(k K, v V, size int64, expires time.Time, gen uint64) {
+	cost := size + slotOverhead
+	if cost > c.budget/4 {
+		return
+	}
+	var exp int64
+	if !expires.IsZero() {
+		exp = expires.UnixNano()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if s := c.m[k]; s != nil {
+		c.bytes += cost - s.cost
+		s.val, s.cost, s.expires = v, cost, exp
+		s.ref.Store(true)
+	} else {
+		s := &cacheSlot[K, V]{key: k, val: v, cost: cost, expires: exp, idx: len(c.ring)}
+		c.m[k] = s
+		c.ring = append(c.ring, s)
+		c.bytes += cost
+	}
+	c.evictOver(time.Now().UnixNano())
+}
+
+// evictOver sweeps the clock hand until the cache is within budget: an
+// expired entry or one not used since the hand last passed goes; a used one
+// loses its flag and stays for another round.
+func (c *boundedCache[K, V]) evictOver(now int64) {
+	for c.bytes > c.budget && len(c.ring) > 0 {
+		if c.hand >= len(c.ring) {
+			c.hand = 0
+		}
+		s := c.ring[c.hand]
+		if s.ref.Load() && (s.expires == 0 || now < s.expires) {
+			s.ref.Store(false)
+			c.hand++
+			continue
+		}
+		c.remove(s)
+	}
+}
+
+// remove drops s; the last slot of the ring takes its place, which the hand
+// then looks at next.
+func (c *boundedCache[K, V]) remove(s *cacheSlot[K, V]) {
+	last := len(c.ring) - 1
+	moved := c.ring[last]
+	c.ring[s.idx] = moved
+	moved.idx = s.idx
+	c.ring[last] = nil
+	c.ring = c.ring[:last]
+	delete(c.m, s.key)
+	c.bytes -= s.cost
+}
+
+// delete drops the entries of keys and invalidates racing loads.
+func (c *boundedCache[K, V]) delete(keys ...K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, k := range keys {
+		if s := c.m[k]; s != nil {
+			c.remove(s)
+		}
+	}
+}
+
+// deleteFunc drops the entries for which drop says so.
+func (c *boundedCache[K, V]) deleteFunc(drop func(K, V) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for i := 0; i < len(c.ring); {
+		if s := c.ring[i]; drop(s.key, s.val) {
+			c.remove(s) // the last slot moved to i: look at it next
+			continue
+		}
+		i++
+	}
+}
+
+// clear drops everything.
+func (c *boundedCache[K, V]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
+	clear(c.ring)
+	c.ring, c.bytes, c.hand = c.ring[:0], 0, 0
+}
+
+// prune frees the entries expired at now.
+func (c *boundedCache[K, V]) prune(now time.Time) {
+	ns := now.UnixNano()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := 0; i < len(c.ring); {
+		if s := c.ring[i]; s.expires != 0 && ns >= s.expires {
+			c.remove(s)
+			continue
+		}
+		i++
+	}
+}
+
+// stats says how many entries and estimated bytes the cache holds.
+func (c *boundedCache[K, V]) stats() (entries int, bytes int64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m), c.bytes
+}
