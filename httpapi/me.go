@@ -91,7 +91,10 @@ func (s *Server) writeMe(ctx context.Context, w http.ResponseWriter, r *http.Req
 // user's two-factor and GitHub state, read fresh (after a change).
 func (s *Server) meFor(r *http.Request, u *accountd.User) (meBody, error) {
 	ctx := r.Context()
-	include, exclude := queryList(r, "summaryInclude"), queryList(r, "summaryExclude")
+	include, exclude, err := summaryQuery(r)
+	if err != nil {
+		return meBody{}, err
+	}
 	summary, err := s.svc.Summary(ctx, u.ID, include, exclude)
 	if err != nil {
 		return meBody{}, err
@@ -107,6 +110,19 @@ func (s *Server) meFor(r *http.Request, u *accountd.User) (meBody, error) {
 	return meViewJSON(&service.MeView{User: u, Summary: summary, PayloadCount: payloads, Security: sec}), nil
 }
 
+// summaryQuery reads summaryInclude and summaryExclude: known names only,
+// sorted, each once.
+func summaryQuery(r *http.Request) (include, exclude []string, err error) {
+	q := r.URL.Query()
+	if include, err = service.SummaryFields("summaryInclude", q.Get("summaryInclude")); err != nil {
+		return nil, nil, err
+	}
+	if exclude, err = service.SummaryFields("summaryExclude", q.Get("summaryExclude")); err != nil {
+		return nil, nil, err
+	}
+	return include, exclude, nil
+}
+
 func meViewJSON(v *service.MeView) meBody {
 	m := meJSON(v.User, v.Summary)
 	m.Summary.payloadCount = v.PayloadCount
@@ -119,7 +135,11 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.svc.MeView(r.Context(), principal(r), queryList(r, "summaryInclude"), queryList(r, "summaryExclude"))
+	include, exclude, err := summaryQuery(r)
+	if err != nil {
+		return err
+	}
+	v, err := s.svc.MeView(r.Context(), principal(r), include, exclude)
 	if err != nil {
 		return err
 	}

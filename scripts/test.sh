@@ -24,6 +24,9 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -race -count=1 "$@" ./...
+# The memory budget is measured without the race detector, which changes
+# what allocations cost (internal/memtest is skipped under -race above).
+go test -count=1 "$@" ./internal/memtest
 
 # Conformance with the official JavaScript client (conformance/run.sh) when
 # the reference and Node are at hand; ACCOUNTD_REQUIRE_CONFORMANCE makes

@@ -58,6 +58,49 @@ func (s *Service) Me(ctx context.Context, p accountd.Principal) (*accountd.User,
 	return u, err
 }
 
+// summaryNames are the summary fields the reference's me schema lists.
+// Clients send the platform's full set, so names accountd does not count
+// (certificateCount, ...) are accepted and left out; any other name is a
+// mistake worth a 400.
+var summaryNames = []string{
+	"apiTokenCount", "appCount", "certificateCount", "certificateAuthorityCount", "credentialCount", "dashCount",
+	"dataTableCount", "deviceCount", "deviceRecipeCount", "eventCount", "experienceDomainCount",
+	"experienceEndpointCount", "experienceGroupCount", "experienceSlugCount", "experienceUserCount",
+	"experienceVersionCount", "experienceViewCount", "fileCount", "flowCount", "instanceCount", "integrationCount",
+	"keyCount", "notebookCount", "notebookStats", "orgCount", "payloadCount", "resourceJobCount", "storageStats",
+	"webhookCount",
+}
+
+// maxSummaryParam bounds a summaryInclude or summaryExclude value: every
+// name listed once, with commas, is well under it.
+const maxSummaryParam = 1024
+
+// SummaryFields parses a summaryInclude or summaryExclude value (names
+// separated by commas) into the sorted names it lists, each once. An
+// unknown name is refused, naming it, so no caller-chosen text reaches a
+// cache key.
+func SummaryFields(param, value string) ([]string, error) {
+	if len(value) > maxSummaryParam {
+		return nil, accountd.Invalid(param, "must be at most %d characters", maxSummaryParam)
+	}
+	var out []string
+	for _, v := range strings.Split(value, ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if !slices.Contains(summaryNames, v) {
+			if len(v) > 64 {
+				v = v[:64] + "..."
+			}
+			return nil, accountd.Invalid(param, "%q is not a summary field; the fields are %s", v, strings.Join(summaryNames, ", "))
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
 // summaryField is one count GET /me can report; optIn fields are left out
 // unless summaryInclude names them.
 type summaryField struct {

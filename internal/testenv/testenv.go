@@ -93,6 +93,8 @@ type Options struct {
 	AllowUnverifiedEmail bool
 	// StateFlush is how often device state counts are written (default 1s).
 	StateFlush time.Duration
+	// Cache bounds the service's caches (default service.DefaultCacheBudget).
+	Cache service.CacheBudget
 }
 
 // Start runs a server on backend until the test ends.
@@ -134,7 +136,7 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 	svc, err := service.New(service.Config{
 		Usage: service.UsageConfig{Keys: usageKeys, StateFlush: opts.StateFlush},
 		Store: st, Keys: keys, Catalog: httpapi.Catalog(), Logger: opts.Logger, Hash: CheapHash,
-		Throttle: opts.Throttle, Clock: opts.Clock, LastUsedFlush: 50 * time.Millisecond,
+		Throttle: opts.Throttle, Clock: opts.Clock, LastUsedFlush: 50 * time.Millisecond, Cache: opts.Cache,
 		Security: service.SecurityConfig{Mailer: mailer, PublicURL: publicURL, Github: opts.Github},
 	})
 	if err != nil {
