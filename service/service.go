@@ -174,7 +174,14 @@ type CacheBudget struct {
 }
 
 // DefaultCacheBudget adds up to 64 MiB.
-var DefaultCacheBudget = CacheBudget{Tokens: 16 << 20, Users: 8 << 20, Verified: 8 << 20, Views: 32 << 20}
+var DefaultCacheBudget = SplitCacheBudget(64 << 20)
+
+// SplitCacheBudget shares total bytes out between the caches: a quarter to
+// token rows, an eighth each to users and verified signatures, half to
+// GET /me views.
+func SplitCacheBudget(total int64) CacheBudget {
+	return CacheBudget{Tokens: total / 4, Users: total / 8, Verified: total / 8, Views: total / 2}
+}
 
 // Total is the budget of all the caches together.
 func (b CacheBudget) Total() int64 { return b.Tokens + b.Users + b.Verified + b.Views }

@@ -31,6 +31,7 @@ type serveFlags struct {
 	trustForwardedFor bool
 	hashMemory        uint32
 	hashTime          uint32
+	cacheMemory       int64
 	shutdownTimeout   time.Duration
 	metricsAddr       string
 	usageKeysFile     string
@@ -61,6 +62,7 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.BoolVar(&f.trustForwardedFor, "trust-forwarded-for", false, "take client addresses from X-Forwarded-For (only behind a proxy that sets it)")
 	fs.Uint32Var(&f.hashMemory, "hash-memory", secret.DefaultParams.Memory, "argon2id memory per password hash, KiB")
 	fs.Uint32Var(&f.hashTime, "hash-time", secret.DefaultParams.Time, "argon2id passes per password hash")
+	fs.Int64Var(&f.cacheMemory, "cache-memory", service.DefaultCacheBudget.Total(), "bytes the per-instance caches (tokens, users, verified signatures, GET /me views) may hold together")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (default: off); keep it off the public network")
 	fs.StringVar(&f.usageKeysFile, "usage-keys-file", "", "file of usage keys platform services report usage with (POST /usage/events), one \"NAME SHA256HEX\" a line, as `accountd usage keygen` prints (default: none, the endpoint refuses every caller)")
@@ -86,6 +88,9 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 }
 
 func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
+	if f.cacheMemory < 1<<20 {
+		return usageError{fmt.Errorf("--cache-memory: %d is less than 1 MiB (1048576)", f.cacheMemory)}
+	}
 	logOut := newLogWriter(stderr)
 	defer logOut.Close()
 	log, err := newLogger(logOut, f.logLevel, f.logFormat)
@@ -119,6 +124,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	svc, err := service.New(service.Config{
 		Store: store, Keys: keys, Catalog: httpapi.Catalog(), Logger: log,
 		Hash:       secret.Params{Memory: f.hashMemory, Time: f.hashTime, Threads: 1},
+		Cache:      service.SplitCacheBudget(f.cacheMemory),
 		SessionTTL: f.sessionTTL, MaxSessionTTL: f.maxSessionTTL,
 		Security: sec, Usage: usage,
 	})
