@@ -22,6 +22,9 @@ type Store interface {
 
 	CreateUser(ctx context.Context, u *User) error
 	User(ctx context.Context, id string) (*User, error)
+	// MeState reads the user and everything GET /me shows of them in one
+	// round trip.
+	MeState(ctx context.Context, id string) (*MeState, error)
 	// UserForUpdate reads the user and, inside InTx, holds the row until
 	// the transaction ends, so that decisions on the user's credentials are
 	// taken on what is committed.
@@ -74,10 +77,26 @@ type Store interface {
 	Close() error
 }
 
-// AuthEvent says that a token (TokenID) or everything of a user (TokenID
-// empty) must be looked up again before it is trusted.
+// AuthEvent says that a token (TokenID), everything of a user (TokenID
+// empty) or what an organization's members see (OrgID) must be looked up
+// again before it is trusted.
 type AuthEvent struct {
 	Seq     int64
 	UserID  string
 	TokenID string
+	// OrgID, with UserID and TokenID empty, says that what the members of
+	// the organization see (their summary counts) changed.
+	OrgID string
+}
+
+// MeState is what GET /me shows of a user, but usage, as one read: the
+// user, the counts of the summary, the two-factor and GitHub state, and the
+// organizations the user belongs to (whose changes move the counts).
+type MeState struct {
+	User                                        *User
+	APITokens, Apps, Dashboards, Devices, Flows int
+	Orgs                                        int
+	TwoFactor                                   bool
+	GithubLogin                                 string
+	OrgIDs                                      []string
 }

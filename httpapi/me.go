@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -87,27 +88,20 @@ func (s *Server) writeMe(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return nil
 }
 
-// meFor is the me body of u with the summary the query asks for and the
-// user's two-factor and GitHub state, read fresh (after a change).
+// meFor is the me body of u, after a change made by this request, with
+// the summary the query asks for: the user's cached state is dropped first,
+// so the answer shows the change.
 func (s *Server) meFor(r *http.Request, u *accountd.User) (meBody, error) {
-	ctx := r.Context()
 	include, exclude, err := summaryQuery(r)
 	if err != nil {
 		return meBody{}, err
 	}
-	summary, err := s.svc.Summary(ctx, u.ID, include, exclude)
+	s.svc.ForgetMe(u.ID)
+	v, err := s.svc.MeView(r.Context(), principal(r), include, exclude)
 	if err != nil {
 		return meBody{}, err
 	}
-	payloads, err := s.svc.SummaryPayloads(ctx, u.ID, include, exclude)
-	if err != nil {
-		return meBody{}, err
-	}
-	sec, err := s.svc.SecurityStatus(ctx, u.ID)
-	if err != nil {
-		return meBody{}, err
-	}
-	return meViewJSON(&service.MeView{User: u, Summary: summary, PayloadCount: payloads, Security: sec}), nil
+	return meViewJSON(v), nil
 }
 
 // summaryQuery reads summaryInclude and summaryExclude: known names only,
@@ -121,6 +115,15 @@ func summaryQuery(r *http.Request) (include, exclude []string, err error) {
 		return nil, nil, err
 	}
 	return include, exclude, nil
+}
+
+// meWireKey names one encoded GET /me answer: the user, the version of
+// their state, and the summary query as SummaryFields made it (known names,
+// sorted, once each).
+type meWireKey struct {
+	user    string
+	version uint64
+	query   string
 }
 
 func meViewJSON(v *service.MeView) meBody {
@@ -151,13 +154,21 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, m)
 		return nil
 	}
-	body := v.Wire.Load()
-	if body == nil {
-		b := encodeJSON(meViewJSON(v))
-		v.Wire.Store(&b)
-		body = &b
+	if v.Version == 0 { // made for this request alone
+		writeJSON(w, http.StatusOK, meViewJSON(v))
+		return nil
 	}
-	writeBody(w, http.StatusOK, *body)
+	// The encoding of a cached view is kept under the view's version: a
+	// changed user's state comes back with a new one, so an old encoding is
+	// never served, and is evicted in time.
+	key := meWireKey{user: v.User.ID, version: v.Version, query: strings.Join(include, ",") + "\x00" + strings.Join(exclude, ",")}
+	body, ok := s.meWire.Get(key, time.Time{})
+	if !ok {
+		gen := s.meWire.Generation()
+		body = encodeJSON(meViewJSON(v))
+		s.meWire.Put(key, body, int64(len(body)+len(key.user)+len(key.query)+16), time.Time{}, gen)
+	}
+	writeBody(w, http.StatusOK, body)
 	return nil
 }
 

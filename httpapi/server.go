@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/lru"
 	"github.com/accountd/accountd/service"
 )
 
@@ -41,6 +42,7 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	metrics  *metrics
+	meWire   *lru.Cache[meWireKey, []byte] // encoded GET /me answers (me.go)
 }
 
 // NewServer builds the handler with every route of the table.
@@ -66,6 +68,7 @@ func NewServer(cfg Config) (*Server, error) {
 		trustXFF: cfg.TrustForwardedFor, schemas: sch, mux: http.NewServeMux(),
 		metrics:  newMetrics(),
 		anyEmail: cfg.AllowUnverifiedEmail,
+		meWire:   lru.New[meWireKey, []byte](max(cfg.Service.CacheBudget().Wire, 1<<20)),
 	}
 	paths := map[string]bool{}
 	for _, rt := range routes() {

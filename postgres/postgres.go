@@ -78,6 +78,7 @@ func dialect() sqlstore.Dialect {
 		// other. The first key is accountd's own, 'accd'.
 		MigrationLock:         "SELECT pg_advisory_xact_lock(1633903460, hashtext(current_schema()))",
 		EventLock:             "SELECT pg_advisory_xact_lock(1633903461, hashtext(current_schema()))",
+		GroupConcat:           func(col string) string { return "string_agg(" + col + ", ',')" },
 		IsUniqueViolation:     func(err error) bool { return hasCode(err, uniqueViolation) },
 		IsForeignKeyViolation: func(err error) bool { return hasCode(err, foreignKeyViolation) },
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/lru"
 	"github.com/accountd/accountd/secret"
 	"golang.org/x/sync/singleflight"
 )
@@ -21,7 +22,7 @@ import (
 //     (users), and, for GET /me, the view built from the user (meview.go).
 //     Each is loaded from the database on a miss and kept until something
 //     invalidates it, until it expires (a token at its expiry), or until
-//     the byte budget evicts it (lru.go: per entry, least recently used
+//     the byte budget evicts it (internal/lru: per entry, least recently used
 //     first). Nothing is trusted on a clock alone.
 //   - What invalidates them: every change to a token, to a user's
 //     credentials or to what GET /me shows writes an auth event in the
@@ -30,7 +31,7 @@ import (
 //     number (Store.AuthEventsAfter: numbers become visible in commit
 //     order, so one number is all an instance needs to remember) every
 //     EventPoll, and drops what they name. Loads that raced a drop are not
-//     kept (boundedCache's generation).
+//     kept (lru.Cache's generation).
 //   - Why an instance may trust them: only while it can show that it has
 //     read every event committed up to FreshnessBound ago (the start of
 //     its last successful poll). A paused process, a GC stall, a slow or
@@ -99,8 +100,8 @@ const userEntrySize = 64
 // authState is the instance's cached view of tokens and users, and how far
 // it has followed the auth events.
 type authState struct {
-	tokens *boundedCache[string, *tokenEntry]
-	users  *boundedCache[string, *userEntry]
+	tokens *lru.Cache[string, *tokenEntry]
+	users  *lru.Cache[string, *userEntry]
 
 	pollMu sync.Mutex // one poll at a time; seq is only touched under it
 	seq    int64      // the last event read
@@ -116,8 +117,8 @@ type authState struct {
 
 func newAuthState(budget CacheBudget) *authState {
 	a := &authState{
-		tokens: newBoundedCache[string, *tokenEntry](budget.Tokens),
-		users:  newBoundedCache[string, *userEntry](budget.Users),
+		tokens: lru.New[string, *tokenEntry](budget.Tokens),
+		users:  lru.New[string, *userEntry](budget.Users),
 		epoch:  time.Now(),
 		dirty:  map[string]time.Time{},
 	}
@@ -217,10 +218,10 @@ func (s *Service) ensureFresh(ctx context.Context) error {
 }
 
 func (s *Service) tokenEntry(ctx context.Context, id string) (*tokenEntry, error) {
-	if e, ok := s.auth.tokens.get(id, s.now()); ok {
+	if e, ok := s.auth.tokens.Get(id, s.now()); ok {
 		return e, nil
 	}
-	gen := s.auth.tokens.generation()
+	gen := s.auth.tokens.Generation()
 	t, err := s.store.Token(ctx, id)
 	var e *tokenEntry
 	switch {
@@ -235,15 +236,15 @@ func (s *Service) tokenEntry(ctx context.Context, id string) (*tokenEntry, error
 		}
 		e.lastUsed.Store(t.LastUsedAt.UnixMilli())
 	}
-	s.auth.tokens.put(id, e, e.size(), e.expiresAt, gen)
+	s.auth.tokens.Put(id, e, e.size(), e.expiresAt, gen)
 	return e, nil
 }
 
 func (s *Service) userEntry(ctx context.Context, id string) (*userEntry, error) {
-	if e, ok := s.auth.users.get(id, s.now()); ok {
+	if e, ok := s.auth.users.Get(id, s.now()); ok {
 		return e, nil
 	}
-	gen := s.auth.users.generation()
+	gen := s.auth.users.Generation()
 	u, err := s.store.User(ctx, id)
 	var e *userEntry
 	switch {
@@ -254,7 +255,7 @@ func (s *Service) userEntry(ctx context.Context, id string) (*userEntry, error) 
 	default:
 		e = &userEntry{cutoff: u.TokenCutoff, gen: u.TokenGen, emailVerified: u.EmailVerified}
 	}
-	s.auth.users.put(id, e, userEntrySize+int64(len(id)), time.Time{}, gen)
+	s.auth.users.Put(id, e, userEntrySize+int64(len(id)), time.Time{}, gen)
 	return e, nil
 }
 
@@ -270,32 +271,39 @@ func (s *Service) forgetUser(userID string) {
 }
 
 // forget drops what the events name. A token event drops the token and
-// its user's GET /me views (apiTokenCount); a user event drops the user
-// and the views. Tokens obtained with a dropped token need nothing: their
+// its user's GET /me state; a user event drops the user's credential state
+// and GET /me state; an organization event drops the GET /me state of its
+// cached members. Tokens obtained with a dropped token need nothing: their
 // check walks up to it.
 func (s *Service) forget(events []accountd.AuthEvent) {
 	if len(events) == 0 {
 		return
 	}
-	var tokens, users []string
+	var tokens, users, viewUsers, orgs []string
 	for _, ev := range events {
-		if ev.TokenID != "" {
+		switch {
+		case ev.OrgID != "":
+			orgs = append(orgs, ev.OrgID)
+			continue
+		case ev.TokenID != "":
 			tokens = append(tokens, ev.TokenID)
-		} else {
+		default:
 			users = append(users, ev.UserID)
 		}
-	}
-	if len(tokens) > 0 {
-		s.auth.tokens.delete(tokens...)
-	}
-	if len(users) > 0 {
-		s.auth.users.delete(users...)
-	}
-	viewUsers := make([]string, 0, len(events))
-	for _, ev := range events {
 		viewUsers = append(viewUsers, ev.UserID)
 	}
-	s.meViews.forget(viewUsers...)
+	if len(tokens) > 0 {
+		s.auth.tokens.Delete(tokens...)
+	}
+	if len(users) > 0 {
+		s.auth.users.Delete(users...)
+	}
+	if len(viewUsers) > 0 {
+		s.meViews.forget(viewUsers...)
+	}
+	if len(orgs) > 0 {
+		s.meViews.forgetOrgs(orgs...)
+	}
 }
 
 // pollEvents reads the events committed since the last one read and drops
@@ -336,8 +344,8 @@ func (s *Service) pollEvents(ctx context.Context) error {
 }
 
 func (s *Service) clearCaches() {
-	s.auth.tokens.clear()
-	s.auth.users.clear()
+	s.auth.tokens.Clear()
+	s.auth.users.Clear()
 	s.meViews.clear()
 }
 

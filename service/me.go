@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -101,63 +100,22 @@ func SummaryFields(param, value string) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
-// summaryField is one count GET /me can report; optIn fields are left out
-// unless summaryInclude names them.
+// summaryField is one count GET /me reports, read from the user's state.
 type summaryField struct {
-	name  string
-	optIn bool
-	count func(ctx context.Context, st accountd.Store, userID string) (int, error)
-	// kind, instead of count: counted with the other kinds asked for in
-	// one query (Store.CountVisible), to keep GET /me to few round trips
-	kind string
+	name string
+	of   func(*accountd.MeState) int
 }
 
+// summaryFields are the counts accountd keeps; appCount, dashCount,
+// deviceCount and flowCount count what the user can see: their own and
+// their organizations'.
 var summaryFields = []summaryField{
-	{name: "apiTokenCount", count: func(ctx context.Context, st accountd.Store, userID string) (int, error) {
-		return st.CountTokens(ctx, userID, accountd.KindAPI)
-	}},
-	// what the user can see: their own and their organizations'
-	{name: "appCount", kind: accountd.KindApplication},
-	{name: "dashCount", kind: accountd.KindDashboard},
-	{name: "deviceCount", kind: accountd.KindDevice},
-	{name: "flowCount", kind: accountd.KindFlow},
-	{name: "orgCount", kind: accountd.KindOrganization},
-}
-
-// Summary counts what the user has. include, when not empty, limits the
-// summary to the fields it names (and adds opt-in ones); exclude removes
-// fields. Names accountd does not count are ignored, as clients send the
-// platform's full set.
-func (s *Service) Summary(ctx context.Context, userID string, include, exclude []string) (map[string]int, error) {
-	out := map[string]int{}
-	kinds := map[string]string{} // kind -> field name
-	for _, f := range summaryFields {
-		if slices.Contains(exclude, f.name) {
-			continue
-		}
-		if len(include) > 0 && !slices.Contains(include, f.name) || len(include) == 0 && f.optIn {
-			continue
-		}
-		if f.kind != "" {
-			kinds[f.kind] = f.name
-			continue
-		}
-		n, err := f.count(ctx, s.store, userID)
-		if err != nil {
-			return nil, err
-		}
-		out[f.name] = n
-	}
-	if len(kinds) > 0 {
-		counts, err := s.store.CountVisible(ctx, userID, slices.Collect(maps.Keys(kinds))...)
-		if err != nil {
-			return nil, err
-		}
-		for kind, name := range kinds {
-			out[name] = counts[kind]
-		}
-	}
-	return out, nil
+	{"apiTokenCount", func(st *accountd.MeState) int { return st.APITokens }},
+	{"appCount", func(st *accountd.MeState) int { return st.Apps }},
+	{"dashCount", func(st *accountd.MeState) int { return st.Dashboards }},
+	{"deviceCount", func(st *accountd.MeState) int { return st.Devices }},
+	{"flowCount", func(st *accountd.MeState) int { return st.Flows }},
+	{"orgCount", func(st *accountd.MeState) int { return st.Orgs }},
 }
 
 // MePatch holds the fields PATCH /me may change; nil means unchanged.

@@ -2,12 +2,16 @@ package service
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/lru"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -20,143 +24,183 @@ type MeView struct {
 	// PayloadCount is the summary's payloadCount, nil unless asked for.
 	PayloadCount PayloadStats
 	Security     SecurityStatus
-	// Wire is free for the HTTP layer to keep its encoding of the view in,
-	// so a cached view is encoded once, not on every request.
-	Wire atomic.Pointer[[]byte]
+	// Version names the state the view was made from: process-unique, it
+	// changes whenever the state is read again. A cache of encodings keyed
+	// by it never serves an old one.
+	Version uint64
 }
 
-// GET /me is the most frequent call there is, and building the view takes
-// several queries. Views are kept per instance for meViewTTL. The instance
-// that changes a user drops the user's views at once (every successful
-// write through the API does, and so does every auth event), and other
-// instances drop them on the next event poll; counts that change through
-// somebody else (an organization's applications) are at most meViewTTL old.
-const meViewTTL = time.Second
+// GET /me is the most frequent call there is. Each user's state (the
+// user's row, the summary counts, the two-factor and GitHub state and the
+// organizations they belong to) is kept in the instance's caches as one
+// entry, read with one query on a miss (Store.MeState), and kept until an
+// auth event says it changed (auth.go describes the caches and their
+// freshness): the user's own changes, their tokens', their resources' and
+// their memberships', and the resources of the organizations they belong
+// to (an organization event drops every member's entry: the entry lists
+// its organizations, and an index maps organizations to cached members).
+// Views for each summary query are made from the state and kept with it.
+// payloadCount moves with every device state and is read on each request
+// that asks for it.
 
-type meViewEntry struct {
-	view       *MeView
-	at         time.Time
-	refreshing *atomic.Bool // set once a refresh of this entry is under way
+// maxViewsPerState bounds the summary queries one state keeps views for.
+const maxViewsPerState = 8
+
+type meEntry struct {
+	st      *accountd.MeState
+	version uint64
+
+	mu    sync.Mutex
+	views map[string]*MeView // summary query -> view
 }
 
-// meViews are the user's views, one per query; replaced whole, never
-// changed in place.
-type meViews map[string]meViewEntry
-
-// meViewCache keeps each user's views under one entry of a byte-bounded
-// cache, so that a change drops all of a user's views at once.
 type meViewCache struct {
-	c      *boundedCache[string, meViews]
+	c      *lru.Cache[string, *meEntry]
 	flight singleflight.Group
+
+	orgsMu sync.Mutex
+	orgs   map[string]map[string]bool // organization -> users with an entry
 }
+
+var stateVersions atomic.Uint64
 
 func newMeViewCache(budget int64) *meViewCache {
-	return &meViewCache{c: newBoundedCache[string, meViews](budget)}
+	return &meViewCache{c: lru.New[string, *meEntry](budget), orgs: map[string]map[string]bool{}}
 }
 
-// get returns the user's view for key if it is fresh enough, and whether
-// the caller should refresh it ahead of its expiry: one caller does, the
-// others keep being served the view meanwhile, so a busy user's view never
-// expires under load (every request at that moment would miss at once).
-func (c *meViewCache) get(userID, key string, now time.Time) (v *MeView, refresh bool) {
-	views, _ := c.c.get(userID, now)
-	e, ok := views[key]
-	if !ok || now.Sub(e.at) >= meViewTTL {
-		return nil, false
-	}
-	refresh = now.Sub(e.at) >= meViewTTL/2 && e.refreshing.CompareAndSwap(false, true)
-	return e.view, refresh
-}
+func (c *meViewCache) forget(userIDs ...string) { c.c.Delete(userIDs...) }
 
-func (c *meViewCache) generation() uint64 { return c.c.generation() }
-
-// put keeps v unless the user's views were dropped since gen was read, which
-// would make v possibly older than the change that dropped them.
-func (c *meViewCache) put(userID, key string, v *MeView, now time.Time, gen uint64) {
-	old, _ := c.c.get(userID, now)
-	views := make(meViews, len(old)+1)
-	size := int64(0)
-	for k, e := range old {
-		if now.Sub(e.at) < meViewTTL {
-			views[k] = e
-			size += e.view.size() + int64(len(k))
+// forgetOrgs drops the entries of every cached member of the organizations.
+func (c *meViewCache) forgetOrgs(orgIDs ...string) {
+	var users []string
+	c.orgsMu.Lock()
+	for _, o := range orgIDs {
+		for u := range c.orgs[o] {
+			users = append(users, u)
 		}
+		delete(c.orgs, o)
 	}
-	views[key] = meViewEntry{view: v, at: now, refreshing: new(atomic.Bool)}
-	size += v.size() + int64(len(key))
-	c.c.put(userID, views, size, now.Add(meViewTTL), gen)
+	c.orgsMu.Unlock()
+	if len(users) > 0 {
+		c.c.Delete(users...)
+	}
 }
 
-func (c *meViewCache) forget(userIDs ...string) { c.c.delete(userIDs...) }
-
-func (c *meViewCache) clear() { c.c.clear() }
-
-// size estimates the bytes a view holds, with its encoding once made.
-func (v *MeView) size() int64 {
-	u := v.User
-	n := int64(512 + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
-		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(v.Security.GithubName))
-	n += int64(len(v.Summary)) * 48
-	n += int64(len(v.PayloadCount)) * 96
-	return 2 * n // the encoding kept in Wire is about as large again
+func (c *meViewCache) clear() {
+	c.c.Clear()
+	c.orgsMu.Lock()
+	clear(c.orgs)
+	c.orgsMu.Unlock()
 }
 
-// ForgetMe drops the cached views of a user after a change made through
-// this instance, so the user reads their own writes.
+// index notes the user's organizations, so that an organization's events
+// reach the user's entry. An index entry may outlive the cache entry; it
+// then costs a needless Delete, and is dropped with the organization's next
+// event.
+func (c *meViewCache) index(userID string, orgIDs []string) {
+	if len(orgIDs) == 0 {
+		return
+	}
+	c.orgsMu.Lock()
+	defer c.orgsMu.Unlock()
+	for _, o := range orgIDs {
+		m := c.orgs[o]
+		if m == nil {
+			m = map[string]bool{}
+			c.orgs[o] = m
+		}
+		m[userID] = true
+	}
+}
+
+func (e *meEntry) size() int64 {
+	u := e.st.User
+	n := int64(400 + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
+		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(e.st.GithubLogin))
+	for _, o := range e.st.OrgIDs {
+		n += int64(16 + len(o))
+	}
+	// room for the views made from it, each a summary map
+	return n + maxViewsPerState*160
+}
+
+// ForgetMe drops the cached state of a user after a change made through
+// this instance, so the user reads their own writes before the change's
+// event comes round.
 func (s *Service) ForgetMe(userID string) { s.meViews.forget(userID) }
 
-// MeView returns what GET /me shows for the principal's user.
+// MeView returns what GET /me shows for the principal's user. include and
+// exclude are summary field names as SummaryFields returns them.
 func (s *Service) MeView(ctx context.Context, p accountd.Principal, include, exclude []string) (*MeView, error) {
-	key := strings.Join(include, ",") + "\x00" + strings.Join(exclude, ",")
-	v, refresh := s.meViews.get(p.UserID, key, s.now())
-	if v != nil {
-		if refresh {
-			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				if _, err := s.loadMeView(ctx, p, include, exclude, key); err != nil {
-					s.log.Debug("refreshing a GET /me view", "user", p.UserID, "err", err)
-				}
-			}()
-		}
-		return v, nil
+	e, err := s.meEntry(ctx, p.UserID)
+	if err != nil {
+		return nil, err
 	}
-	return s.loadMeView(ctx, p, include, exclude, key)
+	key := strings.Join(include, ",") + "\x00" + strings.Join(exclude, ",")
+	e.mu.Lock()
+	v := e.views[key]
+	e.mu.Unlock()
+	if v == nil {
+		v = &MeView{User: e.st.User, Summary: summaryOf(e.st, include, exclude), Version: e.version,
+			Security: SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin}}
+		e.mu.Lock()
+		if len(e.views) < maxViewsPerState {
+			e.views[key] = v
+		}
+		e.mu.Unlock()
+	}
+	if slices.Contains(include, "payloadCount") && !slices.Contains(exclude, "payloadCount") {
+		pc, err := s.monthPayloads(ctx, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		w := *v
+		w.PayloadCount, w.Version = pc, 0 // not to be cached
+		return &w, nil
+	}
+	return v, nil
 }
 
-// loadMeView builds the view and keeps it. Concurrent loads of one view
-// share a single build, so a cold or just-dropped view costs the database
-// one set of queries however many requests wait for it.
-func (s *Service) loadMeView(ctx context.Context, p accountd.Principal, include, exclude []string, key string) (*MeView, error) {
-	// A request that starts after views were dropped (after a write) must
-	// not join a build that started before: the generation is in the key.
-	gen := s.meViews.generation()
-	v, err, _ := s.meViews.flight.Do(fmt.Sprintf("%s\x00%s\x00%d", p.UserID, key, gen), func() (any, error) {
-		// the build serves every waiter: it must not end with the first one's request
-		ctx := context.WithoutCancel(ctx)
-		now := s.now()
-		u, err := s.Me(ctx, p)
+// meEntry returns the user's cached state, reading it on a miss. Requests
+// that miss at once share one read, and a read that raced a change is not
+// kept (the cache's generation).
+func (s *Service) meEntry(ctx context.Context, userID string) (*meEntry, error) {
+	if e, ok := s.meViews.c.Get(userID, time.Time{}); ok {
+		return e, nil
+	}
+	gen := s.meViews.c.Generation()
+	// a request that starts after a change must not join a read that
+	// started before it: the generation is in the key
+	v, err, _ := s.meViews.flight.Do(userID+"\x00"+strconv.FormatUint(gen, 10), func() (any, error) {
+		// the read serves every waiter: it must not end with the first one's request
+		st, err := s.store.MeState(context.WithoutCancel(ctx), userID)
+		if errors.Is(err, accountd.ErrNotFound) {
+			return nil, errBadToken // deleted since authentication
+		}
 		if err != nil {
 			return nil, err
 		}
-		summary, err := s.Summary(ctx, u.ID, include, exclude)
-		if err != nil {
-			return nil, err
-		}
-		payloads, err := s.SummaryPayloads(ctx, u.ID, include, exclude)
-		if err != nil {
-			return nil, err
-		}
-		sec, err := s.SecurityStatus(ctx, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		v := &MeView{User: u, Summary: summary, PayloadCount: payloads, Security: sec}
-		s.meViews.put(p.UserID, key, v, now, gen)
-		return v, nil
+		e := &meEntry{st: st, version: stateVersions.Add(1), views: map[string]*MeView{}}
+		s.meViews.index(userID, st.OrgIDs)
+		s.meViews.c.Put(userID, e, e.size(), time.Time{}, gen)
+		return e, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*MeView), nil
+	return v.(*meEntry), nil
+}
+
+// summaryOf picks the counts the query asks for from the state: all the
+// counted fields by default, only the named ones with include, less the
+// named ones with exclude.
+func summaryOf(st *accountd.MeState, include, exclude []string) map[string]int {
+	out := make(map[string]int, len(summaryFields))
+	for _, f := range summaryFields {
+		if slices.Contains(exclude, f.name) || len(include) > 0 && !slices.Contains(include, f.name) {
+			continue
+		}
+		out[f.name] = f.of(st)
+	}
+	return out
 }

@@ -170,21 +170,26 @@ type CacheBudget struct {
 	Tokens   int64 // token rows (auth.go)
 	Users    int64 // users' credential state (auth.go)
 	Verified int64 // verified token signatures (verified.go)
-	Views    int64 // GET /me views (meview.go)
+	Views    int64 // users' GET /me state and views (meview.go)
+	Wire     int64 // encoded GET /me answers, kept by the HTTP layer
 }
 
 // DefaultCacheBudget adds up to 64 MiB.
 var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 
 // SplitCacheBudget shares total bytes out between the caches: a quarter to
-// token rows, an eighth each to users and verified signatures, half to
-// GET /me views.
+// token rows, an eighth each to users and verified signatures, three
+// eighths to GET /me state and an eighth to encoded GET /me answers.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total / 4, Users: total / 8, Verified: total / 8, Views: total / 2}
+	return CacheBudget{Tokens: total / 4, Users: total / 8, Verified: total / 8, Views: total * 3 / 8, Wire: total / 8}
 }
 
+// CacheBudget is the budget the service was configured with; the HTTP
+// layer sizes its encoding cache from it.
+func (s *Service) CacheBudget() CacheBudget { return s.cfg.Cache }
+
 // Total is the budget of all the caches together.
-func (b CacheBudget) Total() int64 { return b.Tokens + b.Users + b.Verified + b.Views }
+func (b CacheBudget) Total() int64 { return b.Tokens + b.Users + b.Verified + b.Views + b.Wire }
 
 // Catalog is the scope catalog the service checks tokens against.
 func (s *Service) Catalog() accountd.Catalog { return s.catalog }
@@ -248,7 +253,7 @@ func (s *Service) housekeeping(ctx context.Context) {
 		s.log.Error("dropping old usage event ids", "err", err)
 	}
 	s.throttle.prune(now)
-	s.auth.tokens.prune(now)
+	s.auth.tokens.Prune(now)
 	s.verified.prune(now)
 	s.sendLimit.prune(now)
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"time"
 
+	"github.com/accountd/accountd/internal/lru"
 	"github.com/accountd/accountd/secret"
 )
 
@@ -14,20 +15,20 @@ import (
 // Revocation is unaffected: it is checked against the token's row on every
 // request (auth.go).
 type verifiedCache struct {
-	c *boundedCache[string, secret.Claims]
+	c *lru.Cache[string, secret.Claims]
 }
 
 func newVerifiedCache(budget int64) *verifiedCache {
-	return &verifiedCache{c: newBoundedCache[string, secret.Claims](budget)}
+	return &verifiedCache{c: lru.New[string, secret.Claims](budget)}
 }
 
-func (v *verifiedCache) prune(now time.Time) { v.c.prune(now) }
+func (v *verifiedCache) prune(now time.Time) { v.c.Prune(now) }
 
 func (s *Service) verify(token string, now time.Time) (secret.Claims, error) {
-	if c, ok := s.verified.c.get(token, now); ok {
+	if c, ok := s.verified.c.Get(token, now); ok {
 		return c, nil
 	}
-	gen := s.verified.c.generation()
+	gen := s.verified.c.Generation()
 	c, err := s.keys.Verify(token, now)
 	if err != nil {
 		return secret.Claims{}, err
@@ -36,6 +37,6 @@ func (s *Service) verify(token string, now time.Time) (secret.Claims, error) {
 	for _, sc := range c.Scope {
 		size += int64(16 + len(sc))
 	}
-	s.verified.c.put(token, c, size, c.ExpiresAt, gen)
+	s.verified.c.Put(token, c, size, c.ExpiresAt, gen)
 	return c, nil
 }

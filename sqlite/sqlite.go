@@ -74,6 +74,7 @@ func dialect() sqlstore.Dialect {
 		NowMillis: "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
 		// no lock needed: BEGIN IMMEDIATE already serialises writers across
 		// processes
+		GroupConcat: func(col string) string { return "group_concat(" + col + ", ',')" },
 		IsUniqueViolation: func(err error) bool {
 			return hasCode(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 		},

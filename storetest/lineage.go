@@ -20,6 +20,108 @@ var lineageTests = []struct {
 	{"UserForUpdate", testUserForUpdate},
 	{"RehashPassword", testRehashPassword},
 	{"EventsVisibleInOrder", testEventsVisibleInOrder},
+	{"MeState", testMeState},
+	{"SummaryEvents", testSummaryEvents},
+}
+
+// testMeState: one read gives the user, the counts CountVisible gives, the
+// two-factor and GitHub state and the organizations.
+func testMeState(t *testing.T, st accountd.Store) {
+	ctx := t.Context()
+	a := createUser(t, st, fullUser("state-a@example.com"))
+	b := createUser(t, st, fullUser("state-b@example.com"))
+	check := func(want accountd.MeState) {
+		t.Helper()
+		got, err := st.MeState(ctx, a.ID)
+		if err != nil {
+			t.Fatalf("MeState: %v", err)
+		}
+		checkSame(t, got.User, getUser(t, st, a.ID))
+		slices.Sort(got.OrgIDs)
+		slices.Sort(want.OrgIDs)
+		got.User, want.User = nil, nil
+		if fmt.Sprint(*got) != fmt.Sprint(want) {
+			t.Errorf("MeState = %+v, want %+v", *got, want)
+		}
+	}
+	check(accountd.MeState{})
+	o1 := createOrg(t, st, "One", b.ID)
+	o2 := createOrg(t, st, "Two", a.ID)
+	addMember(t, st, o1.ID, a.ID, accountd.RoleView, base)
+	app := createApp(t, st, accountd.OwnerUser, a.ID, "own")
+	createDevice(t, st, app.ID, "d1")
+	createFlow(t, st, app.ID, "f1")
+	createDash(t, st, accountd.OwnerUser, a.ID, "own")
+	orgApp := createApp(t, st, accountd.OwnerOrg, o1.ID, "org's")
+	createDevice(t, st, orgApp.ID, "d2")
+	createApp(t, st, accountd.OwnerUser, b.ID, "not a's")
+	tok := fullToken(a.ID)
+	createToken(t, st, tok)
+	session := fullToken(a.ID)
+	session.Kind = accountd.KindSession
+	createToken(t, st, session)
+	if err := st.PutTwoFactor(ctx, &accountd.TwoFactor{UserID: a.ID, Secret: "sealed", UpdatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.LinkGithub(ctx, &accountd.GithubLink{UserID: a.ID, GithubID: "42", Login: "ada", CreatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+	check(accountd.MeState{APITokens: 1, Apps: 2, Dashboards: 1, Devices: 2, Flows: 1, Orgs: 2, TwoFactor: true,
+		GithubLogin: "ada", OrgIDs: []string{o1.ID, o2.ID}})
+	if _, err := st.MeState(ctx, accountd.NewID(base)); !errors.Is(err, accountd.ErrNotFound) {
+		t.Errorf("MeState(missing) = %v, want not found", err)
+	}
+}
+
+// testSummaryEvents: every change that moves what GET /me shows records an
+// event for whom it concerns: the owning user, or the organization (whose
+// members see it).
+func testSummaryEvents(t *testing.T, st accountd.Store) {
+	ctx := t.Context()
+	u := createUser(t, st, fullUser("moves@example.com"))
+	admin := createUser(t, st, fullUser("admin@example.com"))
+	o := createOrg(t, st, "Moving", admin.ID)
+	userEv := accountd.AuthEvent{UserID: u.ID}
+	orgEv := accountd.AuthEvent{OrgID: o.ID}
+	for _, tc := range []struct {
+		name string
+		do   func() error
+		want []accountd.AuthEvent
+	}{
+		{"own application", func() error {
+			return st.CreateApplication(ctx, &accountd.Application{Owned: owned("application", accountd.OwnerUser, u.ID, "mine")})
+		}, []accountd.AuthEvent{userEv}},
+		{"organization's dashboard", func() error {
+			return st.CreateDashboard(ctx, &accountd.Dashboard{Owned: owned("dashboard", accountd.OwnerOrg, o.ID, "ours")})
+		}, []accountd.AuthEvent{orgEv}},
+		{"membership", func() error {
+			return st.AddMember(ctx, accountd.Member{OrgID: o.ID, UserID: u.ID, Role: accountd.RoleView, CreatedAt: base})
+		}, []accountd.AuthEvent{userEv}},
+		{"two-factor", func() error {
+			return st.PutTwoFactor(ctx, &accountd.TwoFactor{UserID: u.ID, UpdatedAt: base})
+		}, []accountd.AuthEvent{userEv}},
+		{"leaving", func() error { return st.RemoveMember(ctx, o.ID, u.ID) }, []accountd.AuthEvent{userEv}},
+		{"organization deleted", func() error { return st.DeleteOrg(ctx, o.ID) }, []accountd.AuthEvent{orgEv}},
+	} {
+		mark, err := st.LastAuthEvent(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.do(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		events, err := st.AuthEventsAfter(ctx, mark, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []accountd.AuthEvent
+		for _, e := range events {
+			got = append(got, accountd.AuthEvent{UserID: e.UserID, TokenID: e.TokenID, OrgID: e.OrgID})
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: events %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }
 
 // testDeleteTokenCascades: a token obtained with another goes with it, at
@@ -40,6 +142,10 @@ func testDeleteTokenCascades(t *testing.T, st accountd.Store) {
 	if got := getToken(t, st, grandchild.ID); got.ParentID != child.ID || got.UserGen != 3 {
 		t.Fatalf("grandchild = parent %q gen %d; want %q, 3", got.ParentID, got.UserGen, child.ID)
 	}
+	mark, err := st.LastAuthEvent(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := st.DeleteToken(ctx, root.ID); err != nil {
 		t.Fatalf("DeleteToken: %v", err)
 	}
@@ -49,7 +155,7 @@ func testDeleteTokenCascades(t *testing.T, st accountd.Store) {
 	}
 	getToken(t, st, sibling.ID)
 	getToken(t, st, other.ID)
-	events, err := st.AuthEventsAfter(ctx, 0, 100)
+	events, err := st.AuthEventsAfter(ctx, mark, 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,9 +180,25 @@ func requireAllSet(t *testing.T, v any) {
 	}
 }
 
+// eventMarks holds, per store, the last event before the one a test checks
+// (markEvents): creating fixtures records events of its own (an API token
+// moves its user's summary).
+var eventMarks sync.Map
+
+func markEvents(t *testing.T, st accountd.Store) {
+	t.Helper()
+	seq, err := st.LastAuthEvent(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventMarks.Store(st, seq)
+}
+
 func checkEvents(t *testing.T, st accountd.Store, want ...accountd.AuthEvent) {
 	t.Helper()
-	got, err := st.AuthEventsAfter(t.Context(), 0, 1000)
+	after, _ := eventMarks.Load(st)
+	from, _ := after.(int64)
+	got, err := st.AuthEventsAfter(t.Context(), from, 1000)
 	if err != nil {
 		t.Fatalf("AuthEventsAfter: %v", err)
 	}
@@ -353,6 +369,7 @@ func testDeleteUser(t *testing.T, st accountd.Store) {
 	createToken(t, st, session)
 	kept := createToken(t, st, fullToken(other.ID))
 
+	markEvents(t, st)
 	if err := st.DeleteUser(ctx, u.ID); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
@@ -403,6 +420,9 @@ func testUpdateToken(t *testing.T, st accountd.Store) {
 		name    string
 		expires time.Time
 	}{{"new expiry", base.Add(48 * time.Hour)}, {"no expiry", time.Time{}}} {
+		if tc.name == "new expiry" {
+			markEvents(t, st)
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			upd := *tok
 			upd.Name, want.Name = "renamed "+tc.name, "renamed "+tc.name
@@ -433,6 +453,7 @@ func testDeleteToken(t *testing.T, st accountd.Store) {
 	u := createUser(t, st, fullUser("owner@example.com"))
 	gone := createToken(t, st, fullToken(u.ID))
 	kept := createToken(t, st, fullToken(u.ID))
+	markEvents(t, st)
 	if err := st.DeleteToken(ctx, gone.ID); err != nil {
 		t.Fatalf("DeleteToken: %v", err)
 	}
@@ -703,6 +724,7 @@ func testTouchTokens(t *testing.T, st accountd.Store) {
 	}
 	a, b, c := toks[0], toks[1], toks[2]
 	ta, tb := base.Add(time.Hour), base.Add(2*time.Hour)
+	markEvents(t, st)
 	if err := st.TouchTokens(ctx, map[string]time.Time{a.ID: ta, b.ID: tb, accountd.NewID(base): tb}); err != nil {
 		t.Fatalf("TouchTokens: %v", err)
 	}
@@ -763,6 +785,8 @@ func testAuthEvents(t *testing.T, st accountd.Store) {
 	checkEvents(t, st)
 	u := createUser(t, st, fullUser("events@example.com"))
 	tok := createToken(t, st, fullToken(u.ID))
+	checkEvents(t, st, accountd.AuthEvent{UserID: u.ID}) // an API token counts in the user's summary
+	markEvents(t, st)
 	if err := st.UpdateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,10 @@ type Dialect struct {
 	// the transaction ends.
 	MigrationLock string
 
+	// GroupConcat is the aggregate that joins a column's values with commas
+	// (group_concat, string_agg).
+	GroupConcat func(col string) string
+
 	// EventLock, if set, is run in a transaction right before its auth
 	// events are written, and must hold until the transaction ends, so that
 	// event numbers become visible in order (see writeEvents).

@@ -75,6 +75,7 @@ func (s *Store) DeleteOrg(ctx context.Context, id string) error {
 		if err := oneRow(res, "organization", "deleting organization"); err != nil {
 			return err
 		}
+		tx.recordOwnerEvent(accountd.OwnerOrg, id)
 		if err := tx.forgetUsage(ctx, accountd.OwnerOrg, id); err != nil {
 			return err
 		}
@@ -130,19 +131,24 @@ func (s *Store) MemberRole(ctx context.Context, orgID, userID string) (accountd.
 	}
 }
 
+// AddMember and RemoveMember record an event for the member: what they
+// see (orgCount, the organization's resources) changed.
 func (s *Store) AddMember(ctx context.Context, m accountd.Member) error {
-	_, err := s.exec(ctx, "INSERT INTO org_members (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
-		m.OrgID, m.UserID, string(m.Role), millis(m.CreatedAt))
-	switch {
-	case err == nil:
-		return nil
-	case s.d.IsUniqueViolation(err):
-		return &accountd.Error{Code: accountd.CodeConflict, Field: "userId", Message: "userId: is already a member", Err: err}
-	case s.d.IsForeignKeyViolation(err):
-		return accountd.NotFound("organization or user")
-	default:
-		return internal("adding member", err)
-	}
+	return s.inTx(ctx, func(tx *Store) error {
+		_, err := tx.exec(ctx, "INSERT INTO org_members (org_id, user_id, role, created_at) VALUES (?, ?, ?, ?)",
+			m.OrgID, m.UserID, string(m.Role), millis(m.CreatedAt))
+		switch {
+		case err == nil:
+			tx.recordOwnerEvent(accountd.OwnerUser, m.UserID)
+			return nil
+		case tx.d.IsUniqueViolation(err):
+			return &accountd.Error{Code: accountd.CodeConflict, Field: "userId", Message: "userId: is already a member", Err: err}
+		case tx.d.IsForeignKeyViolation(err):
+			return accountd.NotFound("organization or user")
+		default:
+			return internal("adding member", err)
+		}
+	})
 }
 
 func (s *Store) SetMemberRole(ctx context.Context, orgID, userID string, role accountd.Role) error {
@@ -154,11 +160,17 @@ func (s *Store) SetMemberRole(ctx context.Context, orgID, userID string, role ac
 }
 
 func (s *Store) RemoveMember(ctx context.Context, orgID, userID string) error {
-	res, err := s.exec(ctx, "DELETE FROM org_members WHERE org_id = ? AND user_id = ?", orgID, userID)
-	if err != nil {
-		return internal("removing member", err)
-	}
-	return oneRow(res, "member", "removing member")
+	return s.inTx(ctx, func(tx *Store) error {
+		res, err := tx.exec(ctx, "DELETE FROM org_members WHERE org_id = ? AND user_id = ?", orgID, userID)
+		if err != nil {
+			return internal("removing member", err)
+		}
+		if err := oneRow(res, "member", "removing member"); err != nil {
+			return err
+		}
+		tx.recordOwnerEvent(accountd.OwnerUser, userID)
+		return nil
+	})
 }
 
 func (s *Store) SoleAdminOrgs(ctx context.Context, userID string) ([]*accountd.Org, error) {

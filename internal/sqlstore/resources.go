@@ -56,6 +56,7 @@ func (s *Store) createOwned(ctx context.Context, table string, o *accountd.Owned
 		if err != nil {
 			return internal("creating "+table, err)
 		}
+		tx.recordOwnerEvent(o.OwnerType, o.OwnerID)
 		return nil
 	})
 }
@@ -113,13 +114,15 @@ func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, 
 
 func (s *Store) deleteOwned(ctx context.Context, table, what, id string) error {
 	return s.inTx(ctx, func(tx *Store) error {
-		res, err := tx.exec(ctx, "DELETE FROM "+table+" WHERE id = ?", id)
-		if err != nil {
+		var ownerType, ownerID string
+		err := tx.queryRow(ctx, "DELETE FROM "+table+" WHERE id = ? RETURNING owner_type, owner_id", id).Scan(&ownerType, &ownerID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return accountd.NotFound(what)
+		case err != nil:
 			return internal("deleting "+what, err)
 		}
-		if err := oneRow(res, what, "deleting "+what); err != nil {
-			return err
-		}
+		tx.recordOwnerEvent(ownerType, ownerID)
 		return tx.forgetRecent(ctx, id)
 	})
 }
@@ -209,6 +212,10 @@ func (s *Store) MoveOwned(ctx context.Context, kind, id, fromUserID, toType, toI
 			return internal("moving "+kind, err)
 		}
 		moved = n == 1
+		if moved {
+			tx.recordOwnerEvent(accountd.OwnerUser, fromUserID)
+			tx.recordOwnerEvent(toType, toID)
+		}
 		if !moved || kind != accountd.KindApplication {
 			return nil
 		}
@@ -240,6 +247,7 @@ func (s *Store) CreateDevice(ctx context.Context, d *accountd.Device) error {
 			d.ID, d.ApplicationID, d.Name, d.Description, d.DeviceClass, millis(d.CreatedAt), millis(d.UpdatedAt))
 		switch {
 		case err == nil:
+			tx.recordOwnerEvent(o.Type, o.ID)
 			return tx.addDevices(ctx, o, d.CreatedAt, 1, 0, 1)
 		case tx.d.IsForeignKeyViolation(err):
 			return accountd.NotFound("application")
@@ -295,6 +303,11 @@ func (s *Store) deleteChild(ctx context.Context, table, what, applicationID, id 
 		if err := oneRow(res, what, "deleting "+what); err != nil {
 			return err
 		}
+		o, err := tx.appOwner(ctx, applicationID, "")
+		if err != nil {
+			return err
+		}
+		tx.recordOwnerEvent(o.Type, o.ID)
 		return tx.forgetRecent(ctx, id)
 	})
 }
@@ -316,16 +329,23 @@ func (s *Store) DeleteDevice(ctx context.Context, applicationID, id string, at t
 }
 
 func (s *Store) CreateFlow(ctx context.Context, f *accountd.Flow) error {
-	_, err := s.exec(ctx, "INSERT INTO flows (id, application_id, name, description, enabled, flow_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		f.ID, f.ApplicationID, f.Name, f.Description, f.Enabled, f.FlowClass, millis(f.CreatedAt), millis(f.UpdatedAt))
-	switch {
-	case err == nil:
-		return nil
-	case s.d.IsForeignKeyViolation(err):
-		return accountd.NotFound("application")
-	default:
-		return internal("creating flow", err)
-	}
+	return s.inTx(ctx, func(tx *Store) error {
+		o, err := tx.appOwner(ctx, f.ApplicationID, tx.d.ForShare)
+		if err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, "INSERT INTO flows (id, application_id, name, description, enabled, flow_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			f.ID, f.ApplicationID, f.Name, f.Description, f.Enabled, f.FlowClass, millis(f.CreatedAt), millis(f.UpdatedAt))
+		switch {
+		case err == nil:
+			tx.recordOwnerEvent(o.Type, o.ID)
+			return nil
+		case tx.d.IsForeignKeyViolation(err):
+			return accountd.NotFound("application")
+		default:
+			return internal("creating flow", err)
+		}
+	})
 }
 
 const flowColumns = "id, application_id, name, description, enabled, flow_class, created_at, updated_at"

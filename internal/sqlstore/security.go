@@ -32,15 +32,20 @@ func (s *Store) TwoFactor(ctx context.Context, userID string) (*accountd.TwoFact
 	return t, nil
 }
 
+// PutTwoFactor records an event for the user: GET /me shows whether
+// two-factor auth is on.
 func (s *Store) PutTwoFactor(ctx context.Context, t *accountd.TwoFactor) error {
-	_, err := s.exec(ctx, `INSERT INTO two_factor (user_id, secret, pending, last_step, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, pending = excluded.pending,
-		last_step = excluded.last_step, updated_at = excluded.updated_at`,
-		t.UserID, t.Secret, t.Pending, t.LastStep, millis(t.UpdatedAt))
-	if err != nil {
-		return s.writeErr("writing two-factor state", err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *Store) error {
+		_, err := tx.exec(ctx, `INSERT INTO two_factor (user_id, secret, pending, last_step, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, pending = excluded.pending,
+			last_step = excluded.last_step, updated_at = excluded.updated_at`,
+			t.UserID, t.Secret, t.Pending, t.LastStep, millis(t.UpdatedAt))
+		if err != nil {
+			return tx.writeErr("writing two-factor state", err)
+		}
+		tx.recordEvent(t.UserID, "")
+		return nil
+	})
 }
 
 func (s *Store) UseTwoFactorStep(ctx context.Context, userID string, step int64) (bool, error) {
@@ -146,6 +151,7 @@ func (s *Store) LinkGithub(ctx context.Context, l *accountd.GithubLink) error {
 			l.UserID, l.GithubID, l.Login, millis(l.CreatedAt))
 		switch {
 		case err == nil:
+			tx.recordEvent(l.UserID, "")
 			return nil
 		case tx.d.IsUniqueViolation(err):
 			return &accountd.Error{Code: accountd.CodeConflict, Message: "this GitHub account is already linked to another user", Err: err}
@@ -180,9 +186,15 @@ func (s *Store) oneGithubLink(ctx context.Context, query, arg string) (*accountd
 }
 
 func (s *Store) UnlinkGithub(ctx context.Context, userID string) error {
-	res, err := s.exec(ctx, "DELETE FROM github_links WHERE user_id = ?", userID)
-	if err != nil {
-		return internal("unlinking GitHub account", err)
-	}
-	return oneRow(res, "GitHub link", "unlinking GitHub account")
+	return s.inTx(ctx, func(tx *Store) error {
+		res, err := tx.exec(ctx, "DELETE FROM github_links WHERE user_id = ?", userID)
+		if err != nil {
+			return internal("unlinking GitHub account", err)
+		}
+		if err := oneRow(res, "GitHub link", "unlinking GitHub account"); err != nil {
+			return err
+		}
+		tx.recordEvent(userID, "")
+		return nil
+	})
 }

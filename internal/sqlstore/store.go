@@ -205,6 +205,16 @@ func (s *Store) recordEvent(userID, tokenID string) {
 	*s.events = append(*s.events, accountd.AuthEvent{UserID: userID, TokenID: tokenID})
 }
 
+// recordOwnerEvent notes that what an owner's summary counts show changed:
+// the user's, or every member's of the organization.
+func (s *Store) recordOwnerEvent(ownerType, ownerID string) {
+	if ownerType == accountd.OwnerOrg {
+		*s.events = append(*s.events, accountd.AuthEvent{OrgID: ownerID})
+	} else {
+		*s.events = append(*s.events, accountd.AuthEvent{UserID: ownerID})
+	}
+}
+
 // writeEvents writes the transaction's events as its last statement. Every
 // instance follows the events by sequence number alone (AuthEventsAfter),
 // which is only sound if numbers become visible in the order they were
@@ -226,8 +236,8 @@ func (s *Store) writeEvents(ctx context.Context) error {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("INSERT INTO auth_events (user_id, token_id, at_ms) VALUES ")
-	args := make([]any, 0, 2*len(evs))
+	b.WriteString("INSERT INTO auth_events (user_id, token_id, org_id, at_ms) VALUES ")
+	args := make([]any, 0, 3*len(evs))
 	seen := make(map[accountd.AuthEvent]bool, len(evs))
 	for _, e := range evs {
 		if seen[e] {
@@ -237,8 +247,8 @@ func (s *Store) writeEvents(ctx context.Context) error {
 		if len(args) > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?, " + s.d.NowMillis + ")")
-		args = append(args, e.UserID, e.TokenID)
+		b.WriteString("(?, ?, ?, " + s.d.NowMillis + ")")
+		args = append(args, e.UserID, e.TokenID, e.OrgID)
 	}
 	if _, err := s.q.ExecContext(ctx, s.d.rebind(b.String()), args...); err != nil {
 		return internal("recording auth events", err)
@@ -248,7 +258,7 @@ func (s *Store) writeEvents(ctx context.Context) error {
 
 // AuthEventsAfter lists up to limit events numbered after seq, in order.
 func (s *Store) AuthEventsAfter(ctx context.Context, seq int64, limit int) ([]accountd.AuthEvent, error) {
-	rows, err := s.query(ctx, "SELECT seq, user_id, token_id FROM auth_events WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit)
+	rows, err := s.query(ctx, "SELECT seq, user_id, token_id, org_id FROM auth_events WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit)
 	if err != nil {
 		return nil, internal("listing auth events", err)
 	}
@@ -256,7 +266,7 @@ func (s *Store) AuthEventsAfter(ctx context.Context, seq int64, limit int) ([]ac
 	var out []accountd.AuthEvent
 	for rows.Next() {
 		var e accountd.AuthEvent
-		if err := rows.Scan(&e.Seq, &e.UserID, &e.TokenID); err != nil {
+		if err := rows.Scan(&e.Seq, &e.UserID, &e.TokenID, &e.OrgID); err != nil {
 			return nil, internal("listing auth events", err)
 		}
 		out = append(out, e)

@@ -49,23 +49,30 @@ func scopeJSON(scope []string) (string, error) {
 	return string(b), err
 }
 
+// CreateToken records an event for the user when the token is an API
+// token: GET /me counts them.
 func (s *Store) CreateToken(ctx context.Context, t *accountd.Token) error {
 	scope, err := scopeJSON(t.Scope)
 	if err != nil {
 		return internal("creating token", err)
 	}
-	_, err = s.exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		t.ID, t.UserID, string(t.Kind), t.Name, t.Description, scope, t.Status,
-		t.CreatorType, t.CreatorID, t.CreatorName, millis(t.ExpiresAt), millis(t.CreatedAt), millis(t.UpdatedAt), millis(t.LastUsedAt),
-		t.ParentID, t.UserGen)
-	switch {
-	case err == nil:
-		return nil
-	case s.d.IsForeignKeyViolation(err):
-		return accountd.NotFound("user")
-	default:
-		return internal("creating token", err)
-	}
+	return s.inTx(ctx, func(tx *Store) error {
+		_, err = tx.exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			t.ID, t.UserID, string(t.Kind), t.Name, t.Description, scope, t.Status,
+			t.CreatorType, t.CreatorID, t.CreatorName, millis(t.ExpiresAt), millis(t.CreatedAt), millis(t.UpdatedAt), millis(t.LastUsedAt),
+			t.ParentID, t.UserGen)
+		switch {
+		case err == nil:
+			if t.Kind == accountd.KindAPI {
+				tx.recordOwnerEvent(accountd.OwnerUser, t.UserID)
+			}
+			return nil
+		case tx.d.IsForeignKeyViolation(err):
+			return accountd.NotFound("user")
+		default:
+			return internal("creating token", err)
+		}
+	})
 }
 
 func (s *Store) Token(ctx context.Context, id string) (*accountd.Token, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/accountd/accountd"
 )
@@ -167,4 +168,57 @@ func oneRow(res sql.Result, what, doing string) error {
 		return accountd.NotFound(what)
 	}
 	return nil
+}
+
+// MeState reads the user, the summary counts, the two-factor and GitHub
+// state and the user's organizations in one statement of scalar subqueries:
+// a GET /me cache miss costs one round trip.
+func (s *Store) MeState(ctx context.Context, id string) (*accountd.MeState, error) {
+	vis := strings.ReplaceAll(visibleTo, "?", "u.id")
+	q := `SELECT ` + prefixed("u.", userColumns) + `,
+		(SELECT COUNT(*) FROM tokens t WHERE t.user_id = u.id AND t.kind = 'api'),
+		(SELECT COUNT(*) FROM applications a WHERE ` + vis + `),
+		(SELECT COUNT(*) FROM dashboards a WHERE ` + vis + `),
+		(SELECT COUNT(*) FROM devices d JOIN applications a ON a.id = d.application_id WHERE ` + vis + `),
+		(SELECT COUNT(*) FROM flows f JOIN applications a ON a.id = f.application_id WHERE ` + vis + `),
+		(SELECT COUNT(*) FROM org_members m WHERE m.user_id = u.id),
+		COALESCE((SELECT CASE WHEN tf.secret <> '' THEN 1 ELSE 0 END FROM two_factor tf WHERE tf.user_id = u.id), 0),
+		COALESCE((SELECT g.login FROM github_links g WHERE g.user_id = u.id), ''),
+		COALESCE((SELECT ` + s.d.GroupConcat("m.org_id") + ` FROM org_members m WHERE m.user_id = u.id), '')
+		FROM users u WHERE u.id = ?`
+	var (
+		st        accountd.MeState
+		twoFactor int
+		orgs      string
+	)
+	u, err := scanUser(rowWithExtra{s.queryRow(ctx, q, id), []any{&st.APITokens, &st.Apps, &st.Dashboards, &st.Devices,
+		&st.Flows, &st.Orgs, &twoFactor, &st.GithubLogin, &orgs}})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, accountd.NotFound("user")
+	case err != nil:
+		return nil, internal("reading user state", err)
+	}
+	st.User, st.TwoFactor = u, twoFactor == 1
+	if orgs != "" {
+		st.OrgIDs = strings.Split(orgs, ",")
+	}
+	return &st, nil
+}
+
+// rowWithExtra scans the columns scanUser knows, then extra ones.
+type rowWithExtra struct {
+	row   scanner
+	extra []any
+}
+
+func (r rowWithExtra) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra...)...) }
+
+// prefixed qualifies each column of a comma-separated list.
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
 }

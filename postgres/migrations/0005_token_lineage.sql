@@ -7,7 +7,10 @@
 -- tokens.parent_id names the token a token was obtained with, when that one
 -- is a personal API token or was itself obtained with one: the child is
 -- refused as soon as any ancestor is.
+-- auth_events.org_id names an organization whose members' summary counts
+-- changed (its resources, or the organization itself).
 ALTER TABLE users ADD COLUMN token_gen BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE tokens ADD COLUMN parent_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE tokens ADD COLUMN user_gen BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX tokens_parent_id ON tokens (parent_id) WHERE parent_id <> '';
+ALTER TABLE auth_events ADD COLUMN org_id TEXT NOT NULL DEFAULT '';

@@ -1,4 +1,6 @@
-package service
+// Package lru is the one cache accountd keeps things in memory with: a map
+// bounded by the bytes of its entries, evicting one entry at a time.
+package lru
 
 import (
 	"sync"
@@ -6,27 +8,27 @@ import (
 	"time"
 )
 
-// boundedCache is a map bounded by the bytes its entries are estimated to
+// Cache is a map bounded by the bytes its entries are estimated to
 // hold. Past the budget it evicts entries one at a time with the CLOCK
 // algorithm (an approximation of least-recently-used in which a hit only
 // sets a flag, so reads share a read lock); expired entries are the first
 // to go and are also freed by prune. Callers supply each entry's size.
 //
 // A load that races an invalidation must not put back what the
-// invalidation removed: callers read generation() before loading and pass
-// it to put, which drops the value if any invalidation (delete, clear)
-// happened in between.
-type boundedCache[K comparable, V any] struct {
+// invalidation removed: callers read Generation() before loading and pass
+// it to Put, which drops the value if any invalidation (delete, clear)
+// happened in between. The zero Cache is not usable; see New.
+type Cache[K comparable, V any] struct {
 	mu     sync.RWMutex
-	m      map[K]*cacheSlot[K, V]
-	ring   []*cacheSlot[K, V]
+	m      map[K]*slot[K, V]
+	ring   []*slot[K, V]
 	hand   int
 	bytes  int64
 	budget int64
 	gen    uint64
 }
 
-type cacheSlot[K comparable, V any] struct {
+type slot[K comparable, V any] struct {
 	key     K
 	val     V
 	cost    int64
@@ -39,12 +41,13 @@ type cacheSlot[K comparable, V any] struct {
 // map's bucket share and the ring's pointer.
 const slotOverhead = 96
 
-func newBoundedCache[K comparable, V any](budget int64) *boundedCache[K, V] {
-	return &boundedCache[K, V]{m: map[K]*cacheSlot[K, V]{}, budget: budget}
+// New makes a cache that holds at most budget bytes.
+func New[K comparable, V any](budget int64) *Cache[K, V] {
+	return &Cache[K, V]{m: map[K]*slot[K, V]{}, budget: budget}
 }
 
-// get returns the value for k unless it is absent or expired at now.
-func (c *boundedCache[K, V]) get(k K, now time.Time) (V, bool) {
+// Get returns the value for k unless it is absent or expired at now.
+func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 	c.mu.RLock()
 	s := c.m[k]
 	if s == nil || s.expires != 0 && now.UnixNano() >= s.expires {
@@ -60,17 +63,17 @@ func (c *boundedCache[K, V]) get(k K, now time.Time) (V, bool) {
 	return v, true
 }
 
-// generation is passed to put by a caller that loads what it puts.
-func (c *boundedCache[K, V]) generation() uint64 {
+// Generation is passed to put by a caller that loads what it puts.
+func (c *Cache[K, V]) Generation() uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.gen
 }
 
-// put keeps v for k with the given size in bytes until expires (zero:
+// Put keeps v for k with the given size in bytes until expires (zero:
 // until evicted or invalidated), unless an invalidation happened since gen
 // was read. An entry larger than a quarter of the budget is not kept.
-func (c *boundedCache[K, V]) put(k K, v V, size int64, expires time.Time, gen uint64) {
+func (c *Cache[K, V]) Put(k K, v V, size int64, expires time.Time, gen uint64) {
 	cost := size + slotOverhead
 	if cost > c.budget/4 {
 		return
@@ -89,7 +92,7 @@ func (c *boundedCache[K, V]) put(k K, v V, size int64, expires time.Time, gen ui
 		s.val, s.cost, s.expires = v, cost, exp
 		s.ref.Store(true)
 	} else {
-		s := &cacheSlot[K, V]{key: k, val: v, cost: cost, expires: exp, idx: len(c.ring)}
+		s := &slot[K, V]{key: k, val: v, cost: cost, expires: exp, idx: len(c.ring)}
 		c.m[k] = s
 		c.ring = append(c.ring, s)
 		c.bytes += cost
@@ -100,7 +103,7 @@ func (c *boundedCache[K, V]) put(k K, v V, size int64, expires time.Time, gen ui
 // evictOver sweeps the clock hand until the cache is within budget: an
 // expired entry or one not used since the hand last passed goes; a used one
 // loses its flag and stays for another round.
-func (c *boundedCache[K, V]) evictOver(now int64) {
+func (c *Cache[K, V]) evictOver(now int64) {
 	for c.bytes > c.budget && len(c.ring) > 0 {
 		if c.hand >= len(c.ring) {
 			c.hand = 0
@@ -117,7 +120,7 @@ func (c *boundedCache[K, V]) evictOver(now int64) {
 
 // remove drops s; the last slot of the ring takes its place, which the hand
 // then looks at next.
-func (c *boundedCache[K, V]) remove(s *cacheSlot[K, V]) {
+func (c *Cache[K, V]) remove(s *slot[K, V]) {
 	last := len(c.ring) - 1
 	moved := c.ring[last]
 	c.ring[s.idx] = moved
@@ -128,8 +131,8 @@ func (c *boundedCache[K, V]) remove(s *cacheSlot[K, V]) {
 	c.bytes -= s.cost
 }
 
-// delete drops the entries of keys and invalidates racing loads.
-func (c *boundedCache[K, V]) delete(keys ...K) {
+// Delete drops the entries of keys and invalidates racing loads.
+func (c *Cache[K, V]) Delete(keys ...K) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -140,8 +143,8 @@ func (c *boundedCache[K, V]) delete(keys ...K) {
 	}
 }
 
-// deleteFunc drops the entries for which drop says so.
-func (c *boundedCache[K, V]) deleteFunc(drop func(K, V) bool) {
+// DeleteFunc drops the entries for which drop says so.
+func (c *Cache[K, V]) DeleteFunc(drop func(K, V) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -154,8 +157,8 @@ func (c *boundedCache[K, V]) deleteFunc(drop func(K, V) bool) {
 	}
 }
 
-// clear drops everything.
-func (c *boundedCache[K, V]) clear() {
+// Clear drops everything.
+func (c *Cache[K, V]) Clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
@@ -164,8 +167,8 @@ func (c *boundedCache[K, V]) clear() {
 	c.ring, c.bytes, c.hand = c.ring[:0], 0, 0
 }
 
-// prune frees the entries expired at now.
-func (c *boundedCache[K, V]) prune(now time.Time) {
+// Prune frees the entries expired at now.
+func (c *Cache[K, V]) Prune(now time.Time) {
 	ns := now.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -178,8 +181,8 @@ func (c *boundedCache[K, V]) prune(now time.Time) {
 	}
 }
 
-// stats says how many entries and estimated bytes the cache holds.
-func (c *boundedCache[K, V]) stats() (entries int, bytes int64) {
+// Stats says how many entries and estimated bytes the cache holds.
+func (c *Cache[K, V]) Stats() (entries int, bytes int64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.m), c.bytes
