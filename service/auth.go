@@ -31,7 +31,10 @@ import (
 //     number (Store.AuthEventsAfter: numbers become visible in commit
 //     order, so one number is all an instance needs to remember) every
 //     EventPoll, and drops what they name. Loads that raced a drop are not
-//     kept (lru.Cache's generation).
+//     kept (lru.Cache's generation). The HTTP layer also drops the caller's
+//     GET /me state before any write answers (ForgetMe), so a user reads
+//     their own writes even where the change has no event of its own
+//     (usage reports).
 //   - Why an instance may trust them: only while it can show that it has
 //     read every event committed up to FreshnessBound ago (the start of
 //     its last successful poll). A paused process, a GC stall, a slow or
