@@ -163,15 +163,9 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 	// concurrent change (a password, a cut-off) is never written over.
 	verified := u.PasswordUpdatedAt
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
-		cur, err := tx.UserForUpdate(ctx, u.ID)
-		if errors.Is(err, accountd.ErrNotFound) {
-			return errBadToken
-		}
+		cur, err := lockedMe(ctx, tx, u.ID, verified, emailChanges || m.Password != nil, "currentCredentials.password")
 		if err != nil {
 			return err
-		}
-		if (emailChanges || m.Password != nil) && !cur.PasswordUpdatedAt.Equal(verified) {
-			return accountd.Invalid("currentCredentials.password", "is incorrect")
 		}
 		for _, f := range []struct {
 			dst *string
@@ -219,6 +213,24 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 	return u, nil
 }
 
+// lockedMe reads the signed-in user's row under its lock in tx. With
+// passwordChecked, the password verified at verifiedAt must still be the
+// password (else field "is incorrect"): a password changed meanwhile
+// must not be taken as proven.
+func lockedMe(ctx context.Context, tx accountd.Store, id string, verifiedAt time.Time, passwordChecked bool, field string) (*accountd.User, error) {
+	cur, err := tx.UserForUpdate(ctx, id)
+	if errors.Is(err, accountd.ErrNotFound) {
+		return nil, errBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if passwordChecked && !cur.PasswordUpdatedAt.Equal(verifiedAt) {
+		return nil, accountd.Invalid(field, "is incorrect")
+	}
+	return cur, nil
+}
+
 // ChangePassword is what PATCH /me/changePassword carries.
 type ChangePassword struct {
 	Password                 string
@@ -262,15 +274,9 @@ func (s *Service) ChangePassword(ctx context.Context, p accountd.Principal, c Ch
 	// whatever the clocks of the instances that issued it say, and every
 	// issue still in flight elsewhere is refused when it reaches the row.
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
-		cur, err := tx.UserForUpdate(ctx, u.ID)
-		if errors.Is(err, accountd.ErrNotFound) {
-			return errBadToken
-		}
+		cur, err := lockedMe(ctx, tx, u.ID, verified, true, "password")
 		if err != nil {
 			return err
-		}
-		if !cur.PasswordUpdatedAt.Equal(verified) {
-			return accountd.Invalid("password", "is incorrect")
 		}
 		now := accountd.Millis(s.now())
 		cur.PasswordHash, cur.PasswordUpdatedAt, cur.UpdatedAt = newHash, now, now
