@@ -19,6 +19,8 @@ const (
 	CodeTooLarge        Code = "PayloadTooLarge" // the body is over the limit
 	CodeTooManyRequests Code = "TooManyRequests" // throttled; RetryAfter says for how long
 	CodeGone            Code = "Gone"            // existed, but has expired
+	CodeUnavailable     Code = "Unavailable"     // overloaded for now; RetryAfter says when to come back
+	CodeCanceled        Code = "Canceled"        // the caller went away before the answer; nothing reaches it
 	CodeInternal        Code = "Internal"        // our fault; details are logged, never sent
 )
 
@@ -59,6 +61,8 @@ var (
 	ErrConflict        = &Error{Code: CodeConflict}
 	ErrTooManyRequests = &Error{Code: CodeTooManyRequests}
 	ErrGone            = &Error{Code: CodeGone}
+	ErrUnavailable     = &Error{Code: CodeUnavailable}
+	ErrCanceled        = &Error{Code: CodeCanceled}
 	ErrInternal        = &Error{Code: CodeInternal}
 )
 
@@ -84,6 +88,13 @@ func NotFound(what string) *Error {
 // Internal wraps an unexpected failure; its cause is logged, never shown.
 func Internal(err error) *Error {
 	return &Error{Code: CodeInternal, Message: "internal error", Err: err}
+}
+
+// Canceled reports that the caller's context ended (err is its Err())
+// before the work was done: the caller is gone, so this is neither the
+// caller's fault nor ours.
+func Canceled(err error) *Error {
+	return &Error{Code: CodeCanceled, Message: "request canceled", Err: err}
 }
 
 // ErrorCode returns the code of err, CodeInternal for foreign errors and ""

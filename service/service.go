@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -29,17 +30,28 @@ type Config struct {
 	Random  io.Reader        // default crypto/rand
 
 	// Hash sets the argon2id cost of new password hashes (default
-	// secret.DefaultParams); HashConcurrency bounds how many hashes run at
-	// once, so a login flood cannot starve other requests (default: CPUs).
+	// secret.DefaultParams). HashConcurrency bounds how many hashes run at
+	// once, so that a login flood leaves CPU to every other request
+	// (default: CPUs less one, at least 1); HashQueue bounds how many
+	// requests may wait for a turn (default 16 per hash that may run) and
+	// HashWait how long (default 2s). A request that finds the queue full,
+	// or waits longer, is refused at once as Unavailable (503) with a
+	// Retry-After, rather than piling up.
 	Hash            secret.Params
 	HashConcurrency int
+	HashQueue       int
+	HashWait        time.Duration
+
+	// Hooks observe work the service does; tests count with them.
+	Hooks Hooks
 
 	// SessionTTL is the life of a login token when tokenTTL is not given
 	// (default 14 days); MaxSessionTTL bounds tokenTTL (default 365 days).
 	SessionTTL    time.Duration
 	MaxSessionTTL time.Duration
 
-	// Throttle limits failed password attempts (defaults: DefaultThrottle).
+	// Throttle limits failed password and code attempts (defaults:
+	// DefaultThrottle's limits).
 	Throttle ThrottleConfig
 
 	// EventPoll is how often the instance looks for token and user changes
@@ -69,16 +81,18 @@ type Service struct {
 	random  io.Reader
 	cfg     Config
 
-	hashSem   chan struct{}
-	dummyHash string // verified against when the email is unknown, so both cases take as long
-	throttle  *throttle
-	cache     *authCache
-	meViews   *meViewCache
-	meFlight  singleflight.Group
-	verified  *verifiedCache
-	sendLimit *sendLimit
-	usageKeys map[[32]byte]string // SHA-256 of a usage key -> its name
-	states    *stateBuffer
+	hashSem     chan struct{}
+	hashWaiting atomic.Int64 // requests waiting for hashSem
+	hooks       Hooks
+	dummyHash   string // verified against when the email is unknown, so both cases take as long
+	throttle    accountd.ThrottleStore
+	cache       *authCache
+	meViews     *meViewCache
+	meFlight    singleflight.Group
+	verified    *verifiedCache
+	sendLimit   *sendLimit
+	usageKeys   map[[32]byte]string // SHA-256 of a usage key -> its name
+	states      *stateBuffer
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -104,7 +118,13 @@ func New(cfg Config) (*Service, error) {
 		cfg.Hash = secret.DefaultParams
 	}
 	if cfg.HashConcurrency <= 0 {
-		cfg.HashConcurrency = runtime.NumCPU()
+		cfg.HashConcurrency = max(1, runtime.NumCPU()-1)
+	}
+	if cfg.HashQueue <= 0 {
+		cfg.HashQueue = 16 * cfg.HashConcurrency
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = 2 * time.Second
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 14 * 24 * time.Hour
@@ -115,8 +135,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.SessionTTL > cfg.MaxSessionTTL {
 		return nil, errors.New("service: SessionTTL exceeds MaxSessionTTL")
 	}
-	if cfg.Throttle == (ThrottleConfig{}) {
+	if cfg.Throttle.Window <= 0 {
+		shared := cfg.Throttle.Shared
 		cfg.Throttle = DefaultThrottle
+		cfg.Throttle.Shared = shared
 	}
 	if cfg.EventPoll <= 0 {
 		cfg.EventPoll = 250 * time.Millisecond
@@ -149,12 +171,16 @@ func New(cfg Config) (*Service, error) {
 		random:    cfg.Random,
 		cfg:       cfg,
 		hashSem:   make(chan struct{}, cfg.HashConcurrency),
-		throttle:  newThrottle(cfg.Throttle),
+		hooks:     cfg.Hooks,
+		throttle:  newMemThrottle(),
 		cache:     newAuthCache(),
 		meViews:   newMeViewCache(),
 		verified:  newVerifiedCache(),
 		sendLimit: newSendLimit(),
 		stop:      make(chan struct{}),
+	}
+	if cfg.Throttle.Shared {
+		s.throttle = cfg.Store
 	}
 	h, err := secret.HashPassword(cfg.Hash, "accountd-dummy-password", cfg.Random)
 	if err != nil {
@@ -222,8 +248,35 @@ func (s *Service) housekeeping(ctx context.Context) {
 	if err := s.store.ForgetUsageIDs(ctx, now.Add(-s.cfg.Usage.IDRetention)); err != nil {
 		s.log.Error("dropping old usage event ids", "err", err)
 	}
-	s.throttle.prune(now)
+	if n, err := s.throttle.PruneThrottle(ctx, now); err != nil {
+		s.log.Error("pruning throttle counters", "err", err)
+	} else if n > 0 {
+		s.log.Debug("pruned throttle counters", "count", n)
+	}
 	s.sendLimit.prune(now)
+}
+
+// Hooks observe work the service does, for tests that count it. Nil
+// fields are skipped. They are called from request goroutines, at once.
+type Hooks struct {
+	// Hash is called for every argon2id run (a new hash or a check), with
+	// the parameters it runs at.
+	Hash func(secret.Params)
+	// SecondFactor is called for every two-factor or recovery code checked
+	// against the user's secrets.
+	SecondFactor func()
+}
+
+func (h Hooks) hash(p secret.Params) {
+	if h.Hash != nil {
+		h.Hash(p)
+	}
+}
+
+func (h Hooks) secondFactor() {
+	if h.SecondFactor != nil {
+		h.SecondFactor()
+	}
 }
 
 // hashPassword and verifyPassword run argon2id under the concurrency bound.
@@ -232,6 +285,7 @@ func (s *Service) hashPassword(ctx context.Context, password string) (string, er
 		return "", err
 	}
 	defer func() { <-s.hashSem }()
+	s.hooks.hash(s.cfg.Hash)
 	h, err := secret.HashPassword(s.cfg.Hash, password, s.random)
 	if err != nil {
 		return "", accountd.Internal(err)
@@ -244,6 +298,11 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 		return false, err
 	}
 	defer func() { <-s.hashSem }()
+	if s.hooks.Hash != nil {
+		if p, err := secret.ParamsOf(hash); err == nil {
+			s.hooks.Hash(p)
+		}
+	}
 	ok, err := secret.VerifyPassword(hash, password)
 	if err != nil {
 		return false, accountd.Internal(err)
@@ -251,11 +310,34 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 	return ok, nil
 }
 
+// busyHashing is the answer when no hashing turn comes soon enough.
+func busyHashing() error {
+	return &accountd.Error{Code: accountd.CodeUnavailable, RetryAfter: time.Second,
+		Message: "too many password checks at once; try again in a second"}
+}
+
+// acquireHash takes a hashing turn: at once if one is free, else after a
+// bounded wait in a bounded queue (FIFO: Go wakes blocked senders in
+// order). A caller that leaves while waiting gets Canceled.
 func (s *Service) acquireHash(ctx context.Context) error {
 	select {
 	case s.hashSem <- struct{}{}:
 		return nil
+	default:
+	}
+	if s.hashWaiting.Add(1) > int64(s.cfg.HashQueue) {
+		s.hashWaiting.Add(-1)
+		return busyHashing()
+	}
+	defer s.hashWaiting.Add(-1)
+	t := time.NewTimer(s.cfg.HashWait)
+	defer t.Stop()
+	select {
+	case s.hashSem <- struct{}{}:
+		return nil
 	case <-ctx.Done():
-		return accountd.Internal(ctx.Err())
+		return accountd.Canceled(ctx.Err())
+	case <-t.C:
+		return busyHashing()
 	}
 }

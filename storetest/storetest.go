@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 	tests = append(tests, orgTests...)
 	tests = append(tests, lockTests...)
 	tests = append(tests, usageTests...)
+	tests = append(tests, throttleTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
