@@ -310,6 +310,9 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 	return ok, nil
 }
 
+// HashWaiting is how many requests wait for a hashing turn now.
+func (s *Service) HashWaiting() int { return int(s.hashWaiting.Load()) }
+
 // busyHashing is the answer when no hashing turn comes soon enough.
 func busyHashing() error {
 	return &accountd.Error{Code: accountd.CodeUnavailable, RetryAfter: time.Second,

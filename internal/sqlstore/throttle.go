@@ -11,6 +11,38 @@ import (
 	"github.com/accountd/accountd"
 )
 
+// The throttle's transactions run their statements on the transaction
+// itself, not through the statement cache: under a flood every pooled
+// connection can be inside one of them, and the cache's lock may be held
+// by a caller preparing a statement, who waits for a connection; a
+// transaction that waited on that lock would never give its connection
+// back. pgx caches the statements per connection all the same.
+
+func (s *Store) txExec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.q.ExecContext(ctx, s.d.rebind(query), args...)
+}
+
+func (s *Store) txQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.q.QueryRowContext(ctx, s.d.rebind(query), args...)
+}
+
+func (s *Store) txStrings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.q.QueryContext(ctx, s.d.rebind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // errThrottled rolls back a reservation that a counter at its limit
 // refused.
 var errThrottled = errors.New("throttled")
@@ -30,7 +62,7 @@ func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt)
 		counters := slices.Clone(a.Counters)
 		if a.Trust != "" && slices.ContainsFunc(counters, func(c accountd.ThrottleCounter) bool { return c.Exempt }) {
 			var until int64
-			err := tx.queryRow(ctx, "SELECT expires_ms FROM throttle WHERE name = ?", a.Trust).Scan(&until)
+			err := tx.txQueryRow(ctx, "SELECT expires_ms FROM throttle WHERE name = ?", a.Trust).Scan(&until)
 			switch {
 			case errors.Is(err, sql.ErrNoRows):
 			case err != nil:
@@ -49,7 +81,7 @@ func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt)
 			args = append(args, c.Key, at, millis(a.At.Add(a.Window)), max(c.Limit, 1))
 		}
 		var err error
-		counted, err = queryAll(ctx, tx, "counting throttled attempt",
+		counted, err = tx.txStrings(ctx,
 			"INSERT INTO throttle (name, started_ms, expires_ms, max_attempts, attempts) VALUES "+valuesWithOne(len(counters))+`
 			ON CONFLICT (name) DO UPDATE SET
 				attempts = CASE WHEN throttle.expires_ms <= excluded.started_ms THEN 1 ELSE throttle.attempts + 1 END,
@@ -57,9 +89,9 @@ func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt)
 				expires_ms = CASE WHEN throttle.expires_ms <= excluded.started_ms THEN excluded.expires_ms ELSE throttle.expires_ms END,
 				max_attempts = excluded.max_attempts
 			WHERE throttle.expires_ms <= excluded.started_ms OR throttle.attempts < excluded.max_attempts
-			RETURNING name`, scanString, args...)
+			RETURNING name`, args...)
 		if err != nil {
-			return err
+			return internal("counting throttled attempt", err)
 		}
 		if len(counted) == len(counters) {
 			return nil
@@ -72,7 +104,7 @@ func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt)
 			}
 		}
 		var end sql.NullInt64
-		if err := tx.queryRow(ctx, "SELECT MAX(expires_ms) FROM throttle WHERE name IN ("+inList(len(keys))+")", keys...).Scan(&end); err != nil {
+		if err := tx.txQueryRow(ctx, "SELECT MAX(expires_ms) FROM throttle WHERE name IN ("+inList(len(keys))+")", keys...).Scan(&end); err != nil {
 			return internal("reading throttle window", err)
 		}
 		wait = max(fromMillis(end.Int64).Sub(a.At), time.Millisecond)
@@ -101,12 +133,12 @@ func (s *Store) EndThrottle(ctx context.Context, e accountd.ThrottleEnd) error {
 		release := slices.Sorted(slices.Values(e.Release))
 		for _, k := range slices.Compact(release) {
 			// A window that started after the reservation did not count it.
-			if _, err := tx.exec(ctx, "UPDATE throttle SET attempts = attempts - 1 WHERE name = ? AND started_ms <= ? AND attempts > 0",
+			if _, err := tx.txExec(ctx, "UPDATE throttle SET attempts = attempts - 1 WHERE name = ? AND started_ms <= ? AND attempts > 0",
 				k, millis(e.At)); err != nil {
 				return internal("giving back a throttled attempt", err)
 			}
 			// A counter back at nothing is no longer needed.
-			if _, err := tx.exec(ctx, "DELETE FROM throttle WHERE name = ? AND attempts <= 0 AND max_attempts > 0", k); err != nil {
+			if _, err := tx.txExec(ctx, "DELETE FROM throttle WHERE name = ? AND attempts <= 0 AND max_attempts > 0", k); err != nil {
 				return internal("giving back a throttled attempt", err)
 			}
 		}
@@ -115,12 +147,12 @@ func (s *Store) EndThrottle(ctx context.Context, e accountd.ThrottleEnd) error {
 			for i, k := range slices.Sorted(slices.Values(e.Clear)) {
 				keys[i] = k
 			}
-			if _, err := tx.exec(ctx, "DELETE FROM throttle WHERE name IN ("+inList(len(keys))+")", keys...); err != nil {
+			if _, err := tx.txExec(ctx, "DELETE FROM throttle WHERE name IN ("+inList(len(keys))+")", keys...); err != nil {
 				return internal("clearing throttle counters", err)
 			}
 		}
 		if e.Trust != "" {
-			if _, err := tx.exec(ctx, `INSERT INTO throttle (name, started_ms, expires_ms, attempts, max_attempts) VALUES (?, ?, ?, 0, 0)
+			if _, err := tx.txExec(ctx, `INSERT INTO throttle (name, started_ms, expires_ms, attempts, max_attempts) VALUES (?, ?, ?, 0, 0)
 				ON CONFLICT (name) DO UPDATE SET started_ms = excluded.started_ms, expires_ms = excluded.expires_ms`,
 				e.Trust, millis(e.At), millis(e.Until)); err != nil {
 				return internal("setting throttle trust mark", err)
