@@ -397,6 +397,36 @@ func TestHashQueue(t *testing.T) {
 		}
 	})
 
+	t.Run("trusted lane", func(t *testing.T) {
+		t.Parallel()
+		env, w := start(t, time.Minute)
+		w.armed.Store(false)
+		env.User(t, "owner@example.com")
+		env.Login(t, "owner@example.com") // trusts this address for owner@
+		w.armed.Store(true)
+		var wg sync.WaitGroup
+		wg.Go(func() { login(t, env, "holder@example.com") })
+		<-w.entered
+		wg.Go(func() { login(t, env, "queued@example.com") })
+		waiting(t, env, 1)
+		status, h, body := login(t, env, "stranger@example.com")
+		busy(t, status, h, body)
+		// The owner, from the address they logged in from before, is
+		// queued in a lane of their own rather than turned away.
+		ownerErr := make(chan error, 1)
+		wg.Go(func() {
+			_, err := env.Client(t, "").Auth.AuthenticateUser(ctx, client.UserCredentials{Email: "owner@example.com", Password: testenv.Password})
+			ownerErr <- err
+		})
+		waiting(t, env, 2)
+		w.armed.Store(false)
+		close(w.gate)
+		wg.Wait()
+		if err := <-ownerErr; err != nil {
+			t.Errorf("owner's login while strangers fill the queue: %v", err)
+		}
+	})
+
 	t.Run("wait too long", func(t *testing.T) {
 		t.Parallel()
 		env, w := start(t, 50*time.Millisecond)

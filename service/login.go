@@ -51,6 +51,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) 
 		return AuthedUser{}, err
 	}
 	defer att.release()
+	ctx = att.hashContext(ctx)
 	u, err := s.store.UserByEmail(ctx, c.Email)
 	if errors.Is(err, accountd.ErrNotFound) {
 		if _, err := s.verifyPassword(ctx, s.dummyHash, c.Password); err != nil {
@@ -130,6 +131,7 @@ func (s *Service) checkCredentials(ctx context.Context, u *accountd.User, passwo
 		return err
 	}
 	defer att.release()
+	ctx = att.hashContext(ctx)
 	if err := s.passwordOK(ctx, u, passwordField, password, att); err != nil {
 		return err
 	}

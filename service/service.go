@@ -83,6 +83,9 @@ type Service struct {
 
 	hashSem     chan struct{}
 	hashWaiting atomic.Int64 // requests waiting for hashSem
+	// trustedWaiting counts those waiting in the trusted lane (see
+	// attempt.hashContext), bounded apart from the others.
+	trustedWaiting atomic.Int64
 	hooks       Hooks
 	dummyHash   string // verified against when the email is unknown, so both cases take as long
 	throttle    accountd.ThrottleStore
@@ -311,7 +314,7 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 }
 
 // HashWaiting is how many requests wait for a hashing turn now.
-func (s *Service) HashWaiting() int { return int(s.hashWaiting.Load()) }
+func (s *Service) HashWaiting() int { return int(s.hashWaiting.Load() + s.trustedWaiting.Load()) }
 
 // busyHashing is the answer when no hashing turn comes soon enough.
 func busyHashing() error {
@@ -321,18 +324,24 @@ func busyHashing() error {
 
 // acquireHash takes a hashing turn: at once if one is free, else after a
 // bounded wait in a bounded queue (FIFO: Go wakes blocked senders in
-// order). A caller that leaves while waiting gets Canceled.
+// order). Requests in the trusted lane are bounded apart, so strangers
+// filling the queue do not turn them away; they still wait their turn. A
+// caller that leaves while waiting gets Canceled.
 func (s *Service) acquireHash(ctx context.Context) error {
 	select {
 	case s.hashSem <- struct{}{}:
 		return nil
 	default:
 	}
-	if s.hashWaiting.Add(1) > int64(s.cfg.HashQueue) {
-		s.hashWaiting.Add(-1)
+	waiting := &s.hashWaiting
+	if ctx.Value(trustedLaneKey{}) != nil {
+		waiting = &s.trustedWaiting
+	}
+	if waiting.Add(1) > int64(s.cfg.HashQueue) {
+		waiting.Add(-1)
 		return busyHashing()
 	}
-	defer s.hashWaiting.Add(-1)
+	defer waiting.Add(-1)
 	t := time.NewTimer(s.cfg.HashWait)
 	defer t.Stop()
 	select {

@@ -65,6 +65,7 @@ type attempt struct {
 	trust   string
 	at      time.Time
 	counted []string
+	trusted bool // the address logged in to the account before
 	settled bool
 }
 
@@ -93,7 +94,22 @@ func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now 
 		return nil, tooMany(wait)
 	}
 	a.counted = counted
+	// The account's counter is skipped only for a trusted address.
+	a.trusted = cfg.PerAccount > 0 && !slices.Contains(counted, throttleKey("account", account))
 	return a, nil
+}
+
+type trustedLaneKey struct{}
+
+// hashContext is ctx for the attempt's password hashing: an address that
+// logged in to the account before waits for a hashing turn in a queue of
+// its own, so that a flood of strangers filling the queue does not shut
+// the owner out too.
+func (a *attempt) hashContext(ctx context.Context) context.Context {
+	if !a.trusted {
+		return ctx
+	}
+	return context.WithValue(ctx, trustedLaneKey{}, true)
 }
 
 // failed keeps the attempt counted: a secret was wrong.
