@@ -86,16 +86,16 @@ type Service struct {
 	// trustedWaiting counts those waiting in the trusted lane (see
 	// attempt.hashContext), bounded apart from the others.
 	trustedWaiting atomic.Int64
-	hooks       Hooks
-	dummyHash   string // verified against when the email is unknown, so both cases take as long
-	throttle    accountd.ThrottleStore
-	cache       *authCache
-	meViews     *meViewCache
-	meFlight    singleflight.Group
-	verified    *verifiedCache
-	sendLimit   *sendLimit
-	usageKeys   map[[32]byte]string // SHA-256 of a usage key -> its name
-	states      *stateBuffer
+	hooks          Hooks
+	dummyHash      string // verified against when the email is unknown, so both cases take as long
+	throttle       accountd.ThrottleStore
+	cache          *authCache
+	meViews        *meViewCache
+	meFlight       singleflight.Group
+	verified       *verifiedCache
+	sendLimit      *sendLimit
+	usageKeys      map[[32]byte]string // SHA-256 of a usage key -> its name
+	states         *stateBuffer
 
 	stop     chan struct{}
 	stopOnce sync.Once
