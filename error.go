@@ -11,16 +11,17 @@ import (
 type Code string
 
 const (
-	CodeInvalid         Code = "Validation"         // the request breaks a rule
-	CodeUnauthorized    Code = "Unauthorized"       // no, bad, expired or revoked credentials
-	CodeForbidden       Code = "Forbidden"          // authenticated, but not allowed
-	CodeNotFound        Code = "NotFound"           // no such thing (for this caller)
-	CodeConflict        Code = "Conflict"           // a uniqueness rule; shown as Validation on the wire
-	CodeTooLarge        Code = "PayloadTooLarge"    // the body is over the limit
-	CodeTooManyRequests Code = "TooManyRequests"    // throttled; RetryAfter says for how long
-	CodeGone            Code = "Gone"               // existed, but has expired
-	CodeUnavailable     Code = "ServiceUnavailable" // cannot answer safely now; RetryAfter says when to try again
-	CodeInternal        Code = "Internal"           // our fault; details are logged, never sent
+	CodeInvalid         Code = "Validation"      // the request breaks a rule
+	CodeUnauthorized    Code = "Unauthorized"    // no, bad, expired or revoked credentials
+	CodeForbidden       Code = "Forbidden"       // authenticated, but not allowed
+	CodeNotFound        Code = "NotFound"        // no such thing (for this caller)
+	CodeConflict        Code = "Conflict"        // a uniqueness rule; shown as Validation on the wire
+	CodeTooLarge        Code = "PayloadTooLarge" // the body is over the limit
+	CodeTooManyRequests Code = "TooManyRequests" // throttled; RetryAfter says for how long
+	CodeGone            Code = "Gone"            // existed, but has expired
+	CodeUnavailable     Code = "Unavailable"     // overloaded for now; RetryAfter says when to come back
+	CodeCanceled        Code = "Canceled"        // the caller went away before the answer; nothing reaches it
+	CodeInternal        Code = "Internal"        // our fault; details are logged, never sent
 )
 
 // Error is the one error type that crosses layers. Message is safe to show to
@@ -60,6 +61,8 @@ var (
 	ErrConflict        = &Error{Code: CodeConflict}
 	ErrTooManyRequests = &Error{Code: CodeTooManyRequests}
 	ErrGone            = &Error{Code: CodeGone}
+	ErrUnavailable     = &Error{Code: CodeUnavailable}
+	ErrCanceled        = &Error{Code: CodeCanceled}
 	ErrInternal        = &Error{Code: CodeInternal}
 )
 
@@ -85,6 +88,13 @@ func NotFound(what string) *Error {
 // Internal wraps an unexpected failure; its cause is logged, never shown.
 func Internal(err error) *Error {
 	return &Error{Code: CodeInternal, Message: "internal error", Err: err}
+}
+
+// Canceled reports that the caller's context ended (err is its Err())
+// before the work was done: the caller is gone, so this is neither the
+// caller's fault nor ours.
+func Canceled(err error) *Error {
+	return &Error{Code: CodeCanceled, Message: "request canceled", Err: err}
 }
 
 // ErrorCode returns the code of err, CodeInternal for foreign errors and ""

@@ -15,6 +15,7 @@ type Store interface {
 	SecurityStore
 	OrgStore
 	UsageStore
+	ThrottleStore
 
 	// InTx runs fn in one transaction: its writes land together or not at
 	// all. fn must use the Store it is given.

@@ -103,7 +103,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if id := lu.id.Load(); id != nil {
 			attrs = append(attrs, slog.String("user_id", *id))
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		msg := "request"
+		if sw.status == statusClientClosed {
+			msg = "request canceled by the client"
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, msg, attrs...)
 	})
 }
 

@@ -70,6 +70,21 @@ func NeedsRehash(encoded string, p Params) bool {
 	return err != nil || got != p
 }
 
+// ParamsOf returns the parameters encoded was made with.
+func ParamsOf(encoded string) (Params, error) {
+	p, _, _, err := decodeHash(encoded)
+	return p, err
+}
+
+// Cheaper reports whether encoded was made with parameters that take less
+// work to check than p (memory times passes), so that checking it answers
+// sooner than checking a hash made under p would. A malformed hash is not
+// cheaper: it is not checked at all.
+func Cheaper(encoded string, p Params) bool {
+	got, _, _, err := decodeHash(encoded)
+	return err == nil && uint64(got.Memory)*uint64(got.Time) < uint64(p.Memory)*uint64(p.Time)
+}
+
 func decodeHash(encoded string) (p Params, salt, key []byte, err error) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {

@@ -69,6 +69,38 @@ func TestNeedsRehash(t *testing.T) {
 	}
 }
 
+func TestCheaperAndParamsOf(t *testing.T) {
+	t.Parallel()
+	h, _ := HashPassword(cheap, "pw", rand.Reader)
+	if got, err := ParamsOf(h); err != nil || got != cheap {
+		t.Errorf("ParamsOf = %+v, %v; want %+v", got, err, cheap)
+	}
+	if _, err := ParamsOf("garbage"); err != ErrMalformedHash {
+		t.Errorf("ParamsOf(garbage) error = %v, want ErrMalformedHash", err)
+	}
+	tests := []struct {
+		name string
+		p    Params
+		want bool
+	}{
+		{"same", cheap, false},
+		{"more memory", Params{Memory: cheap.Memory * 2, Time: cheap.Time, Threads: 1}, true},
+		{"more passes", Params{Memory: cheap.Memory, Time: cheap.Time + 1, Threads: 1}, true},
+		{"less work", Params{Memory: cheap.Memory / 2, Time: cheap.Time, Threads: 1}, false},
+		{"more lanes only", Params{Memory: cheap.Memory, Time: cheap.Time, Threads: 4}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Cheaper(h, tt.p); got != tt.want {
+				t.Errorf("Cheaper(%+v) = %v, want %v", tt.p, got, tt.want)
+			}
+		})
+	}
+	if Cheaper("garbage", DefaultParams) {
+		t.Error("Cheaper(garbage) = true")
+	}
+}
+
 func key(t *testing.T, id string) Key {
 	t.Helper()
 	return Key{ID: id, Secret: bytes.Repeat([]byte(id[:1]), 32)}

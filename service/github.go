@@ -256,25 +256,27 @@ func (s *Service) LoginGithub(ctx context.Context, c GithubCredentials) (AuthedU
 	addr := accountd.ClientAddrFrom(ctx)
 	// Throttled per address like password logins: a token that GitHub
 	// refuses, or that links to no one, counts as a failed attempt.
-	account := "github:" + addr
-	if wait := s.throttle.blocked(account, addr, now); wait > 0 {
-		return AuthedUser{}, tooMany(wait)
+	att, err := s.reserveAttempt(ctx, "github:"+addr, addr, now)
+	if err != nil {
+		return AuthedUser{}, err
 	}
+	defer att.release()
 	gu, err := s.githubUser(ctx, c.AccessToken)
 	if accountd.ErrorCode(err) == accountd.CodeUnauthorized {
-		s.throttle.failed(account, addr, now)
+		att.failed()
 	}
 	if err != nil {
 		return AuthedUser{}, err
 	}
 	l, err := s.store.GithubLinkByGithubID(ctx, gu.id)
 	if errors.Is(err, accountd.ErrNotFound) {
-		s.throttle.failed(account, addr, now)
+		att.failed()
 		return AuthedUser{}, errGithubNotLinked
 	}
 	if err != nil {
 		return AuthedUser{}, err
 	}
+	att.release()
 	u, err := s.store.User(ctx, l.UserID)
 	if errors.Is(err, accountd.ErrNotFound) {
 		return AuthedUser{}, errGithubNotLinked
@@ -282,14 +284,16 @@ func (s *Service) LoginGithub(ctx context.Context, c GithubCredentials) (AuthedU
 	if err != nil {
 		return AuthedUser{}, err
 	}
-	userAccount := accountd.EmailKey(u.Email)
-	if wait := s.throttle.blocked(userAccount, addr, now); wait > 0 {
-		return AuthedUser{}, tooMany(wait)
-	}
-	if err := s.secondFactor(ctx, u, "twoFactorCode", c.TwoFactorCode, accountd.CodeUnauthorized, userAccount, addr, now); err != nil {
+	// The second factor is guessed against the user's account.
+	uatt, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), addr, now)
+	if err != nil {
 		return AuthedUser{}, err
 	}
-	s.throttle.succeeded(userAccount, addr, now)
+	defer uatt.release()
+	if err := s.secondFactor(ctx, u, "twoFactorCode", c.TwoFactorCode, accountd.CodeUnauthorized, uatt, now); err != nil {
+		return AuthedUser{}, err
+	}
+	uatt.succeeded()
 	if l.Login != gu.login {
 		// GitHub logins can be renamed; keep what GET /me shows current.
 		l.Login = gu.login

@@ -33,7 +33,9 @@ var DefaultScope = []string{"all.User"}
 var errBadCredentials = &accountd.Error{Code: accountd.CodeUnauthorized, Message: "email or password is incorrect"}
 
 // Login checks an email and password and issues a session token. An unknown
-// email and a wrong password fail alike and take as long.
+// email, a wrong password and a right one all take at least one hash at the
+// current parameters, so how long a login takes does not tell whether the
+// account exists or how old its hash is.
 func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) {
 	now := s.now()
 	scope, err := s.checkScopes("requestedScopes", c.RequestedScopes)
@@ -44,53 +46,71 @@ func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) 
 	if err != nil {
 		return AuthedUser{}, err
 	}
-	addr := accountd.ClientAddrFrom(ctx)
-	account := accountd.EmailKey(c.Email)
-	if wait := s.throttle.blocked(account, addr, now); wait > 0 {
-		return AuthedUser{}, tooMany(wait)
+	att, err := s.reserveAttempt(ctx, accountd.EmailKey(c.Email), accountd.ClientAddrFrom(ctx), now)
+	if err != nil {
+		return AuthedUser{}, err
 	}
+	defer att.release()
+	ctx = att.hashContext(ctx)
 	u, err := s.store.UserByEmail(ctx, c.Email)
 	if errors.Is(err, accountd.ErrNotFound) {
 		if _, err := s.verifyPassword(ctx, s.dummyHash, c.Password); err != nil {
 			return AuthedUser{}, err
 		}
-		s.throttle.failed(account, addr, now)
+		att.failed()
 		return AuthedUser{}, errBadCredentials
 	}
 	if err != nil {
 		return AuthedUser{}, err
 	}
-	ok, err := s.verifyPassword(ctx, u.PasswordHash, c.Password)
+	ok, err := s.checkUserPassword(ctx, u, c.Password, true)
 	if err != nil {
 		return AuthedUser{}, err
 	}
 	if !ok {
-		s.throttle.failed(account, addr, now)
+		att.failed()
 		return AuthedUser{}, errBadCredentials
 	}
-	if err := s.secondFactor(ctx, u, "twoFactorCode", c.TwoFactorCode, accountd.CodeUnauthorized, account, addr, now); err != nil {
+	if err := s.secondFactor(ctx, u, "twoFactorCode", c.TwoFactorCode, accountd.CodeUnauthorized, att, now); err != nil {
 		return AuthedUser{}, err
 	}
-	s.throttle.succeeded(account, addr, now)
-	s.upgradeHash(ctx, u, c.Password)
+	att.succeeded()
 	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u))
 }
 
-// upgradeHash re-hashes a password made under older cost parameters. It is
-// best effort: the login has already succeeded.
-func (s *Service) upgradeHash(ctx context.Context, u *accountd.User, password string) {
-	if !secret.NeedsRehash(u.PasswordHash, s.cfg.Hash) {
-		return
+// checkUserPassword checks password against u's hash. A hash made under
+// cheaper parameters than the current ones would answer sooner, telling
+// dormant accounts apart from unknown emails: a right password re-hashes
+// it at the current parameters (when upgrade is set), and otherwise a
+// check of the dummy hash makes up the difference.
+func (s *Service) checkUserPassword(ctx context.Context, u *accountd.User, password string, upgrade bool) (bool, error) {
+	ok, err := s.verifyPassword(ctx, u.PasswordHash, password)
+	if err != nil {
+		return false, err
 	}
+	switch {
+	case ok && upgrade && secret.NeedsRehash(u.PasswordHash, s.cfg.Hash):
+		s.upgradeHash(ctx, u, password)
+	case secret.Cheaper(u.PasswordHash, s.cfg.Hash):
+		if _, err := s.verifyPassword(ctx, s.dummyHash, password); err != nil {
+			return false, err
+		}
+	}
+	return ok, nil
+}
+
+// upgradeHash re-hashes a password made under other cost parameters. It is
+// best effort: the password was right whatever happens here.
+func (s *Service) upgradeHash(ctx context.Context, u *accountd.User, password string) {
 	h, err := s.hashPassword(ctx, password)
 	if err != nil {
-		s.log.Warn("re-hashing password", "user", u.ID, "err", err)
+		s.log.WarnContext(ctx, "re-hashing password", "user", u.ID, "err", err)
 		return
 	}
 	// Only over the very hash that was verified: a password changed
 	// meanwhile must not be put back.
 	if err := s.store.RehashPassword(ctx, u.ID, u.PasswordHash, h); err != nil {
-		s.log.Warn("storing re-hashed password", "user", u.ID, "err", err)
+		s.log.WarnContext(ctx, "storing re-hashed password", "user", u.ID, "err", err)
 		return
 	}
 	u.PasswordHash = h
@@ -108,32 +128,33 @@ func (s *Service) checkPassword(ctx context.Context, u *accountd.User, field, pa
 // stolen token must not become a way to guess either.
 func (s *Service) checkCredentials(ctx context.Context, u *accountd.User, passwordField, password, codeField, code string) error {
 	now := s.now()
-	addr := accountd.ClientAddrFrom(ctx)
-	account := accountd.EmailKey(u.Email)
-	if err := s.passwordOK(ctx, u, passwordField, password, account, addr, now); err != nil {
+	att, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), accountd.ClientAddrFrom(ctx), now)
+	if err != nil {
 		return err
 	}
-	if err := s.secondFactor(ctx, u, codeField, code, accountd.CodeInvalid, account, addr, now); err != nil {
+	defer att.release()
+	ctx = att.hashContext(ctx)
+	if err := s.passwordOK(ctx, u, passwordField, password, att); err != nil {
 		return err
 	}
-	s.throttle.succeeded(account, addr, now)
+	if err := s.secondFactor(ctx, u, codeField, code, accountd.CodeInvalid, att, now); err != nil {
+		return err
+	}
+	att.succeeded()
 	return nil
 }
 
-// passwordOK checks the throttle and the password, counting a failure. It
-// leaves recording success to the caller, which may have a second factor
-// to check first: clearing the failures on a right password alone would let
-// whoever has it guess codes without limit.
-func (s *Service) passwordOK(ctx context.Context, u *accountd.User, field, password, account, addr string, now time.Time) error {
-	if wait := s.throttle.blocked(account, addr, now); wait > 0 {
-		return tooMany(wait)
-	}
-	ok, err := s.verifyPassword(ctx, u.PasswordHash, password)
+// passwordOK checks the password of a reserved attempt, counting a
+// failure. It leaves recording success to the caller, which may have a
+// second factor to check first: clearing the failures on a right password
+// alone would let whoever has it guess codes without limit.
+func (s *Service) passwordOK(ctx context.Context, u *accountd.User, field, password string, att *attempt) error {
+	ok, err := s.checkUserPassword(ctx, u, password, false)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		s.throttle.failed(account, addr, now)
+		att.failed()
 		return accountd.Invalid(field, "is incorrect")
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -28,17 +29,28 @@ type Config struct {
 	Random  io.Reader        // default crypto/rand
 
 	// Hash sets the argon2id cost of new password hashes (default
-	// secret.DefaultParams); HashConcurrency bounds how many hashes run at
-	// once, so a login flood cannot starve other requests (default: CPUs).
+	// secret.DefaultParams). HashConcurrency bounds how many hashes run at
+	// once, so that a login flood leaves CPU to every other request
+	// (default: CPUs less one, at least 1); HashQueue bounds how many
+	// requests may wait for a turn (default 16 per hash that may run) and
+	// HashWait how long (default 2s). A request that finds the queue full,
+	// or waits longer, is refused at once as Unavailable (503) with a
+	// Retry-After, rather than piling up.
 	Hash            secret.Params
 	HashConcurrency int
+	HashQueue       int
+	HashWait        time.Duration
+
+	// Hooks observe work the service does; tests count with them.
+	Hooks Hooks
 
 	// SessionTTL is the life of a login token when tokenTTL is not given
 	// (default 14 days); MaxSessionTTL bounds tokenTTL (default 365 days).
 	SessionTTL    time.Duration
 	MaxSessionTTL time.Duration
 
-	// Throttle limits failed password attempts (defaults: DefaultThrottle).
+	// Throttle limits failed password and code attempts (defaults:
+	// DefaultThrottle's limits).
 	Throttle ThrottleConfig
 
 	// EventPoll is how often the instance reads the changes made by other
@@ -70,15 +82,20 @@ type Service struct {
 	random  io.Reader
 	cfg     Config
 
-	hashSem   chan struct{}
-	dummyHash string // verified against when the email is unknown, so both cases take as long
-	throttle  *throttle
-	auth      *authState
-	meViews   *meViewCache
-	verified  *verifiedCache
-	sendLimit *sendLimit
-	usageKeys map[[32]byte]string // SHA-256 of a usage key -> its name
-	states    *stateBuffer
+	hashSem     chan struct{}
+	hashWaiting atomic.Int64 // requests waiting for hashSem
+	// trustedWaiting counts those waiting in the trusted lane (see
+	// attempt.hashContext), bounded apart from the others.
+	trustedWaiting atomic.Int64
+	hooks          Hooks
+	dummyHash      string // verified against when the email is unknown, so both cases take as long
+	throttle       accountd.ThrottleStore
+	auth           *authState
+	meViews        *meViewCache
+	verified       *verifiedCache
+	sendLimit      *sendLimit
+	usageKeys      map[[32]byte]string // SHA-256 of a usage key -> its name
+	states         *stateBuffer
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -104,7 +121,13 @@ func New(cfg Config) (*Service, error) {
 		cfg.Hash = secret.DefaultParams
 	}
 	if cfg.HashConcurrency <= 0 {
-		cfg.HashConcurrency = runtime.NumCPU()
+		cfg.HashConcurrency = max(1, runtime.NumCPU()-1)
+	}
+	if cfg.HashQueue <= 0 {
+		cfg.HashQueue = 16 * cfg.HashConcurrency
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = 2 * time.Second
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 14 * 24 * time.Hour
@@ -115,8 +138,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.SessionTTL > cfg.MaxSessionTTL {
 		return nil, errors.New("service: SessionTTL exceeds MaxSessionTTL")
 	}
-	if cfg.Throttle == (ThrottleConfig{}) {
+	if cfg.Throttle.Window <= 0 {
+		shared := cfg.Throttle.Shared
 		cfg.Throttle = DefaultThrottle
+		cfg.Throttle.Shared = shared
 	}
 	if cfg.EventPoll <= 0 {
 		cfg.EventPoll = 250 * time.Millisecond
@@ -149,12 +174,16 @@ func New(cfg Config) (*Service, error) {
 		random:    cfg.Random,
 		cfg:       cfg,
 		hashSem:   make(chan struct{}, cfg.HashConcurrency),
-		throttle:  newThrottle(cfg.Throttle),
+		hooks:     cfg.Hooks,
+		throttle:  newMemThrottle(),
 		auth:      newAuthState(cfg.Cache),
 		meViews:   newMeViewCache(cfg.Cache.Views),
 		verified:  newVerifiedCache(cfg.Cache.Verified),
 		sendLimit: newSendLimit(),
 		stop:      make(chan struct{}),
+	}
+	if cfg.Throttle.Shared {
+		s.throttle = cfg.Store
 	}
 	h, err := secret.HashPassword(cfg.Hash, "accountd-dummy-password", cfg.Random)
 	if err != nil {
@@ -252,10 +281,37 @@ func (s *Service) housekeeping(ctx context.Context) {
 	if err := s.store.ForgetUsageIDs(ctx, now.Add(-s.cfg.Usage.IDRetention)); err != nil {
 		s.log.Error("dropping old usage event ids", "err", err)
 	}
-	s.throttle.prune(now)
+	if n, err := s.throttle.PruneThrottle(ctx, now); err != nil {
+		s.log.Error("pruning throttle counters", "err", err)
+	} else if n > 0 {
+		s.log.Debug("pruned throttle counters", "count", n)
+	}
 	s.auth.tokens.Prune(now)
 	s.verified.prune(now)
 	s.sendLimit.prune(now)
+}
+
+// Hooks observe work the service does, for tests that count it. Nil
+// fields are skipped. They are called from request goroutines, at once.
+type Hooks struct {
+	// Hash is called for every argon2id run (a new hash or a check), with
+	// the parameters it runs at.
+	Hash func(secret.Params)
+	// SecondFactor is called for every two-factor or recovery code checked
+	// against the user's secrets.
+	SecondFactor func()
+}
+
+func (h Hooks) hash(p secret.Params) {
+	if h.Hash != nil {
+		h.Hash(p)
+	}
+}
+
+func (h Hooks) secondFactor() {
+	if h.SecondFactor != nil {
+		h.SecondFactor()
+	}
 }
 
 // hashPassword and verifyPassword run argon2id under the concurrency bound.
@@ -264,6 +320,7 @@ func (s *Service) hashPassword(ctx context.Context, password string) (string, er
 		return "", err
 	}
 	defer func() { <-s.hashSem }()
+	s.hooks.hash(s.cfg.Hash)
 	h, err := secret.HashPassword(s.cfg.Hash, password, s.random)
 	if err != nil {
 		return "", accountd.Internal(err)
@@ -276,6 +333,11 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 		return false, err
 	}
 	defer func() { <-s.hashSem }()
+	if s.hooks.Hash != nil {
+		if p, err := secret.ParamsOf(hash); err == nil {
+			s.hooks.Hash(p)
+		}
+	}
 	ok, err := secret.VerifyPassword(hash, password)
 	if err != nil {
 		return false, accountd.Internal(err)
@@ -283,11 +345,43 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 	return ok, nil
 }
 
+// HashWaiting is how many requests wait for a hashing turn now.
+func (s *Service) HashWaiting() int { return int(s.hashWaiting.Load() + s.trustedWaiting.Load()) }
+
+// busyHashing is the answer when no hashing turn comes soon enough.
+func busyHashing() error {
+	return &accountd.Error{Code: accountd.CodeUnavailable, RetryAfter: time.Second,
+		Message: "too many password checks at once; try again in a second"}
+}
+
+// acquireHash takes a hashing turn: at once if one is free, else after a
+// bounded wait in a bounded queue (FIFO: Go wakes blocked senders in
+// order). Requests in the trusted lane are bounded apart, so strangers
+// filling the queue do not turn them away; they still wait their turn. A
+// caller that leaves while waiting gets Canceled.
 func (s *Service) acquireHash(ctx context.Context) error {
 	select {
 	case s.hashSem <- struct{}{}:
 		return nil
+	default:
+	}
+	waiting := &s.hashWaiting
+	if ctx.Value(trustedLaneKey{}) != nil {
+		waiting = &s.trustedWaiting
+	}
+	if waiting.Add(1) > int64(s.cfg.HashQueue) {
+		waiting.Add(-1)
+		return busyHashing()
+	}
+	defer waiting.Add(-1)
+	t := time.NewTimer(s.cfg.HashWait)
+	defer t.Stop()
+	select {
+	case s.hashSem <- struct{}{}:
+		return nil
 	case <-ctx.Done():
-		return accountd.Internal(ctx.Err())
+		return accountd.Canceled(ctx.Err())
+	case <-t.C:
+		return busyHashing()
 	}
 }

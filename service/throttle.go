@@ -1,142 +1,272 @@
 package service
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/accountd/accountd"
 )
 
-// ThrottleConfig limits failed password attempts within Window. A client
-// address that keeps failing on one account is stopped first (PerPair);
-// an address failing across accounts is stopped at PerAddress; an account
-// failing from many addresses is stopped at PerAccount, except for addresses
-// that logged in to it successfully before, so that a distributed attack
-// cannot lock the owner out. Every block ends when its window does.
+// ThrottleConfig limits failed attempts at a secret (password, two-factor
+// code, recovery code) within Window. A client address that keeps failing
+// on one account is stopped first (PerPair); an address failing across
+// accounts is stopped at PerAddress; an account failing from many
+// addresses is stopped at PerAccount, except for addresses that logged in
+// to it successfully before, so that a distributed attack cannot lock the
+// owner out. Every block ends when its window does. A limit of 0 is no
+// limit.
+//
+// An attempt is counted before its secret is checked and given back when
+// it turns out right (or when nothing was checked), so however many
+// guesses arrive at once, at most a limit's worth are ever checked.
 type ThrottleConfig struct {
 	Window     time.Duration
 	PerPair    int
 	PerAddress int
 	PerAccount int
+	// Shared keeps the counts in the Store, where every instance using the
+	// database counts together (PostgreSQL with several instances);
+	// otherwise they are kept in this process's memory, which is enough
+	// for a single instance (SQLite) and costs no database write.
+	Shared bool
 }
 
 // DefaultThrottle: 5 failures per account and address, 50 per address and
 // 20 per account, each per 15 minutes.
 var DefaultThrottle = ThrottleConfig{Window: 15 * time.Minute, PerPair: 5, PerAddress: 50, PerAccount: 20}
 
-// window counts failures from its start; it resets once Window has passed.
-type window struct {
-	start time.Time
-	count int
-}
-
-type throttle struct {
-	cfg ThrottleConfig
-
-	mu       sync.Mutex
-	pairs    map[string]*window // account + "\x00" + address
-	accounts map[string]*window
-	addrs    map[string]*window
-	trusted  map[string]time.Time // pair -> last successful login
-}
-
 // trustedFor is how long a successful login exempts its address from the
 // account-wide limit.
 const trustedFor = 30 * 24 * time.Hour
 
+// throttleKey names a counter or trust mark. Accounts and addresses come
+// from callers (an email of any length), so keys are digests: bounded,
+// and safe in any database.
+func throttleKey(kind string, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return kind + ":" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// attempt is one reserved try at an account's secrets from an address.
+// Exactly one of failed, succeeded or release settles it; release after
+// either of the others does nothing, so callers defer it.
+type attempt struct {
+	s       *Service
+	ctx     context.Context
+	pair    string
+	trust   string
+	at      time.Time
+	counted []string
+	trusted bool // the address logged in to the account before
+	settled bool
+}
+
+// reserveAttempt counts an attempt on account from addr before any secret
+// is checked, or refuses it with 429 when a limit is reached.
+func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now time.Time) (*attempt, error) {
+	cfg := s.cfg.Throttle
+	a := &attempt{s: s, ctx: ctx, pair: throttleKey("pair", account, addr), trust: throttleKey("trust", account, addr), at: now}
+	counters := make([]accountd.ThrottleCounter, 0, 3)
+	if cfg.PerPair > 0 {
+		counters = append(counters, accountd.ThrottleCounter{Key: a.pair, Limit: cfg.PerPair})
+	}
+	if cfg.PerAddress > 0 && addr != "" {
+		counters = append(counters, accountd.ThrottleCounter{Key: throttleKey("addr", addr), Limit: cfg.PerAddress})
+	}
+	if cfg.PerAccount > 0 {
+		counters = append(counters, accountd.ThrottleCounter{Key: throttleKey("account", account), Limit: cfg.PerAccount, Exempt: true})
+	}
+	counted, wait, err := s.throttle.ReserveThrottle(ctx, accountd.ThrottleAttempt{
+		Counters: counters, Trust: a.trust, Window: cfg.Window, At: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, tooMany(wait)
+	}
+	a.counted = counted
+	// The account's counter is skipped only for a trusted address.
+	a.trusted = cfg.PerAccount > 0 && !slices.Contains(counted, throttleKey("account", account))
+	return a, nil
+}
+
+type trustedLaneKey struct{}
+
+// hashContext is ctx for the attempt's password hashing: an address that
+// logged in to the account before waits for a hashing turn in a queue of
+// its own, so that a flood of strangers filling the queue does not shut
+// the owner out too.
+func (a *attempt) hashContext(ctx context.Context) context.Context {
+	if !a.trusted {
+		return ctx
+	}
+	return context.WithValue(ctx, trustedLaneKey{}, true)
+}
+
+// failed keeps the attempt counted: a secret was wrong.
+func (a *attempt) failed() { a.settled = true }
+
+// succeeded gives the attempt back, clears the pair's failures and trusts
+// the address for the account. Call it only once every factor has passed:
+// a right password alone must not clear the failures of code guesses.
+func (a *attempt) succeeded() {
+	if a.settled {
+		return
+	}
+	a.settled = true
+	release := make([]string, 0, len(a.counted))
+	for _, k := range a.counted {
+		if k != a.pair {
+			release = append(release, k)
+		}
+	}
+	a.end(accountd.ThrottleEnd{Release: release, At: a.at, Clear: []string{a.pair}, Trust: a.trust, Until: a.at.Add(trustedFor)})
+}
+
+// release gives the attempt back when no secret was judged wrong: a code
+// was missing, a step failed, the server was busy or the caller left.
+func (a *attempt) release() {
+	if a.settled {
+		return
+	}
+	a.settled = true
+	if len(a.counted) > 0 {
+		a.end(accountd.ThrottleEnd{Release: a.counted, At: a.at})
+	}
+}
+
+func (a *attempt) end(e accountd.ThrottleEnd) {
+	// The caller may have gone: its attempt must still be given back.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), 5*time.Second)
+	defer cancel()
+	if err := a.s.throttle.EndThrottle(ctx, e); err != nil {
+		a.s.log.WarnContext(ctx, "settling a throttled attempt", "err", err)
+	}
+}
+
+// memThrottle is accountd.ThrottleStore in this process's memory, for a
+// single instance.
+type memThrottle struct {
+	mu       sync.Mutex
+	counters map[string]*window
+	trusted  map[string]time.Time // trust mark -> its end
+}
+
+// window counts attempts from start until end.
+type window struct {
+	start, end time.Time
+	count      int
+}
+
 // maxThrottleEntries bounds memory under a flood of distinct addresses.
+// Attempts given back leave nothing behind, so counters only grow with
+// checked attempts, which the hashing bound paces.
 const maxThrottleEntries = 500_000
 
-func newThrottle(cfg ThrottleConfig) *throttle {
-	return &throttle{
-		cfg:      cfg,
-		pairs:    map[string]*window{},
-		accounts: map[string]*window{},
-		addrs:    map[string]*window{},
-		trusted:  map[string]time.Time{},
-	}
+func newMemThrottle() *memThrottle {
+	return &memThrottle{counters: map[string]*window{}, trusted: map[string]time.Time{}}
 }
 
-func pairKey(account, addr string) string { return account + "\x00" + addr }
+var _ accountd.ThrottleStore = (*memThrottle)(nil)
 
-// blocked says how long the caller must wait before trying this account from
-// this address, or 0 if it may try now.
-func (t *throttle) blocked(account, addr string, now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	pair := pairKey(account, addr)
-	wait := t.over(t.pairs[pair], t.cfg.PerPair, now)
-	wait = max(wait, t.over(t.addrs[addr], t.cfg.PerAddress, now))
-	if last, ok := t.trusted[pair]; !ok || now.Sub(last) > trustedFor {
-		wait = max(wait, t.over(t.accounts[account], t.cfg.PerAccount, now))
+func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAttempt) ([]string, time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	trusted := a.Trust != "" && a.At.Before(m.trusted[a.Trust])
+	var wait time.Duration
+	for _, c := range a.Counters {
+		if c.Exempt && trusted {
+			continue
+		}
+		if w := m.counters[c.Key]; w != nil && a.At.Before(w.end) && w.count >= c.Limit {
+			wait = max(wait, w.end.Sub(a.At))
+		}
 	}
-	return wait
+	if wait > 0 {
+		return nil, wait, nil
+	}
+	if len(m.counters)+len(a.Counters) > maxThrottleEntries {
+		m.pruneLocked(a.At)
+		if len(m.counters)+len(a.Counters) > maxThrottleEntries {
+			// Start over rather than grow without bound.
+			clear(m.counters)
+		}
+	}
+	counted := make([]string, 0, len(a.Counters))
+	for _, c := range a.Counters {
+		if c.Exempt && trusted {
+			continue
+		}
+		w := m.counters[c.Key]
+		if w == nil || !a.At.Before(w.end) {
+			w = &window{start: a.At, end: a.At.Add(a.Window)}
+			m.counters[c.Key] = w
+		}
+		w.count++
+		counted = append(counted, c.Key)
+	}
+	slices.Sort(counted)
+	return counted, 0, nil
 }
 
-func (t *throttle) over(w *window, limit int, now time.Time) time.Duration {
-	if w == nil || limit <= 0 || w.count < limit {
-		return 0
-	}
-	if end := w.start.Add(t.cfg.Window); now.Before(end) {
-		return end.Sub(now)
-	}
-	return 0
-}
-
-// failed records a failed attempt.
-func (t *throttle) failed(account, addr string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.pairs) >= maxThrottleEntries {
-		t.pruneLocked(now)
-	}
-	t.bump(t.pairs, pairKey(account, addr), now)
-	t.bump(t.accounts, account, now)
-	if addr != "" {
-		t.bump(t.addrs, addr, now)
-	}
-}
-
-func (t *throttle) bump(m map[string]*window, key string, now time.Time) {
-	w := m[key]
-	if w == nil || now.Sub(w.start) >= t.cfg.Window {
-		w = &window{start: now}
-		m[key] = w
-	}
-	w.count++
-}
-
-// succeeded clears the pair's failures and trusts the address for the account.
-func (t *throttle) succeeded(account, addr string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	pair := pairKey(account, addr)
-	delete(t.pairs, pair)
-	if len(t.trusted) >= maxThrottleEntries {
-		clear(t.trusted)
-	}
-	t.trusted[pair] = now
-}
-
-func (t *throttle) prune(now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.pruneLocked(now)
-}
-
-func (t *throttle) pruneLocked(now time.Time) {
-	for _, m := range []map[string]*window{t.pairs, t.accounts, t.addrs} {
-		for k, w := range m {
-			if now.Sub(w.start) >= t.cfg.Window {
-				delete(m, k)
+func (m *memThrottle) EndThrottle(_ context.Context, e accountd.ThrottleEnd) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range e.Release {
+		// A window that started after the reservation did not count it.
+		if w := m.counters[k]; w != nil && !w.start.After(e.At) {
+			if w.count--; w.count <= 0 {
+				delete(m.counters, k)
 			}
 		}
 	}
-	for k, at := range t.trusted {
-		if now.Sub(at) > trustedFor {
-			delete(t.trusted, k)
+	for _, k := range e.Clear {
+		delete(m.counters, k)
+	}
+	if e.Trust != "" {
+		if len(m.trusted) >= maxThrottleEntries {
+			for k, until := range m.trusted {
+				if !e.At.Before(until) {
+					delete(m.trusted, k)
+				}
+			}
+			if len(m.trusted) >= maxThrottleEntries {
+				clear(m.trusted)
+			}
+		}
+		m.trusted[e.Trust] = e.Until
+	}
+	return nil
+}
+
+func (m *memThrottle) PruneThrottle(_ context.Context, now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pruneLocked(now), nil
+}
+
+func (m *memThrottle) pruneLocked(now time.Time) int {
+	n := 0
+	for k, w := range m.counters {
+		if !now.Before(w.end) {
+			delete(m.counters, k)
+			n++
 		}
 	}
-	if len(t.pairs) >= maxThrottleEntries {
-		// A flood of fresh pairs: start over rather than grow without bound.
-		clear(t.pairs)
+	for k, until := range m.trusted {
+		if !now.Before(until) {
+			delete(m.trusted, k)
+			n++
+		}
 	}
+	return n
 }

@@ -108,8 +108,12 @@ func (s *Service) EnableTwoFactorAuth(ctx context.Context, p accountd.Principal,
 		return nil, nil, accountd.Errorf(accountd.CodeInvalid, "no key to enable: call generateTwoFactorAuth first")
 	}
 	now := s.now()
-	addr, account := accountd.ClientAddrFrom(ctx), accountd.EmailKey(u.Email)
-	if err := s.passwordOK(ctx, u, "password", e.Password, account, addr, now); err != nil {
+	att, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), accountd.ClientAddrFrom(ctx), now)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer att.release()
+	if err := s.passwordOK(ctx, u, "password", e.Password, att); err != nil {
 		return nil, nil, err
 	}
 	raw, err := s.keys.Open(tf.Pending, totpContext("pending", u.ID))
@@ -121,11 +125,12 @@ func (s *Service) EnableTwoFactorAuth(ctx context.Context, p accountd.Principal,
 		return nil, nil, accountd.Invalid("twoFactorAuthKey", "is not the key generateTwoFactorAuth last returned")
 	}
 	step, ok := secret.MatchTOTP(key, e.TwoFactorCode, now, tf.LastStep)
+	s.hooks.secondFactor()
 	if !ok {
-		s.throttle.failed(account, addr, now)
+		att.failed()
 		return nil, nil, accountd.Invalid("twoFactorCode", "is incorrect for this key")
 	}
-	s.throttle.succeeded(account, addr, now)
+	att.succeeded()
 	codes, hashes, err := secret.NewRecoveryCodes(s.random)
 	if err != nil {
 		return nil, nil, accountd.Internal(err)
@@ -230,9 +235,10 @@ func (s *Service) SecurityStatus(ctx context.Context, userID string) (SecuritySt
 // their recovery codes, when two-factor auth is on. code is a wrong-code
 // error's Code: Validation for sensitive changes, Unauthorized for logins.
 // A wrong code counts as a failed attempt, like a wrong password; a
-// missing one does not, since nothing was guessed. The caller records the
+// missing one does not, since nothing was guessed. att is the attempt
+// reserved before the password was checked; the caller records the
 // success once every factor has passed.
-func (s *Service) secondFactor(ctx context.Context, u *accountd.User, field, code string, errCode accountd.Code, account, addr string, now time.Time) error {
+func (s *Service) secondFactor(ctx context.Context, u *accountd.User, field, code string, errCode accountd.Code, att *attempt, now time.Time) error {
 	tf, err := s.store.TwoFactor(ctx, u.ID)
 	if err != nil {
 		return err
@@ -249,13 +255,14 @@ func (s *Service) secondFactor(ctx context.Context, u *accountd.User, field, cod
 		return err
 	}
 	if !ok {
-		s.throttle.failed(account, addr, now)
+		att.failed()
 		return &accountd.Error{Code: errCode, Field: field, Message: field + ": the two-factor authentication code is incorrect"}
 	}
 	return nil
 }
 
 func (s *Service) matchSecondFactor(ctx context.Context, userID string, tf *accountd.TwoFactor, code string, now time.Time) (bool, error) {
+	s.hooks.secondFactor()
 	if len(code) == secret.TOTPDigits {
 		raw, err := s.keys.Open(tf.Secret, totpContext("secret", userID))
 		if err != nil {

@@ -3,6 +3,7 @@
 // are ratios that survive a noisy or shared host.
 //
 //	go run ./bench/mebench [--backends sqlite,postgres] [--rounds 3] [--duration 10s]
+//	go run ./bench/mebench --login-flood 64 [--rate 200]   (GET /me during a login flood; flood.go)
 //
 // It builds ./cmd/accountd and ./bench/hello into a temporary directory
 // (or takes --accountd and --hello binaries), starts each as its own
@@ -50,6 +51,7 @@ type config struct {
 	logLevel   string
 	mePath     string
 	cpuprofile string
+	flood      int // login-flood mode (flood.go): connections flooding logins; 0 is off
 }
 
 func main() { benchkit.Main("mebench", parseFlags, run) }
@@ -65,6 +67,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "warm-up before each measured window, same load, not counted")
 	fs.StringVar(&cfg.logLevel, "log-level", "", "accountd serve --log-level (default: the server's own default)")
 	fs.StringVar(&cfg.mePath, "path", "/me", "accountd request path, for experiments such as /me?summaryExclude=apiTokenCount")
+	fs.IntVar(&cfg.flood, "login-flood", 0, "login-flood mode: GET /me (paced, --rate default 200) alone and during a flood of wrong-password logins from this many connections (see flood.go)")
 	// Hidden: profile the servers under the same load. accountd is then
 	// built from ./bench/profserve (accountd's main plus a profiler the
 	// benchmark switches on for each measured window only).
@@ -86,6 +89,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("--path must be a GET /me path")
 	case cfg.warmup < 0 || cfg.warmup > time.Minute:
 		return cfg, errors.New("--warmup must be 0 to 1m")
+	case cfg.flood < 0 || cfg.flood > 1024:
+		return cfg, errors.New("--login-flood must be 0 to 1024")
 	}
 	return cfg, nil
 }
@@ -109,6 +114,9 @@ func progress(format string, args ...any) {
 }
 
 func run(ctx context.Context, cfg config) (benchkit.Report, error) {
+	if cfg.flood > 0 {
+		return runFlood(ctx, cfg)
+	}
 	tmp, err := os.MkdirTemp("", "mebench-")
 	if err != nil {
 		return nil, err

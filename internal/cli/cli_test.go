@@ -216,3 +216,24 @@ func TestServeNeedsKeysOnPostgres(t *testing.T) {
 		t.Errorf("serve on PostgreSQL without keys = %d %q", code, errOut)
 	}
 }
+
+func TestServeHashFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		flag, value, want string
+	}{
+		{"--hash-concurrency", "0", "--hash-concurrency: must be at least 1"},
+		{"--hash-queue", "-1", "--hash-queue: must not be negative"},
+		{"--hash-wait", "0s", "--hash-wait: must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flag, func(t *testing.T) {
+			t.Parallel()
+			db := filepath.Join(t.TempDir(), "a.db")
+			code, _, errOut := run(t, nil, "serve", "--db", db, "--addr", "127.0.0.1:0", tt.flag, tt.value)
+			if code != ExitUsage || !strings.Contains(errOut, tt.want) {
+				t.Errorf("serve %s %s = %d %q, want %d and %q", tt.flag, tt.value, code, errOut, ExitUsage, tt.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/accountd/accountd/httpapi"
@@ -32,6 +33,9 @@ type serveFlags struct {
 	hashMemory        uint32
 	hashTime          uint32
 	cacheMemory       int64
+	hashConcurrency   int
+	hashQueue         int
+	hashWait          time.Duration
 	shutdownTimeout   time.Duration
 	metricsAddr       string
 	usageKeysFile     string
@@ -63,6 +67,9 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.Uint32Var(&f.hashMemory, "hash-memory", secret.DefaultParams.Memory, "argon2id memory per password hash, KiB")
 	fs.Uint32Var(&f.hashTime, "hash-time", secret.DefaultParams.Time, "argon2id passes per password hash")
 	fs.Int64Var(&f.cacheMemory, "cache-memory", service.DefaultCacheBudget.Total(), "bytes the per-instance caches (tokens, users, verified signatures, GET /me views) may hold together")
+	fs.IntVar(&f.hashConcurrency, "hash-concurrency", max(1, runtime.NumCPU()-1), "password hashes that may run at once; the rest of the CPU stays for other requests")
+	fs.IntVar(&f.hashQueue, "hash-queue", 0, "requests that may wait for a hashing turn; more are answered 503 with Retry-After at once (default 16 per --hash-concurrency)")
+	fs.DurationVar(&f.hashWait, "hash-wait", 2*time.Second, "longest wait for a hashing turn before answering 503 with Retry-After")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (default: off); keep it off the public network")
 	fs.StringVar(&f.usageKeysFile, "usage-keys-file", "", "file of usage keys platform services report usage with (POST /usage/events), one \"NAME SHA256HEX\" a line, as `accountd usage keygen` prints (default: none, the endpoint refuses every caller)")
@@ -97,6 +104,14 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	switch {
+	case f.hashConcurrency < 1:
+		return usageError{errors.New("--hash-concurrency: must be at least 1")}
+	case f.hashQueue < 0:
+		return usageError{errors.New("--hash-queue: must not be negative")}
+	case f.hashWait <= 0:
+		return usageError{errors.New("--hash-wait: must be positive")}
+	}
 	keys, err := f.keyring()
 	if err != nil {
 		return err
@@ -123,8 +138,12 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	}
 	svc, err := service.New(service.Config{
 		Store: store, Keys: keys, Catalog: httpapi.Catalog(), Logger: log,
-		Hash:       secret.Params{Memory: f.hashMemory, Time: f.hashTime, Threads: 1},
-		Cache:      service.SplitCacheBudget(f.cacheMemory),
+		Hash:            secret.Params{Memory: f.hashMemory, Time: f.hashTime, Threads: 1},
+		Cache:           service.SplitCacheBudget(f.cacheMemory),
+		HashConcurrency: f.hashConcurrency, HashQueue: f.hashQueue, HashWait: f.hashWait,
+		// Instances sharing a PostgreSQL database count failed attempts
+		// together; a SQLite file has one instance, which counts in memory.
+		Throttle:   service.ThrottleConfig{Shared: isPostgres(f.db)},
 		SessionTTL: f.sessionTTL, MaxSessionTTL: f.maxSessionTTL,
 		Security: sec, Usage: usage,
 	})

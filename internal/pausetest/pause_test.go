@@ -303,8 +303,8 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	var e *client.Error
 	_, err = owner.Me.Get(ctx, nil)
-	if errors.As(err, &e) && e.Type != "ServiceUnavailable" {
-		t.Errorf("type = %q, want ServiceUnavailable", e.Type)
+	if errors.As(err, &e) && e.Type != "Unavailable" {
+		t.Errorf("type = %q, want Unavailable", e.Type)
 	}
 	px.restore()
 	deadline := time.Now().Add(15 * time.Second)

@@ -95,6 +95,11 @@ type Options struct {
 	StateFlush time.Duration
 	// Cache bounds the service's caches (default service.DefaultCacheBudget).
 	Cache service.CacheBudget
+	// TrustForwardedFor takes client addresses from X-Forwarded-For.
+	TrustForwardedFor bool
+	// Configure, when set, adjusts the service's configuration last
+	// (hashing bounds and hooks, a shared throttle, ...).
+	Configure func(*service.Config)
 }
 
 // Start runs a server on backend until the test ends.
@@ -133,18 +138,22 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := service.New(service.Config{
+	cfg := service.Config{
 		Usage: service.UsageConfig{Keys: usageKeys, StateFlush: opts.StateFlush},
 		Store: st, Keys: keys, Catalog: httpapi.Catalog(), Logger: opts.Logger, Hash: CheapHash,
 		Throttle: opts.Throttle, Clock: opts.Clock, LastUsedFlush: 50 * time.Millisecond, Cache: opts.Cache,
 		Security: service.SecurityConfig{Mailer: mailer, PublicURL: publicURL, Github: opts.Github},
-	})
+	}
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	svc, err := service.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	svc.Start()
 	api, err := httpapi.NewServer(httpapi.Config{Service: svc, Ready: st.Ping, MaxBodyBytes: opts.MaxBody, Logger: opts.Logger,
-		AllowUnverifiedEmail: opts.AllowUnverifiedEmail})
+		AllowUnverifiedEmail: opts.AllowUnverifiedEmail, TrustForwardedFor: opts.TrustForwardedFor})
 	if err != nil {
 		t.Fatal(err)
 	}
