@@ -31,9 +31,12 @@ import (
 const (
 	email    = "crash@example.com"
 	password = "Crash-Test-Passw0rd!"
-	// load runs this long before the kill; requests keep coming until the
-	// process is gone.
+	// The load runs at least loadBeforeKill, and until it has had minAcked
+	// writes of each kind acknowledged (at most maxLoad), before the kill;
+	// requests keep coming until the process is gone.
 	loadBeforeKill = 1500 * time.Millisecond
+	minAcked       = 10
+	maxLoad        = 30 * time.Second
 )
 
 // binary is the accountd binary built once for the package's tests, or
@@ -185,7 +188,19 @@ func crash(t *testing.T, dir, db string, extra []string) {
 			return true
 		})
 	}
-	time.Sleep(loadBeforeKill)
+	// kill once the load has run a while and acknowledged some of each
+	// kind (a busy machine may take longer to)
+	began := time.Now()
+	for {
+		ack.mu.Lock()
+		enough := len(ack.tokens) >= minAcked && len(ack.apps) >= minAcked
+		ack.mu.Unlock()
+		enough = enough && ack.states.Load() >= minAcked && ack.usage.Load() >= minAcked
+		if enough && time.Since(began) >= loadBeforeKill || time.Since(began) >= maxLoad {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	srv.kill()
 	wg.Wait()
 	ack.mu.Lock()
