@@ -95,7 +95,7 @@ type Service struct {
 	verified       *verifiedCache
 	sendLimit      *sendLimit
 	usageKeys      map[[32]byte]string // SHA-256 of a usage key -> its name
-	states         *stateBuffer
+	states         *stateWriter
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -153,9 +153,6 @@ func New(cfg Config) (*Service, error) {
 		cfg.LastUsedFlush = 30 * time.Second
 	}
 	cfg.Security.defaults()
-	if cfg.Usage.StateFlush <= 0 {
-		cfg.Usage.StateFlush = time.Second
-	}
 	if cfg.Usage.IDRetention <= 0 {
 		cfg.Usage.IDRetention = 30 * 24 * time.Hour
 	}
@@ -165,7 +162,6 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		usageKeys: usageKeys,
-		states:    newStateBuffer(),
 		store:     cfg.Store,
 		keys:      cfg.Keys,
 		catalog:   cfg.Catalog,
@@ -190,6 +186,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.dummyHash = h
+	s.states = newStateWriter(func(ctx context.Context, recs []accountd.UsageRecord) error {
+		_, err := s.store.RecordUsage(ctx, recs, s.now())
+		return err
+	})
 	return s, nil
 }
 
@@ -224,27 +224,26 @@ func (b CacheBudget) Total() int64 { return b.Tokens + b.Users + b.Verified + b.
 func (s *Service) Catalog() accountd.Catalog { return s.catalog }
 
 // Start runs the background work until Close: following token changes made
-// by other instances, writing last-use times and device state counts, and
-// pruning expired sessions, old events and stale throttle entries.
+// by other instances, writing last-use times, and pruning expired sessions, old events and stale throttle entries.
 func (s *Service) Start() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	s.pollInBackground(ctx)
 	cancel()
 	s.every(s.cfg.EventPoll, s.pollInBackground)
 	s.every(s.cfg.LastUsedFlush, s.flushLastUsed)
-	s.every(s.cfg.Usage.StateFlush, s.flushStatesInBackground)
 	s.every(time.Minute, s.housekeeping)
 }
 
-// Close stops the background work and writes pending last-use times and
-// device state counts.
+// Close stops the background work and writes pending last-use times; it
+// refuses device states from then on and returns once those already
+// queued are written (statebuf.go).
 func (s *Service) Close() {
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.flushLastUsed(ctx)
-	s.flushStatesInBackground(ctx)
+	s.states.close()
 }
 
 func (s *Service) every(d time.Duration, f func(context.Context)) {

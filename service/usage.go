@@ -23,9 +23,6 @@ type UsageConfig struct {
 	// IDRetention is how long reported event ids are kept to refuse a
 	// retried event (default 30 days); a retry after that counts again.
 	IDRetention time.Duration
-	// StateFlush is how often device state counts are written (default 1s;
-	// statebuf.go).
-	StateFlush time.Duration
 }
 
 // UsageKey is a service's credential: a name for the logs and the SHA-256
@@ -162,8 +159,9 @@ func (s *Service) RecordUsage(ctx context.Context, events []accountd.UsageEvent,
 
 // SendState counts device states (device.sendState) as deviceState
 // payloads from source "rest": sizes holds each state's size in bytes. The
-// states themselves are not kept, and their counts are written within
-// UsageConfig.StateFlush (statebuf.go).
+// states themselves are not kept; SendState returns once their counts are
+// committed, together with other requests' in one transaction
+// (statebuf.go).
 func (s *Service) SendState(ctx context.Context, p accountd.Principal, appID, deviceID string, sizes []int64) error {
 	a, err := s.appFor(ctx, p, appID, opWrite)
 	if err != nil {
@@ -182,8 +180,10 @@ func (s *Service) SendState(ctx context.Context, p accountd.Principal, appID, de
 	for _, n := range sizes {
 		total += n
 	}
-	s.states.add(stateKey{owner: accountd.OwnerRef{Type: a.OwnerType, ID: a.OwnerID}, app: a.ID, hour: accountd.Hour(s.now())},
-		int64(len(sizes)), total)
+	k := stateKey{owner: accountd.OwnerRef{Type: a.OwnerType, ID: a.OwnerID}, app: a.ID, hour: accountd.Hour(s.now())}
+	if err := s.states.add(ctx, k, int64(len(sizes)), total); err != nil {
+		return stateError(err)
+	}
 	return nil
 }
 
@@ -242,9 +242,6 @@ func (s *Service) PayloadCounts(ctx context.Context, p accountd.Principal, r Usa
 }
 
 func (s *Service) payloadStats(ctx context.Context, o accountd.OwnerRef, from, to time.Time, asBytes bool) (PayloadStats, error) {
-	if err := s.flushStates(ctx); err != nil {
-		return nil, err
-	}
 	totals, err := s.store.PayloadTotals(ctx, o, from, to)
 	if err != nil {
 		return nil, err
@@ -311,9 +308,6 @@ func (s *Service) PayloadBreakdown(ctx context.Context, p accountd.Principal, r 
 	types := accountd.BillablePayloadTypes
 	if includeNonBillable {
 		types = accountd.PayloadTypes
-	}
-	if err := s.flushStates(ctx); err != nil {
-		return Series[PayloadPoint]{}, err
 	}
 	rows, err := s.store.PayloadSeries(ctx, me(p), first, last, !hourly, types)
 	if err != nil {

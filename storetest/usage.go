@@ -29,6 +29,7 @@ var usageTests = []struct {
 	{"UsageDevices", testUsageDevices},
 	{"UsageDeleteOwner", testUsageDeleteOwner},
 	{"UsageConcurrent", testUsageConcurrent},
+	{"UsagePlainConcurrent", testUsagePlainConcurrent},
 }
 
 // mar is an instant of March 2026 in UTC; day 0 is the last of February.
@@ -785,4 +786,79 @@ func testUsageConcurrent(t *testing.T, st accountd.Store) {
 // notebookStatusFor spreads the outcomes over the workers, two each.
 func notebookStatusFor(g int) string {
 	return accountd.NotebookStatuses[g%len(accountd.NotebookStatuses)]
+}
+
+// testUsagePlainConcurrent records batches of payloads without ids (how
+// device states are written; PostgreSQL writes them in one statement) at
+// once with batches that have ids, on the same rows in different orders:
+// nothing may deadlock or fail, and every sum must come out exact.
+func testUsagePlainConcurrent(t *testing.T, st accountd.Store) {
+	ctx := t.Context()
+	a := createUser(t, st, fullUser("a@example.com"))
+	o := createOrg(t, st, "Plain", a.ID)
+	owners := []accountd.OwnerRef{userRef(a), orgRef(o)}
+	hours := []time.Time{mar(1, 10, 0, 0, 0), mar(1, 11, 0, 0, 0), mar(2, 3, 0, 0, 0)}
+
+	const workers, batches = 6, 8
+	batch := func(g, n int) []accountd.UsageRecord {
+		var recs []accountd.UsageRecord
+		for _, owner := range owners {
+			for _, h := range hours {
+				id := ""
+				if g%2 == 1 { // odd workers send ids, which takes the transaction
+					id = fmt.Sprintf("g%d-b%d-%s-%d", g, n, owner.Type, h.Unix())
+				}
+				recs = append(recs, payload(id, owner, h.Add(time.Minute), "deviceState", "rest", 3, 7),
+					payload("", owner, h.Add(2*time.Minute), "deviceState", "rest", 1, 1))
+			}
+		}
+		rand.New(rand.NewPCG(uint64(g), uint64(n))).Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+		return recs
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		added int
+		errs  []error
+	)
+	start := make(chan struct{})
+	for g := range workers {
+		wg.Go(func() {
+			<-start
+			for n := range batches {
+				got, err := st.RecordUsage(ctx, batch(g, n), mar(3, 0, 0, 0, 0))
+				mu.Lock()
+				added += got
+				if err != nil {
+					errs = append(errs, fmt.Errorf("worker %d batch %d: %w", g, n, err))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("RecordUsage: %v", err)
+	}
+	if want := workers * batches * len(owners) * len(hours) * 2; added != want {
+		t.Errorf("RecordUsage added %d records in all, want %d", added, want)
+	}
+	// per owner and hour: 48 batches of (3, 7) and (1, 1)
+	for _, owner := range owners {
+		checkTotals(t, st, owner, mar(1, 0, 0, 0, 0), mar(2, 23, 0, 0, 0), "deviceState/rest 576/1152")
+		checkTotals(t, st, owner, mar(1, 11, 0, 0, 0), mar(1, 11, 0, 0, 0), "deviceState/rest 192/384")
+		checkSeries(t, st, owner, mar(1, 0, 0, 0, 0), mar(2, 23, 0, 0, 0), true, []string{"deviceState"},
+			"2026-03-01T00:00Z 384/768", "2026-03-02T00:00Z 192/384")
+		checkSeries(t, st, owner, mar(1, 10, 0, 0, 0), mar(1, 11, 0, 0, 0), false, []string{"deviceState"},
+			"2026-03-01T10:00Z 192/384", "2026-03-01T11:00Z 192/384")
+	}
+	// a plain batch alone, and an empty one
+	if n, err := st.RecordUsage(ctx, []accountd.UsageRecord{payload("", owners[0], mar(5, 1, 0, 0, 0), "deviceState", "rest", 2, 9)}, mar(5, 2, 0, 0, 0)); err != nil || n != 1 {
+		t.Errorf("RecordUsage(one plain record) = %d, %v; want 1", n, err)
+	}
+	checkTotals(t, st, owners[0], mar(5, 0, 0, 0, 0), mar(5, 23, 0, 0, 0), "deviceState/rest 2/9")
+	if n, err := st.RecordUsage(ctx, nil, mar(5, 2, 0, 0, 0)); err != nil || n != 0 {
+		t.Errorf("RecordUsage(nil) = %d, %v", n, err)
+	}
 }

@@ -91,8 +91,6 @@ type Options struct {
 	Github service.GithubConfig
 	// AllowUnverifiedEmail lets unverified users call every action.
 	AllowUnverifiedEmail bool
-	// StateFlush is how often device state counts are written (default 1s).
-	StateFlush time.Duration
 	// Cache bounds the service's caches (default service.DefaultCacheBudget).
 	Cache service.CacheBudget
 	// TrustForwardedFor takes client addresses from X-Forwarded-For.
@@ -139,7 +137,7 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 		t.Fatal(err)
 	}
 	cfg := service.Config{
-		Usage: service.UsageConfig{Keys: usageKeys, StateFlush: opts.StateFlush},
+		Usage: service.UsageConfig{Keys: usageKeys},
 		Store: st, Keys: keys, Catalog: httpapi.Catalog(), Logger: opts.Logger, Hash: CheapHash,
 		Throttle: opts.Throttle, Clock: opts.Clock, LastUsedFlush: 50 * time.Millisecond, Cache: opts.Cache,
 		Security: service.SecurityConfig{Mailer: mailer, PublicURL: publicURL, Github: opts.Github},
