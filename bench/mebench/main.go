@@ -3,6 +3,9 @@
 // are ratios that survive a noisy or shared host.
 //
 //	go run ./bench/mebench [--backends sqlite,postgres] [--rounds 3] [--duration 10s]
+//	go run ./bench/mebench --users 10000 [--tokens-per-user 10] [--list-users 1000 --list-tokens 20]
+//
+// The second form is the many-users mode (scale.go).
 //
 // It builds ./cmd/accountd and ./bench/hello into a temporary directory
 // (or takes --accountd and --hello binaries), starts each as its own
@@ -50,6 +53,8 @@ type config struct {
 	logLevel   string
 	mePath     string
 	cpuprofile string
+	// many-users mode (scale.go), on when users > 0
+	users, tokensPer, listUsers, listTokens int
 }
 
 func main() { benchkit.Main("mebench", parseFlags, run) }
@@ -65,6 +70,10 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "warm-up before each measured window, same load, not counted")
 	fs.StringVar(&cfg.logLevel, "log-level", "", "accountd serve --log-level (default: the server's own default)")
 	fs.StringVar(&cfg.mePath, "path", "/me", "accountd request path, for experiments such as /me?summaryExclude=apiTokenCount")
+	fs.IntVar(&cfg.users, "users", 0, "many-users mode: seed this many users and draw a token at random per request, for GET /me and GET /me/tokens (default: one user, GET /me)")
+	fs.IntVar(&cfg.tokensPer, "tokens-per-user", 10, "many-users mode: API tokens per user")
+	fs.IntVar(&cfg.listUsers, "list-users", 1000, "many-users mode: how many of the users have --list-tokens tokens instead, for GET /me/tokens")
+	fs.IntVar(&cfg.listTokens, "list-tokens", 20, "many-users mode: API tokens of each of the --list-users users")
 	// Hidden: profile the servers under the same load. accountd is then
 	// built from ./bench/profserve (accountd's main plus a profiler the
 	// benchmark switches on for each measured window only).
@@ -86,6 +95,12 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("--path must be a GET /me path")
 	case cfg.warmup < 0 || cfg.warmup > time.Minute:
 		return cfg, errors.New("--warmup must be 0 to 1m")
+	case cfg.users < 0 || cfg.users > 1_000_000:
+		return cfg, errors.New("--users must be 0 to 1000000")
+	case cfg.users > 0 && (cfg.tokensPer < 1 || cfg.tokensPer > 100 || cfg.listTokens < 1 || cfg.listTokens > 100):
+		return cfg, errors.New("--tokens-per-user and --list-tokens must be 1 to 100")
+	case cfg.users > 0 && (cfg.listUsers < 1 || cfg.listUsers > cfg.users):
+		return cfg, errors.New("--list-users must be 1 to --users")
 	}
 	return cfg, nil
 }
@@ -109,6 +124,9 @@ func progress(format string, args ...any) {
 }
 
 func run(ctx context.Context, cfg config) (benchkit.Report, error) {
+	if cfg.users > 0 {
+		return runScale(ctx, cfg)
+	}
 	tmp, err := os.MkdirTemp("", "mebench-")
 	if err != nil {
 		return nil, err
