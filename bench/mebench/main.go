@@ -3,7 +3,7 @@
 // are ratios that survive a noisy or shared host.
 //
 //	go run ./bench/mebench [--backends sqlite,postgres] [--rounds 3] [--duration 10s]
-//	go run ./bench/mebench --users 10000 [--tokens-per-user 10] [--list-users 1000 --list-tokens 20]
+//	go run ./bench/mebench --users 10000 [--tokens-per-user 10] [--list-users N --list-tokens 20]
 //
 // The second form is the many-users mode (scale.go).
 //
@@ -72,7 +72,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.mePath, "path", "/me", "accountd request path, for experiments such as /me?summaryExclude=apiTokenCount")
 	fs.IntVar(&cfg.users, "users", 0, "many-users mode: seed this many users and draw a token at random per request, for GET /me and GET /me/tokens (default: one user, GET /me)")
 	fs.IntVar(&cfg.tokensPer, "tokens-per-user", 10, "many-users mode: API tokens per user")
-	fs.IntVar(&cfg.listUsers, "list-users", 1000, "many-users mode: how many of the users have --list-tokens tokens instead, for GET /me/tokens")
+	fs.IntVar(&cfg.listUsers, "list-users", 0, "many-users mode: how many of the users have --list-tokens tokens instead, for GET /me/tokens (default: a tenth of --users)")
 	fs.IntVar(&cfg.listTokens, "list-tokens", 20, "many-users mode: API tokens of each of the --list-users users")
 	// Hidden: profile the servers under the same load. accountd is then
 	// built from ./bench/profserve (accountd's main plus a profiler the
@@ -82,6 +82,9 @@ func parseFlags(args []string) (config, error) {
 		return cfg, err
 	}
 	cfg.backends, cfg.accountd, cfg.hello = fs.Backends, fs.Accountd, fs.Hello
+	if cfg.listUsers == 0 {
+		cfg.listUsers = max(1, cfg.users/10)
+	}
 	switch {
 	case slices.Contains(cfg.backends, "postgres") && cfg.postgres == "":
 		return cfg, errors.New("postgres backend: set --postgres or ACCOUNTD_TEST_POSTGRES (or --backends sqlite)")
