@@ -58,7 +58,7 @@ func (s *Store) Orgs(ctx context.Context, userID string, q accountd.ListQuery) (
 		what: "listing organizations", columns: orgColumns,
 		from: " FROM orgs o JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ?", args: []any{userID},
 		sort: orgSort, filter: orgFilter, idCol: "o.id",
-	}, q, func(rows *sql.Rows) error {
+	}, q, func(rows scanner) error {
 		o, err := scanOrg(rows)
 		out = append(out, o)
 		return err

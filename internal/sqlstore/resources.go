@@ -104,7 +104,7 @@ func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, 
 	return s.listPage(ctx, listSpec{
 		what: "listing " + table, columns: ownedColumns, from: ownedFrom(table) + where, args: args,
 		sort: ownedSort, filter: map[string]string{"name": "a.name"}, idCol: "a.id",
-	}, q, func(rows *sql.Rows) error {
+	}, q, func(rows scanner) error {
 		o, err := scanOwned(rows)
 		add(o)
 		return err
@@ -278,7 +278,7 @@ func (s *Store) Devices(ctx context.Context, applicationID string, q accountd.Li
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing devices", columns: deviceColumns, from: " FROM devices WHERE application_id = ?", args: []any{applicationID},
 		sort: childSort, filter: nameOnly, idCol: "id",
-	}, q, func(rows *sql.Rows) error {
+	}, q, func(rows scanner) error {
 		d, err := scanDevice(rows)
 		out = append(out, d)
 		return err
@@ -357,7 +357,7 @@ func (s *Store) Flows(ctx context.Context, applicationID string, q accountd.List
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing flows", columns: flowColumns, from: " FROM flows WHERE application_id = ?", args: []any{applicationID},
 		sort: childSort, filter: nameOnly, idCol: "id",
-	}, q, func(rows *sql.Rows) error {
+	}, q, func(rows scanner) error {
 		f, err := scanFlow(rows)
 		out = append(out, f)
 		return err
