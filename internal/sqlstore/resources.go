@@ -103,7 +103,8 @@ func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, 
 	}
 	return s.listPage(ctx, listSpec{
 		what: "listing " + table, columns: ownedColumns, from: ownedFrom(table) + where, args: args,
-		sort: ownedSort, filter: map[string]string{"name": "a.name"}, idCol: "a.id",
+		countFrom: " FROM " + table + " a" + where, // the LEFT JOIN of the owner's name adds no row
+		sort:      ownedSort, filter: map[string]string{"name": "a.name"}, idCol: "a.id",
 	}, q, func(rows scanner) error {
 		o, err := scanOwned(rows)
 		add(o)
