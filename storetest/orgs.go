@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ var orgTests = []struct {
 }{
 	{"OrgRoundTrip", testOrgRoundTrip},
 	{"Members", testMembers},
+	{"MembersOf", testMembersOf},
 	{"OrgsList", testOrgsList},
 	{"Invites", testInvites},
 	{"AnswerInviteRace", testAnswerInviteRace},
@@ -157,6 +159,54 @@ func testMembers(t *testing.T, st accountd.Store) {
 	checkNotFound(t, st.RemoveMember(ctx, o.ID, a.ID), "member")
 	if sole, err := st.SoleAdminOrgs(ctx, b.ID); err != nil || len(sole) != 1 {
 		t.Errorf("SoleAdminOrgs(b) = %v, %v", sole, err)
+	}
+}
+
+// testMembersOf checks the members of many organizations at once against
+// Members of each, for page sizes on either side of the padding's powers
+// of two, with an unknown id and a repeated one.
+func testMembersOf(t *testing.T, st accountd.Store) {
+	ctx := t.Context()
+	users := make([]*accountd.User, 3)
+	for i := range users {
+		users[i] = createUser(t, st, fullUser(fmt.Sprintf("m%d@example.com", i)))
+	}
+	var orgs []string
+	for i := range 5 {
+		o := createOrg(t, st, fmt.Sprintf("org %d", i), users[i%3].ID)
+		// org i has i%3+1 members, joined in a known order
+		for j := 1; j <= i%3; j++ {
+			addMember(t, st, o.ID, users[(i+j)%3].ID, accountd.RoleView, base.Add(time.Duration(j)*time.Hour))
+		}
+		orgs = append(orgs, o.ID)
+	}
+	unknown := accountd.NewID(base)
+	for _, ids := range [][]string{nil, orgs[:1], orgs[:2], orgs[:3], orgs, {orgs[4], unknown, orgs[0], orgs[4]}} {
+		t.Run(fmt.Sprint(len(ids)), func(t *testing.T) {
+			got, err := st.MembersOf(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]accountd.Member{}
+			for _, id := range ids {
+				if id == unknown {
+					continue
+				}
+				m, err := st.Members(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[id] = m
+			}
+			if len(got) != len(want) {
+				t.Errorf("MembersOf has %d organizations, want %d", len(got), len(want))
+			}
+			for id, w := range want {
+				if g := got[id]; !reflect.DeepEqual(g, w) {
+					t.Errorf("members of %s:\n got %+v\nwant %+v", id, g, w)
+				}
+			}
+		})
 	}
 }
 
