@@ -64,10 +64,10 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 		FilterField: qv.Get("filterField"), Filter: qv.Get("filter"),
 	}
 	var err error
-	if q.Page, err = queryInt(r, "page", 0); err != nil {
+	if q.Page, err = intParam(qv, "page", 0); err != nil {
 		return err
 	}
-	if q.PerPage, err = queryInt(r, "perPage", accountd.DefaultPerPage); err != nil {
+	if q.PerPage, err = intParam(qv, "perPage", accountd.DefaultPerPage); err != nil {
 		return err
 	}
 	page, err := s.svc.APITokens(r.Context(), principal(r), q)
