@@ -75,13 +75,16 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q = page.Query
-	b := apiTokensBody{Items: make([]apiTokenBody, 0, len(page.Tokens)), Count: len(page.Tokens), TotalCount: page.Total,
+	b := apiTokensBody{Count: len(page.Tokens), TotalCount: page.Total,
 		PerPage: q.PerPage, Page: q.Page, SortField: q.SortField, SortDirection: q.SortDirection,
 		FilterField: q.FilterField, Filter: q.Filter}
-	for _, t := range page.Tokens {
-		b.Items = append(b.Items, apiTokenJSON(t, ""))
+	bp := appendBuffers.Get().(*[]byte)
+	body := appendTokenList((*bp)[:0], &b, page.Tokens)
+	writeBody(w, http.StatusOK, body)
+	if cap(body) <= maxPooledBody {
+		*bp = body[:0]
+		appendBuffers.Put(bp)
 	}
-	writeJSON(w, http.StatusOK, b)
 	return nil
 }
 
