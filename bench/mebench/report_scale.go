@@ -68,7 +68,7 @@ func (r *scaleReport) Valid() bool {
 			return false
 		}
 	}
-	return len(r.rows) == r.cfg.rounds*(1+2*len(r.cfg.backends))
+	return len(r.rows) == r.cfg.rounds*(1+loadsPerBackend*len(r.cfg.backends))
 }
 
 func (r *scaleReport) label(name, what string) string {
@@ -98,9 +98,9 @@ func (r *scaleReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "- started: %s\n", r.when.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "- machine: %s\n", benchkit.Machine())
 	fmt.Fprintf(w, "- seeded per backend, straight into the store before the server starts: %d users, %d API tokens (scope all.User) in all; "+
-		"the first %d users have %d tokens each, the others %d\n", p.users, p.totalTokens(), p.listUsers, p.listTokens, p.tokensPer)
-	fmt.Fprintf(w, "- `GET /me`: each request carries a token drawn at random from all %d; `GET /me/tokens` (no query: sorted by name, default page): one drawn from the %d users with %d tokens, so each answer lists %d\n",
-		p.totalTokens(), p.listUsers, p.listTokens, p.listTokens)
+		"the first %d users have %d tokens and %d applications each, the others %d tokens\n", p.users, p.totalTokens(), p.listUsers, p.listTokens, p.listTokens, p.tokensPer)
+	fmt.Fprintf(w, "- `GET /me`: each request carries a token drawn at random from all %d; `GET /me/tokens` and `GET /applications` (no query: sorted by name, default page): one drawn from the %d users with %d tokens and %d applications, so each answer lists %d\n",
+		p.totalTokens(), p.listUsers, p.listTokens, p.listTokens, p.listTokens)
 	fmt.Fprintf(w, "- each run: %v warm-up then %v measured, %d keep-alive connections (one goroutine each, one request in flight each); load generator, servers and PostgreSQL share the machine\n", c.warmup, c.duration, c.conns)
 	if c.rate > 0 {
 		fmt.Fprintf(w, "- paced (open loop) at %.0f requests a second in all; latency counts from each request's scheduled start\n", c.rate)
@@ -202,7 +202,7 @@ func (r *scaleReport) Print(w io.Writer) {
 		fmt.Fprintf(w, "\nThe run did not finish; the figures above are incomplete.\n")
 	}
 	if len(r.profiles) > 0 {
-		fmt.Fprintf(w, "\nCPU profiles of the measured windows (odd: GET /me, even: GET /me/tokens):\n\n")
+		fmt.Fprintf(w, "\nCPU profiles of the measured windows (numbered in turn: GET /me, GET /me/tokens, GET /applications, then again each round):\n\n")
 		for _, name := range c.backends {
 			fmt.Fprintf(w, "- %s: `go tool pprof -top -cum %s`\n", name, strings.Join(r.profiles[name], " "))
 		}

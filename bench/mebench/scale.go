@@ -80,7 +80,7 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 	cancel()
 
 	perRun := cfg.warmup + cfg.duration + 20*time.Second
-	ctx, cancel = context.WithTimeout(ctx, 10*time.Minute+time.Duration(cfg.rounds*(1+2*len(cfg.backends)))*perRun)
+	ctx, cancel = context.WithTimeout(ctx, 10*time.Minute+time.Duration(cfg.rounds*(1+loadsPerBackend*len(cfg.backends)))*perRun)
 	defer cancel()
 
 	var servers []*benchkit.Server
@@ -152,7 +152,7 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 		if cfg.cpuprofile != "" {
 			prefix := cfg.cpuprofile + "-" + backend
 			env = append(env, "MEBENCH_CPUPROFILE="+prefix)
-			for n := 1; n <= 2*cfg.rounds; n++ {
+			for n := 1; n <= loadsPerBackend*cfg.rounds; n++ {
 				rep.profiles[backend] = append(rep.profiles[backend], fmt.Sprintf("%s-r%d.pprof", prefix, n))
 			}
 		}
@@ -184,7 +184,8 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 		}
 		targets = append(targets,
 			&scaleTarget{name: backend, what: "GET /me", srv: srv, path: "/me", bearers: bearers(all), cpu: cpu},
-			&scaleTarget{name: backend, what: "GET /me/tokens", srv: srv, path: "/me/tokens", bearers: bearers(list), cpu: cpu})
+			&scaleTarget{name: backend, what: "GET /me/tokens", srv: srv, path: "/me/tokens", bearers: bearers(list), cpu: cpu},
+			&scaleTarget{name: backend, what: "GET /applications", srv: srv, path: "/applications", bearers: bearers(list), cpu: cpu})
 	}
 
 	for round := 1; round <= cfg.rounds; round++ {
@@ -223,9 +224,12 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 	return rep, nil
 }
 
+// loadsPerBackend are GET /me, GET /me/tokens and GET /applications.
+const loadsPerBackend = 3
+
 // checkScale makes sure a seeded token of the first and of the last user
-// answers GET /me with that user, and that a list user's GET /me/tokens
-// holds all their tokens.
+// answers GET /me with that user, and that a list user's GET /me/tokens and
+// GET /applications hold all their tokens and applications.
 func checkScale(ctx context.Context, addr string, users []seedUser, pop population) error {
 	for _, u := range []seedUser{users[0], users[len(users)-1]} {
 		if len(u.tokens) == 0 {
@@ -254,6 +258,14 @@ func checkScale(ctx context.Context, addr string, users []seedUser, pop populati
 	}
 	if page.Count != pop.listTokens || page.TotalCount != pop.listTokens || len(page.Items) != pop.listTokens {
 		return fmt.Errorf("GET /me/tokens: count %d, totalCount %d, %d items; want %d each",
+			page.Count, page.TotalCount, len(page.Items), pop.listTokens)
+	}
+	page.Items = nil
+	if err := benchkit.Call(ctx, http.MethodGet, "http://"+addr+"/applications", users[0].tokens[0], nil, &page); err != nil {
+		return fmt.Errorf("GET /applications: %w", err)
+	}
+	if page.Count != pop.listTokens || page.TotalCount != pop.listTokens || len(page.Items) != pop.listTokens {
+		return fmt.Errorf("GET /applications: count %d, totalCount %d, %d items; want %d each",
 			page.Count, page.TotalCount, len(page.Items), pop.listTokens)
 	}
 	return nil

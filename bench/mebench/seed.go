@@ -19,8 +19,8 @@ type seedUser struct {
 }
 
 // population is what the many-users mode seeds: users users, the first
-// listUsers of them with listTokens API tokens each and the others with
-// tokensPer each.
+// listUsers of them with listTokens API tokens and as many applications
+// each, and the others with tokensPer tokens each.
 type population struct {
 	users, tokensPer, listUsers, listTokens int
 }
@@ -76,6 +76,7 @@ func seed(ctx context.Context, backend, db, key string, p population) ([]seedUse
 	type pending struct {
 		user  *accountd.User
 		token *accountd.Token
+		app   *accountd.Application
 	}
 	var batch []pending
 	flush := func() error {
@@ -84,11 +85,16 @@ func seed(ctx context.Context, backend, db, key string, p population) ([]seedUse
 		}
 		err := st.InTx(ctx, func(tx accountd.Store) error {
 			for _, x := range batch {
-				if x.user != nil {
-					if err := tx.CreateUser(ctx, x.user); err != nil {
-						return err
-					}
-				} else if err := tx.CreateToken(ctx, x.token); err != nil {
+				var err error
+				switch {
+				case x.user != nil:
+					err = tx.CreateUser(ctx, x.user)
+				case x.token != nil:
+					err = tx.CreateToken(ctx, x.token)
+				default:
+					err = tx.CreateApplication(ctx, x.app)
+				}
+				if err != nil {
 					return err
 				}
 			}
@@ -118,6 +124,14 @@ func seed(ctx context.Context, backend, db, key string, p population) ([]seedUse
 			}
 			users[i].tokens = append(users[i].tokens, signed)
 			batch = append(batch, pending{token: t})
+		}
+		if i < p.listUsers {
+			// as many applications as tokens, for GET /applications
+			for j := range p.listTokens {
+				batch = append(batch, pending{app: &accountd.Application{Owned: accountd.Owned{
+					ID: accountd.NewID(now), OwnerType: accountd.OwnerUser, OwnerID: u.ID,
+					Name: fmt.Sprintf("application %02d", j), Description: "seeded by mebench", CreatedAt: now, UpdatedAt: now}}})
+			}
 		}
 		if len(batch) >= seedBatch {
 			if err := flush(); err != nil {
