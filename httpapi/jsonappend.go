@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -9,11 +10,12 @@ import (
 	"github.com/accountd/accountd"
 )
 
-// The token list is the one answer whose encoding showed in CPU profiles
-// (reflection over every field of every item, and a string made for every
-// timestamp), so it is appended by hand. The bytes are the ones
-// encoding/json writes for apiTokensBody with HTML escaping off, field for
-// field; jsonappend_test.go holds the two side by side.
+// The token and application lists are answers whose encoding showed in CPU
+// profiles (reflection over every field of every item, and a string made
+// for every timestamp), so they are appended by hand. The bytes are the
+// ones encoding/json writes for apiTokensBody and listBody[ownedBody] with
+// HTML escaping off, field for field; jsonappend_test.go holds each two
+// side by side.
 
 // appendBuffers keep the buffers hand-appended answers are built in.
 var appendBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -27,27 +29,85 @@ func appendTokenList(dst []byte, b *apiTokensBody, tokens []*accountd.Token) []b
 		}
 		dst = appendToken(dst, t)
 	}
-	dst = append(dst, `],"count":`...)
-	dst = strconv.AppendInt(dst, int64(b.Count), 10)
-	dst = append(dst, `,"totalCount":`...)
-	dst = strconv.AppendInt(dst, int64(b.TotalCount), 10)
-	dst = append(dst, `,"perPage":`...)
-	dst = strconv.AppendInt(dst, int64(b.PerPage), 10)
-	dst = append(dst, `,"page":`...)
-	dst = strconv.AppendInt(dst, int64(b.Page), 10)
-	dst = append(dst, `,"sortField":`...)
-	dst = appendJSONString(dst, b.SortField)
-	dst = append(dst, `,"sortDirection":`...)
-	dst = appendJSONString(dst, b.SortDirection)
-	if b.FilterField != "" {
-		dst = append(dst, `,"filterField":`...)
-		dst = appendJSONString(dst, b.FilterField)
+	return appendListTail(dst, b.Count, b.TotalCount, accountd.ListQuery{PerPage: b.PerPage, Page: b.Page,
+		SortField: b.SortField, SortDirection: b.SortDirection, FilterField: b.FilterField, Filter: b.Filter})
+}
+
+// appendAppList appends newList(items, total, q) of the applications as
+// encodeJSON would, newline included.
+func appendAppList(dst []byte, apps []*accountd.Application, total int, q accountd.ListQuery) []byte {
+	dst = append(dst, `{"items":[`...)
+	for i, a := range apps {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendOwned(dst, &a.Owned, `,"applicationId":`)
 	}
-	if b.Filter != "" {
+	return appendListTail(dst, len(apps), total, q)
+}
+
+// appendOwned appends ownedJSON(o) with its id also under idField (which
+// starts with a comma) as encoding/json would.
+func appendOwned(dst []byte, o *accountd.Owned, idField string) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = appendJSONString(dst, o.ID)
+	dst = append(dst, idField...)
+	dst = appendJSONString(dst, o.ID)
+	dst = append(dst, `,"creationDate":`...)
+	dst = appendJSONTime(dst, o.CreatedAt)
+	dst = append(dst, `,"lastUpdated":`...)
+	dst = appendJSONTime(dst, o.UpdatedAt)
+	dst = append(dst, `,"ownerId":`...)
+	dst = appendJSONString(dst, o.OwnerID)
+	dst = append(dst, `,"ownerType":`...)
+	dst = appendJSONString(dst, o.OwnerType)
+	if o.OrgName != "" {
+		dst = append(dst, `,"organizationName":`...)
+		dst = appendJSONString(dst, o.OrgName)
+	}
+	dst = append(dst, `,"name":`...)
+	dst = appendJSONString(dst, o.Name)
+	dst = append(dst, `,"description":`...)
+	dst = appendJSONString(dst, o.Description)
+	return append(dst, '}')
+}
+
+// appendListTail closes the items array and appends the fields every list
+// answer has after it (listBody's), then the closing brace and newline.
+func appendListTail(dst []byte, count, total int, q accountd.ListQuery) []byte {
+	dst = append(dst, `],"count":`...)
+	dst = strconv.AppendInt(dst, int64(count), 10)
+	dst = append(dst, `,"totalCount":`...)
+	dst = strconv.AppendInt(dst, int64(total), 10)
+	dst = append(dst, `,"perPage":`...)
+	dst = strconv.AppendInt(dst, int64(q.PerPage), 10)
+	dst = append(dst, `,"page":`...)
+	dst = strconv.AppendInt(dst, int64(q.Page), 10)
+	dst = append(dst, `,"sortField":`...)
+	dst = appendJSONString(dst, q.SortField)
+	dst = append(dst, `,"sortDirection":`...)
+	dst = appendJSONString(dst, q.SortDirection)
+	if q.FilterField != "" {
+		dst = append(dst, `,"filterField":`...)
+		dst = appendJSONString(dst, q.FilterField)
+	}
+	if q.Filter != "" {
 		dst = append(dst, `,"filter":`...)
-		dst = appendJSONString(dst, b.Filter)
+		dst = appendJSONString(dst, q.Filter)
 	}
 	return append(dst, "}\n"...)
+}
+
+// writeAppended answers 200 with the body append builds in a pooled
+// buffer.
+func writeAppended(w http.ResponseWriter, build func([]byte) []byte) {
+	bp := appendBuffers.Get().(*[]byte)
+	body := build((*bp)[:0])
+	writeBody(w, http.StatusOK, body)
+	if cap(body) <= maxPooledBody {
+		*bp = body[:0]
+		appendBuffers.Put(bp)
+	}
 }
 
 // appendToken appends apiTokenJSON(t, "") as encoding/json would.

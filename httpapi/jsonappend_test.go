@@ -94,6 +94,39 @@ func TestAppendTokenListMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestAppendAppListMatchesEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 11, 30, 12, 0, 0, 987654321, time.FixedZone("Y", -7200))
+	strs := jsonStrings()
+	var apps []*accountd.Application
+	for i, s := range strs[:30] {
+		a := &accountd.Application{Owned: accountd.Owned{ID: accountd.NewID(at), OwnerType: accountd.OwnerUser, OwnerID: accountd.NewID(at),
+			Name: s, Description: strs[len(strs)-1-i], CreatedAt: at, UpdatedAt: at.Add(time.Duration(i) * time.Minute)}}
+		if i%2 == 0 {
+			a.OwnerType, a.OrgName = accountd.OwnerOrg, s
+		}
+		apps = append(apps, a)
+	}
+	for _, tc := range []struct {
+		name string
+		apps []*accountd.Application
+		q    accountd.ListQuery
+	}{
+		{"empty", nil, accountd.ListQuery{PerPage: 100, SortField: "name", SortDirection: "asc"}},
+		{"page", apps, accountd.ListQuery{PerPage: 30, Page: 2, SortField: "ownerId", SortDirection: "desc", FilterField: "name", Filter: "*\u2029\""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			items := make([]ownedBody, 0, len(tc.apps))
+			for _, a := range tc.apps {
+				items = append(items, appJSON(a))
+			}
+			want := encodeJSON(newList(items, 99, tc.q))
+			if got := appendAppList(nil, tc.apps, 99, tc.q); !bytes.Equal(got, want) {
+				t.Errorf("appendAppList:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
 // BenchmarkTokenListJSON encodes a page of 20 tokens both ways:
 // go test ./httpapi -run '^$' -bench TokenListJSON -benchmem
 func BenchmarkTokenListJSON(b *testing.B) {

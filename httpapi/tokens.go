@@ -78,13 +78,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	b := apiTokensBody{Count: len(page.Tokens), TotalCount: page.Total,
 		PerPage: q.PerPage, Page: q.Page, SortField: q.SortField, SortDirection: q.SortDirection,
 		FilterField: q.FilterField, Filter: q.Filter}
-	bp := appendBuffers.Get().(*[]byte)
-	body := appendTokenList((*bp)[:0], &b, page.Tokens)
-	writeBody(w, http.StatusOK, body)
-	if cap(body) <= maxPooledBody {
-		*bp = body[:0]
-		appendBuffers.Put(bp)
-	}
+	writeAppended(w, func(dst []byte) []byte { return appendTokenList(dst, &b, page.Tokens) })
 	return nil
 }
 
