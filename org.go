@@ -158,6 +158,10 @@ type OrgStore interface {
 	DeleteOrg(ctx context.Context, id string) error
 	// Members lists the organization's members, oldest first.
 	Members(ctx context.Context, orgID string) ([]Member, error)
+	// MembersOf lists the members of each of the organizations at once,
+	// keyed by organization id, each oldest first (a page of a list needs
+	// them all); an organization with no row is missing from the map.
+	MembersOf(ctx context.Context, orgIDs []string) (map[string][]Member, error)
 	// MemberRole returns userID's role in orgID; NotFound when not a member.
 	MemberRole(ctx context.Context, orgID, userID string) (Role, error)
 	// AddMember adds a member; ErrConflict when already one.

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/accountd/accountd"
 )
@@ -67,23 +69,46 @@ func readRaw(r *http.Request) ([]byte, error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	writeBody(w, status, encodeJSON(v))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	encodeJSONTo(buf, v)
+	writeBody(w, status, buf.Bytes())
+	if buf.Cap() <= maxPooledBody {
+		bodyBuffers.Put(buf)
+	}
 }
+
+// bodyBuffers keep the buffers answers are encoded into, so that a list
+// page does not grow a fresh one from nothing every time; an unusually
+// large one is left to the garbage collector.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 256 << 10
 
 // encodeJSON is the one encoding every body gets.
 func encodeJSON(v any) []byte {
 	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	encodeJSONTo(&buf, v)
+	return buf.Bytes()
+}
+
+func encodeJSONTo(buf *bytes.Buffer, v any) {
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// only a value no JSON can hold gets here: a bug, not bad input
 		panic("httpapi: encoding response: " + err.Error())
 	}
-	return buf.Bytes()
 }
 
+// writeBody answers with a JSON body, whole: with its length, so a body
+// larger than net/http's small buffer is not sent chunked.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	if status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -92,7 +117,12 @@ var success = map[string]bool{"success": true}
 
 // queryInt reads an optional integer query parameter.
 func queryInt(r *http.Request, name string, def int) (int, error) {
-	v := r.URL.Query().Get(name)
+	return intParam(r.URL.Query(), name, def)
+}
+
+// intParam reads an optional integer from query parameters already parsed.
+func intParam(qv url.Values, name string, def int) (int, error) {
+	v := qv.Get(name)
 	if v == "" {
 		return def, nil
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,20 +42,39 @@ func newMetrics() *metrics {
 	return m
 }
 
-// observe wraps a handler to count and time it under action.
-func (m *metrics) observe(action string, next http.Handler) http.Handler {
-	// the histogram for an action is looked up once, not per request
+// observe wraps a handler to count and time it under action. The labelled
+// children are looked up once: the histogram when the route is built, the
+// counter of each status on the route's own method when first answered
+// (so that no series shows before its first request); only another method
+// (HEAD on a GET route) looks its counter up per request.
+func (m *metrics) observe(action, method string, next http.Handler) http.Handler {
 	hist := m.duration.WithLabelValues(action)
+	var byStatus [600]atomic.Pointer[prometheus.Counter]
+	counter := func(r *http.Request, status int) prometheus.Counter {
+		if r.Method != method || status < 100 || status >= len(byStatus) {
+			return m.requests.WithLabelValues(action, r.Method, strconv.Itoa(status))
+		}
+		if c := byStatus[status].Load(); c != nil {
+			return *c
+		}
+		c := m.requests.WithLabelValues(action, method, strconv.Itoa(status))
+		byStatus[status].Store(&c)
+		return c
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		status := sw.status
+		// Under serveRequest, w is the request it made: it has the start
+		// time and will have the status, so nothing is wrapped again.
+		rq, ok := w.(*request)
+		if !ok {
+			rq = &request{ResponseWriter: w, start: time.Now()}
+		}
+		next.ServeHTTP(rq, r)
+		status := rq.status
 		if status == 0 {
 			status = http.StatusOK
 		}
-		hist.Observe(time.Since(start).Seconds())
-		m.requests.WithLabelValues(action, r.Method, strconv.Itoa(status)).Inc()
+		hist.Observe(time.Since(rq.start).Seconds())
+		counter(r, status).Inc()
 	})
 }
 

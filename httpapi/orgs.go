@@ -66,10 +66,10 @@ func listQuery(r *http.Request) (accountd.ListQuery, error) {
 	q := accountd.ListQuery{SortField: qv.Get("sortField"), SortDirection: qv.Get("sortDirection"),
 		FilterField: qv.Get("filterField"), Filter: qv.Get("filter")}
 	var err error
-	if q.Page, err = queryInt(r, "page", 0); err != nil {
+	if q.Page, err = intParam(qv, "page", 0); err != nil {
 		return q, err
 	}
-	q.PerPage, err = queryInt(r, "perPage", accountd.DefaultPerPage)
+	q.PerPage, err = intParam(qv, "perPage", accountd.DefaultPerPage)
 	return q, err
 }
 

@@ -76,11 +76,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	items := make([]ownedBody, 0, len(page.Items))
-	for _, a := range page.Items {
-		items = append(items, appJSON(a))
-	}
-	writeJSON(w, http.StatusOK, newList(items, page.Total, page.Query))
+	writeAppended(w, func(dst []byte) []byte { return appendAppList(dst, page.Items, page.Total, page.Query) })
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/internal/lru"
@@ -43,6 +44,8 @@ type Server struct {
 	handler  http.Handler
 	metrics  *metrics
 	meWire   *lru.Cache[meWireKey, []byte] // encoded GET /me answers (me.go)
+	// requestIDs makes the ids of requests that come without one.
+	requestIDs *requestIDs
 }
 
 // NewServer builds the handler with every route of the table.
@@ -66,13 +69,14 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{
 		svc: cfg.Service, log: cfg.Logger, ready: cfg.Ready, maxBody: cfg.MaxBodyBytes,
 		trustXFF: cfg.TrustForwardedFor, schemas: sch, mux: http.NewServeMux(),
-		metrics:  newMetrics(),
-		anyEmail: cfg.AllowUnverifiedEmail,
-		meWire:   lru.New[meWireKey, []byte](max(cfg.Service.CacheBudget().Wire, 1<<20)),
+		metrics:    newMetrics(),
+		anyEmail:   cfg.AllowUnverifiedEmail,
+		meWire:     lru.New[meWireKey, []byte](max(cfg.Service.CacheBudget().Wire, 1<<20)),
+		requestIDs: newRequestIDs(),
 	}
 	paths := map[string]bool{}
 	for _, rt := range routes() {
-		s.mux.Handle(rt.method+" "+rt.path, s.metrics.observe(rt.action, s.action(rt)))
+		s.mux.Handle(rt.method+" "+rt.path, s.metrics.observe(rt.action, rt.method, s.action(rt)))
 		if !paths[rt.path] {
 			paths[rt.path] = true
 			// The same path without a method catches every other method, so
@@ -80,11 +84,11 @@ func NewServer(cfg Config) (*Server, error) {
 			s.mux.Handle(rt.path, s.methodNotAllowed())
 		}
 	}
-	s.mux.Handle("GET /healthz", s.metrics.observe("ops.healthz", http.HandlerFunc(s.healthz)))
-	s.mux.Handle("GET /readyz", s.metrics.observe("ops.readyz", http.HandlerFunc(s.readyz)))
-	s.mux.Handle("GET /openapi.json", s.metrics.observe("ops.openapi", http.HandlerFunc(s.openapi)))
+	s.mux.Handle("GET /healthz", s.metrics.observe("ops.healthz", "GET", http.HandlerFunc(s.healthz)))
+	s.mux.Handle("GET /readyz", s.metrics.observe("ops.readyz", "GET", http.HandlerFunc(s.readyz)))
+	s.mux.Handle("GET /openapi.json", s.metrics.observe("ops.openapi", "GET", http.HandlerFunc(s.openapi)))
 	s.mux.Handle("/", s.notFound())
-	s.handler = s.recoverPanics(s.withRequestID(s.logRequests(s.mux)))
+	s.handler = s.serveRequest(s.mux)
 	return s, nil
 }
 
@@ -92,16 +96,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // action wraps a route's handler with what every action needs: the body
 // limit, then authentication and the scope check for routes that need a
-// token.
+// token. What depends only on the route is worked out here, once.
 func (s *Server) action(rt route) http.Handler {
+	service := serviceActions[rt.action]
+	limit := s.maxBody
+	if service {
+		limit = max(limit, maxUsageBody)
+	}
+	grants := s.svc.Catalog()[rt.action] // scopes that grant the action
+	unverifiedOK := s.anyEmail || allowUnverified[rt.action]
+	// Only password checks (login, two-factor, GitHub sign-in) read the
+	// client's address, and they all come with a body: GET actions do
+	// without it.
+	needsAddr := rt.method != http.MethodGet
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := s.maxBody
-		if serviceActions[rt.action] {
-			limit = max(limit, maxUsageBody)
-		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		ctx := accountd.WithClientAddr(r.Context(), s.clientAddr(r))
-		if serviceActions[rt.action] {
+		ctx := r.Context()
+		if needsAddr || service {
+			ctx = accountd.WithClientAddr(ctx, s.clientAddr(r))
+		}
+		if service {
 			name, err := s.authenticateService(r)
 			if err != nil {
 				s.writeError(w, r, err)
@@ -116,12 +130,12 @@ func (s *Server) action(rt route) http.Handler {
 				return
 			}
 			setLogUser(ctx, p.UserID)
-			if !s.svc.Catalog().Allows(p.Scope, rt.action) {
+			if !slices.ContainsFunc(grants, func(g string) bool { return slices.Contains(p.Scope, g) }) {
 				s.writeError(w, r, accountd.Errorf(accountd.CodeForbidden,
 					"the token's scope does not grant %s", rt.action))
 				return
 			}
-			if !p.EmailVerified && !s.anyEmail && !allowUnverified[rt.action] {
+			if !p.EmailVerified && !unverifiedOK {
 				s.writeError(w, r, errUnverified)
 				return
 			}
@@ -132,7 +146,10 @@ func (s *Server) action(rt route) http.Handler {
 				w = &beforeAnswer{ResponseWriter: w, fn: func() { s.svc.ForgetMe(p.UserID) }}
 			}
 		}
-		if err := rt.handler(s, w, r.WithContext(ctx)); err != nil {
+		if ctx != r.Context() {
+			r = r.WithContext(ctx)
+		}
+		if err := rt.handler(s, w, r); err != nil {
 			s.writeError(w, r, err)
 		}
 	})

@@ -64,10 +64,10 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 		FilterField: qv.Get("filterField"), Filter: qv.Get("filter"),
 	}
 	var err error
-	if q.Page, err = queryInt(r, "page", 0); err != nil {
+	if q.Page, err = intParam(qv, "page", 0); err != nil {
 		return err
 	}
-	if q.PerPage, err = queryInt(r, "perPage", accountd.DefaultPerPage); err != nil {
+	if q.PerPage, err = intParam(qv, "perPage", accountd.DefaultPerPage); err != nil {
 		return err
 	}
 	page, err := s.svc.APITokens(r.Context(), principal(r), q)
@@ -75,13 +75,10 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q = page.Query
-	b := apiTokensBody{Items: make([]apiTokenBody, 0, len(page.Tokens)), Count: len(page.Tokens), TotalCount: page.Total,
+	b := apiTokensBody{Count: len(page.Tokens), TotalCount: page.Total,
 		PerPage: q.PerPage, Page: q.Page, SortField: q.SortField, SortDirection: q.SortDirection,
 		FilterField: q.FilterField, Filter: q.Filter}
-	for _, t := range page.Tokens {
-		b.Items = append(b.Items, apiTokenJSON(t, ""))
-	}
-	writeJSON(w, http.StatusOK, b)
+	writeAppended(w, func(dst []byte) []byte { return appendTokenList(dst, &b, page.Tokens) })
 	return nil
 }
 

@@ -101,13 +101,17 @@ func (s *Service) Orgs(ctx context.Context, p accountd.Principal, q accountd.Lis
 	if err != nil {
 		return OrgPage{}, err
 	}
+	ids := make([]string, len(orgs))
+	for i, o := range orgs {
+		ids[i] = o.ID
+	}
+	members, err := s.store.MembersOf(ctx, ids)
+	if err != nil {
+		return OrgPage{}, err
+	}
 	out := OrgPage{Total: total, Query: q, Orgs: make([]OrgView, 0, len(orgs))}
 	for _, o := range orgs {
-		v, err := s.orgView(ctx, o)
-		if err != nil {
-			return OrgPage{}, err
-		}
-		out.Orgs = append(out.Orgs, v)
+		out.Orgs = append(out.Orgs, OrgView{Org: o, Members: members[o.ID]})
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ var orgTests = []struct {
 }{
 	{"OrgRoundTrip", testOrgRoundTrip},
 	{"Members", testMembers},
+	{"MembersOf", testMembersOf},
 	{"OrgsList", testOrgsList},
 	{"Invites", testInvites},
 	{"AnswerInviteRace", testAnswerInviteRace},
@@ -160,6 +162,54 @@ func testMembers(t *testing.T, st accountd.Store) {
 	}
 }
 
+// testMembersOf checks the members of many organizations at once against
+// Members of each, for page sizes on either side of the padding's powers
+// of two, with an unknown id and a repeated one.
+func testMembersOf(t *testing.T, st accountd.Store) {
+	ctx := t.Context()
+	users := make([]*accountd.User, 3)
+	for i := range users {
+		users[i] = createUser(t, st, fullUser(fmt.Sprintf("m%d@example.com", i)))
+	}
+	var orgs []string
+	for i := range 5 {
+		o := createOrg(t, st, fmt.Sprintf("org %d", i), users[i%3].ID)
+		// org i has i%3+1 members, joined in a known order
+		for j := 1; j <= i%3; j++ {
+			addMember(t, st, o.ID, users[(i+j)%3].ID, accountd.RoleView, base.Add(time.Duration(j)*time.Hour))
+		}
+		orgs = append(orgs, o.ID)
+	}
+	unknown := accountd.NewID(base)
+	for _, ids := range [][]string{nil, orgs[:1], orgs[:2], orgs[:3], orgs, {orgs[4], unknown, orgs[0], orgs[4]}} {
+		t.Run(fmt.Sprint(len(ids)), func(t *testing.T) {
+			got, err := st.MembersOf(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]accountd.Member{}
+			for _, id := range ids {
+				if id == unknown {
+					continue
+				}
+				m, err := st.Members(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[id] = m
+			}
+			if len(got) != len(want) {
+				t.Errorf("MembersOf has %d organizations, want %d", len(got), len(want))
+			}
+			for id, w := range want {
+				if g := got[id]; !reflect.DeepEqual(g, w) {
+					t.Errorf("members of %s:\n got %+v\nwant %+v", id, g, w)
+				}
+			}
+		})
+	}
+}
+
 func testOrgsList(t *testing.T, st accountd.Store) {
 	ctx := t.Context()
 	u := createUser(t, st, fullUser("lister@example.com"))
@@ -190,6 +240,12 @@ func testOrgsList(t *testing.T, st accountd.Store) {
 		{accountd.ListQuery{PerPage: 3, Page: 1}, []string{"gamma"}, 4},
 		{accountd.ListQuery{FilterField: "name", Filter: "AL*"}, []string{"Alpha", "alps"}, 2},
 		{accountd.ListQuery{PerPage: 2, Page: 5}, nil, 4},
+		{accountd.ListQuery{PerPage: 4}, []string{"Alpha", "alps", "beta", "gamma"}, 4}, // exactly perPage
+		{accountd.ListQuery{PerPage: 4, Page: 1}, nil, 4},                               // just past the end
+		{accountd.ListQuery{PerPage: 2, Page: 1}, []string{"beta", "gamma"}, 4},         // a later full page
+		{accountd.ListQuery{FilterField: "name", Filter: "AL*", PerPage: 2}, []string{"Alpha", "alps"}, 2},
+		{accountd.ListQuery{FilterField: "name", Filter: "AL*", PerPage: 2, Page: 1}, nil, 2},
+		{accountd.ListQuery{FilterField: "name", Filter: "zz*"}, nil, 0},
 	} {
 		t.Run(fmt.Sprintf("%+v", tc.q), func(t *testing.T) {
 			got, total := orgNames(tc.q)
@@ -345,6 +401,26 @@ func testOwnedResources(t *testing.T, st accountd.Store) {
 	if got := list(accountd.Scope{UserID: b.ID}); !slices.Equal(got, []string{"shared", "theirs"}) {
 		t.Errorf("b as a member sees %v", got)
 	}
+	// pages of what b sees through the organization and as the owner
+	for _, tc := range []struct {
+		page, perPage int
+		want          []string
+	}{
+		{0, 2, []string{"shared", "theirs"}}, // exactly perPage
+		{0, 3, []string{"shared", "theirs"}}, // fewer
+		{1, 1, []string{"theirs"}},           // a later page
+		{2, 1, nil},                          // just past the end
+		{1, 2, nil},
+	} {
+		apps, total, err := st.Applications(ctx, accountd.Scope{UserID: b.ID}, accountd.ListQuery{Page: tc.page, PerPage: tc.perPage})
+		var got []string
+		for _, a := range apps {
+			got = append(got, a.Name)
+		}
+		if err != nil || !slices.Equal(got, tc.want) || total != 2 {
+			t.Errorf("Applications page %d of %d = %v, total %d, %v; want %v, total 2", tc.page, tc.perPage, got, total, err, tc.want)
+		}
+	}
 	dashes, total, err := st.Dashboards(ctx, accountd.Scope{UserID: b.ID}, accountd.ListQuery{SortField: "ownerId"})
 	if err != nil || total != 1 || dashes[0].ID != d.ID {
 		t.Errorf("Dashboards = %v, %d, %v", dashes, total, err)
@@ -431,6 +507,23 @@ func testDevicesAndFlows(t *testing.T, st accountd.Store) {
 	devs, total, err := st.Devices(ctx, app.ID, accountd.ListQuery{SortField: "name", SortDirection: "desc"})
 	if err != nil || total != 2 || devs[0].Name != "sensor" || devs[1].Name != "actuator" {
 		t.Errorf("Devices = %v, %d, %v", devs, total, err)
+	}
+	for _, tc := range []struct {
+		page, perPage int
+		want          []string
+	}{
+		{1, 1, []string{"actuator"}},
+		{0, 2, []string{"sensor", "actuator"}},
+		{1, 2, nil},
+	} {
+		devs, total, err := st.Devices(ctx, app.ID, accountd.ListQuery{SortField: "name", SortDirection: "desc", Page: tc.page, PerPage: tc.perPage})
+		var got []string
+		for _, d := range devs {
+			got = append(got, d.Name)
+		}
+		if err != nil || !slices.Equal(got, tc.want) || total != 2 {
+			t.Errorf("Devices page %d of %d = %v, total %d, %v; want %v, total 2", tc.page, tc.perPage, got, total, err, tc.want)
+		}
 	}
 	flows, total, err := st.Flows(ctx, app.ID, accountd.ListQuery{FilterField: "name", Filter: "AL*"})
 	if err != nil || total != 1 || flows[0].ID != flow.ID {

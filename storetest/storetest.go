@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -674,8 +675,15 @@ func testTokensList(t *testing.T, st accountd.Store) {
 			{1, 3, all[3:6]},
 			{2, 3, all[6:]},
 			{3, 3, nil},
-			{0, 0, all}, // 0: the default page size
-			{0, len(all), all},
+			{0, 0, all},            // 0: the default page size
+			{0, len(all), all},     // page 0, exactly perPage rows
+			{0, len(all) + 1, all}, // page 0, fewer rows than perPage
+			{1, len(all), nil},     // just past the end
+			{0, len(all) - 1, all[:len(all)-1]},
+			{1, len(all) - 1, all[len(all)-1:]}, // a later page of one row
+			{1, len(all) / 2, all[len(all)/2 : len(all)/2*2]},
+			{100, 3, nil},             // far past the end
+			{math.MaxInt / 2, 3, nil}, // page × perPage would overflow
 		} {
 			t.Run(fmt.Sprintf("page %d of %d", tc.page, tc.perPage), func(t *testing.T) {
 				got, total := listTokens(t, st, owner, accountd.TokenQuery{SortField: "creationDate", SortDirection: "desc", Page: tc.page, PerPage: tc.perPage})
@@ -685,9 +693,25 @@ func testTokensList(t *testing.T, st accountd.Store) {
 			})
 		}
 		t.Run("filtered", func(t *testing.T) {
-			got, total := listTokens(t, st, owner, accountd.TokenQuery{FilterField: "name", Filter: "alpha*", Page: 1, PerPage: 2})
-			if !slices.Equal(names(got), []string{"alphabet"}) || total != 3 {
-				t.Errorf("got %q, total %d; want [alphabet], total 3", names(got), total)
+			for _, tc := range []struct {
+				filter        string
+				page, perPage int
+				want          []string
+				total         int
+			}{
+				{"alpha*", 1, 2, []string{"alphabet"}, 3},
+				{"alpha*", 0, 3, []string{"Alpha", "alpha", "alphabet"}, 3}, // exactly perPage
+				{"alpha*", 0, 4, []string{"Alpha", "alpha", "alphabet"}, 3}, // fewer
+				{"alpha*", 1, 3, nil, 3},                                    // past the end
+				{"nothing*", 0, 3, nil, 0},
+				{"nothing*", 2, 3, nil, 0},
+			} {
+				t.Run(fmt.Sprintf("%s page %d of %d", tc.filter, tc.page, tc.perPage), func(t *testing.T) {
+					got, total := listTokens(t, st, owner, accountd.TokenQuery{FilterField: "name", Filter: tc.filter, Page: tc.page, PerPage: tc.perPage})
+					if !slices.Equal(names(got), tc.want) || total != tc.total {
+						t.Errorf("got %q, total %d; want %q, total %d", names(got), total, tc.want, tc.total)
+					}
+				})
 			}
 		})
 	})

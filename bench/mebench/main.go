@@ -4,6 +4,9 @@
 //
 //	go run ./bench/mebench [--backends sqlite,postgres] [--rounds 3] [--duration 10s]
 //	go run ./bench/mebench --login-flood 64 [--rate 200]   (GET /me during a login flood; flood.go)
+//	go run ./bench/mebench --users 10000 [--tokens-per-user 10] [--list-users N --list-tokens 20]
+//
+// The second form is the many-users mode (scale.go).
 //
 // It builds ./cmd/accountd and ./bench/hello into a temporary directory
 // (or takes --accountd and --hello binaries), starts each as its own
@@ -52,6 +55,8 @@ type config struct {
 	mePath     string
 	cpuprofile string
 	flood      int // login-flood mode (flood.go): connections flooding logins; 0 is off
+	// many-users mode (scale.go), on when users > 0
+	users, tokensPer, listUsers, listTokens int
 }
 
 func main() { benchkit.Main("mebench", parseFlags, run) }
@@ -68,6 +73,10 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.logLevel, "log-level", "", "accountd serve --log-level (default: the server's own default)")
 	fs.StringVar(&cfg.mePath, "path", "/me", "accountd request path, for experiments such as /me?summaryExclude=apiTokenCount")
 	fs.IntVar(&cfg.flood, "login-flood", 0, "login-flood mode: GET /me (paced, --rate default 200) alone and during a flood of wrong-password logins from this many connections (see flood.go)")
+	fs.IntVar(&cfg.users, "users", 0, "many-users mode: seed this many users and draw a token at random per request, for GET /me and GET /me/tokens (default: one user, GET /me)")
+	fs.IntVar(&cfg.tokensPer, "tokens-per-user", 10, "many-users mode: API tokens per user")
+	fs.IntVar(&cfg.listUsers, "list-users", 0, "many-users mode: how many of the users have --list-tokens tokens instead, for GET /me/tokens (default: a tenth of --users)")
+	fs.IntVar(&cfg.listTokens, "list-tokens", 20, "many-users mode: API tokens of each of the --list-users users")
 	// Hidden: profile the servers under the same load. accountd is then
 	// built from ./bench/profserve (accountd's main plus a profiler the
 	// benchmark switches on for each measured window only).
@@ -76,6 +85,9 @@ func parseFlags(args []string) (config, error) {
 		return cfg, err
 	}
 	cfg.backends, cfg.accountd, cfg.hello = fs.Backends, fs.Accountd, fs.Hello
+	if cfg.listUsers == 0 {
+		cfg.listUsers = max(1, cfg.users/10)
+	}
 	switch {
 	case slices.Contains(cfg.backends, "postgres") && cfg.postgres == "":
 		return cfg, errors.New("postgres backend: set --postgres or ACCOUNTD_TEST_POSTGRES (or --backends sqlite)")
@@ -91,6 +103,12 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("--warmup must be 0 to 1m")
 	case cfg.flood < 0 || cfg.flood > 1024:
 		return cfg, errors.New("--login-flood must be 0 to 1024")
+	case cfg.users < 0 || cfg.users > 1_000_000:
+		return cfg, errors.New("--users must be 0 to 1000000")
+	case cfg.users > 0 && (cfg.tokensPer < 1 || cfg.tokensPer > 100 || cfg.listTokens < 1 || cfg.listTokens > 100):
+		return cfg, errors.New("--tokens-per-user and --list-tokens must be 1 to 100")
+	case cfg.users > 0 && (cfg.listUsers < 1 || cfg.listUsers > cfg.users):
+		return cfg, errors.New("--list-users must be 1 to --users")
 	}
 	return cfg, nil
 }
@@ -116,6 +134,9 @@ func progress(format string, args ...any) {
 func run(ctx context.Context, cfg config) (benchkit.Report, error) {
 	if cfg.flood > 0 {
 		return runFlood(ctx, cfg)
+	}
+	if cfg.users > 0 {
+		return runScale(ctx, cfg)
 	}
 	tmp, err := os.MkdirTemp("", "mebench-")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/accountd/accountd"
 )
@@ -58,7 +59,7 @@ func (s *Store) Orgs(ctx context.Context, userID string, q accountd.ListQuery) (
 		what: "listing organizations", columns: orgColumns,
 		from: " FROM orgs o JOIN org_members m ON m.org_id = o.id WHERE m.user_id = ?", args: []any{userID},
 		sort: orgSort, filter: orgFilter, idCol: "o.id",
-	}, q, func(rows *sql.Rows) error {
+	}, q, func(rows scanner) error {
 		o, err := scanOrg(rows)
 		out = append(out, o)
 		return err
@@ -92,14 +93,45 @@ func (s *Store) forgetRecent(ctx context.Context, id string) error {
 	return nil
 }
 
+const memberColumns = "m.org_id, m.user_id, m.role, u.email, u.first_name, u.last_name, m.created_at"
+
 func (s *Store) Members(ctx context.Context, orgID string) ([]accountd.Member, error) {
-	rows, err := s.query(ctx, `SELECT m.org_id, m.user_id, m.role, u.email, u.first_name, u.last_name, m.created_at
-		FROM org_members m JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY m.created_at, m.user_id`, orgID)
+	var out []accountd.Member
+	err := s.members(ctx, "SELECT "+memberColumns+` FROM org_members m JOIN users u ON u.id = m.user_id
+		WHERE m.org_id = ? ORDER BY m.created_at, m.user_id`, []any{orgID}, func(m accountd.Member) { out = append(out, m) })
+	return out, err
+}
+
+// MembersOf is one query however many organizations a page holds. The
+// list of ids is padded to a power of two with its last id, so that a few
+// statement texts serve every page size and each is prepared once.
+func (s *Store) MembersOf(ctx context.Context, orgIDs []string) (map[string][]accountd.Member, error) {
+	out := make(map[string][]accountd.Member, len(orgIDs))
+	if len(orgIDs) == 0 {
+		return out, nil
+	}
+	n := 1
+	for n < len(orgIDs) {
+		n *= 2
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = orgIDs[min(i, len(orgIDs)-1)]
+	}
+	in := strings.Repeat("?, ", n-1) + "?"
+	err := s.members(ctx, "SELECT "+memberColumns+` FROM org_members m JOIN users u ON u.id = m.user_id
+		WHERE m.org_id IN (`+in+`) ORDER BY m.org_id, m.created_at, m.user_id`, args, func(m accountd.Member) {
+		out[m.OrgID] = append(out[m.OrgID], m)
+	})
+	return out, err
+}
+
+func (s *Store) members(ctx context.Context, query string, args []any, add func(accountd.Member)) error {
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
-		return nil, internal("listing members", err)
+		return internal("listing members", err)
 	}
 	defer rows.Close()
-	var out []accountd.Member
 	for rows.Next() {
 		var (
 			m       accountd.Member
@@ -107,15 +139,15 @@ func (s *Store) Members(ctx context.Context, orgID string) ([]accountd.Member, e
 			created int64
 		)
 		if err := rows.Scan(&m.OrgID, &m.UserID, &role, &m.Email, &m.FirstName, &m.LastName, &created); err != nil {
-			return nil, internal("listing members", err)
+			return internal("listing members", err)
 		}
 		m.Role, m.CreatedAt = accountd.Role(role), fromMillis(created)
-		out = append(out, m)
+		add(m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, internal("listing members", err)
+		return internal("listing members", err)
 	}
-	return out, nil
+	return nil
 }
 
 func (s *Store) MemberRole(ctx context.Context, orgID, userID string) (accountd.Role, error) {

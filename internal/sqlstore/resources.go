@@ -12,9 +12,19 @@ import (
 
 // visibleTo is the condition under which user ? (given twice) can see the
 // application or dashboard a: they own it, or an organization of theirs
-// does.
-const visibleTo = `((a.owner_type = 'user' AND a.owner_id = ?)
+// does. Each database gets the form its planner turns into lookups of each
+// owner in the (owner_id, owner_type, ...) index: SQLite searches each side
+// of the OR in the index, but PostgreSQL without statistics scanned the
+// whole table for it; PostgreSQL joins a list of owners to the index, but
+// SQLite scans the index for that list.
+func (s *Store) visibleTo() string {
+	if s.d.Name == "postgres" {
+		return `(a.owner_id, a.owner_type) IN (SELECT CAST(? AS TEXT), 'user'
+	UNION ALL SELECT org_id, 'organization' FROM org_members WHERE user_id = ?)`
+	}
+	return `((a.owner_type = 'user' AND a.owner_id = ?)
 	OR (a.owner_type = 'organization' AND a.owner_id IN (SELECT org_id FROM org_members WHERE user_id = ?)))`
+}
 
 const ownedColumns = "a.id, a.owner_type, a.owner_id, COALESCE(o.name, ''), a.name, a.description, a.created_at, a.updated_at"
 
@@ -98,14 +108,15 @@ func (s *Store) owned(ctx context.Context, table, what, id string) (accountd.Own
 var ownedSort = map[string]string{"name": "a.name", "id": "a.id", "creationDate": "a.created_at", "ownerId": "a.owner_id", "lastUpdated": "a.updated_at"}
 
 func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, q accountd.ListQuery, add func(accountd.Owned)) (int, error) {
-	where, args := " WHERE "+visibleTo, []any{sc.UserID, sc.UserID}
+	where, args := " WHERE "+s.visibleTo(), []any{sc.UserID, sc.UserID}
 	if sc.OrgID != "" {
 		where, args = " WHERE a.owner_type = 'organization' AND a.owner_id = ?", []any{sc.OrgID}
 	}
 	return s.listPage(ctx, listSpec{
 		what: "listing " + table, columns: ownedColumns, from: ownedFrom(table) + where, args: args,
-		sort: ownedSort, filter: map[string]string{"name": "a.name"}, idCol: "a.id",
-	}, q, func(rows *sql.Rows) error {
+		countFrom: " FROM " + table + " a" + where, // the LEFT JOIN of the owner's name adds no row
+		sort:      ownedSort, filter: map[string]string{"name": "a.name"}, idCol: "a.id",
+	}, q, func(rows scanner) error {
 		o, err := scanOwned(rows)
 		add(o)
 		return err
@@ -286,7 +297,7 @@ func (s *Store) Devices(ctx context.Context, applicationID string, q accountd.Li
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing devices", columns: deviceColumns, from: " FROM devices WHERE application_id = ?", args: []any{applicationID},
 		sort: childSort, filter: nameOnly, idCol: "id",
-	}, q, func(rows *sql.Rows) error {
+	}, q, func(rows scanner) error {
 		d, err := scanDevice(rows)
 		out = append(out, d)
 		return err
@@ -377,7 +388,7 @@ func (s *Store) Flows(ctx context.Context, applicationID string, q accountd.List
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing flows", columns: flowColumns, from: " FROM flows WHERE application_id = ?", args: []any{applicationID},
 		sort: childSort, filter: nameOnly, idCol: "id",
-	}, q, func(rows *sql.Rows) error {
+	}, q, func(rows scanner) error {
 		f, err := scanFlow(rows)
 		out = append(out, f)
 		return err
@@ -403,13 +414,13 @@ func (s *Store) CountVisible(ctx context.Context, userID string, kinds ...string
 		var q string
 		switch kind {
 		case accountd.KindApplication:
-			q = "SELECT COUNT(*) FROM applications a WHERE " + visibleTo
+			q = "SELECT COUNT(*) FROM applications a WHERE " + s.visibleTo()
 		case accountd.KindDashboard:
-			q = "SELECT COUNT(*) FROM dashboards a WHERE " + visibleTo
+			q = "SELECT COUNT(*) FROM dashboards a WHERE " + s.visibleTo()
 		case accountd.KindDevice:
-			q = "SELECT COUNT(*) FROM devices d JOIN applications a ON a.id = d.application_id WHERE " + visibleTo
+			q = "SELECT COUNT(*) FROM devices d JOIN applications a ON a.id = d.application_id WHERE " + s.visibleTo()
 		case accountd.KindFlow:
-			q = "SELECT COUNT(*) FROM flows f JOIN applications a ON a.id = f.application_id WHERE " + visibleTo
+			q = "SELECT COUNT(*) FROM flows f JOIN applications a ON a.id = f.application_id WHERE " + s.visibleTo()
 		case accountd.KindOrganization:
 			subs, args = append(subs, "(SELECT COUNT(*) FROM org_members WHERE user_id = ?)"), append(args, userID)
 			continue
@@ -477,13 +488,13 @@ func (s *Store) RecentItems(ctx context.Context, userID, itemType, parentID stri
 	const where = " WHERE r.user_id = ? AND r.item_type = ? AND r.parent_id = ? AND "
 	switch itemType {
 	case accountd.KindApplication:
-		q = "SELECT a.id, a.name" + recent + "JOIN applications a ON a.id = r.item_id" + where + visibleTo
+		q = "SELECT a.id, a.name" + recent + "JOIN applications a ON a.id = r.item_id" + where + s.visibleTo()
 	case accountd.KindDashboard:
-		q = "SELECT a.id, a.name" + recent + "JOIN dashboards a ON a.id = r.item_id" + where + visibleTo
+		q = "SELECT a.id, a.name" + recent + "JOIN dashboards a ON a.id = r.item_id" + where + s.visibleTo()
 	case accountd.KindDevice:
-		q = "SELECT x.id, x.name" + recent + "JOIN devices x ON x.id = r.item_id AND x.application_id = r.parent_id JOIN applications a ON a.id = x.application_id" + where + visibleTo
+		q = "SELECT x.id, x.name" + recent + "JOIN devices x ON x.id = r.item_id AND x.application_id = r.parent_id JOIN applications a ON a.id = x.application_id" + where + s.visibleTo()
 	case accountd.KindFlow:
-		q = "SELECT x.id, x.name" + recent + "JOIN flows x ON x.id = r.item_id AND x.application_id = r.parent_id JOIN applications a ON a.id = x.application_id" + where + visibleTo
+		q = "SELECT x.id, x.name" + recent + "JOIN flows x ON x.id = r.item_id AND x.application_id = r.parent_id JOIN applications a ON a.id = x.application_id" + where + s.visibleTo()
 	case accountd.KindOrganization:
 		q = "SELECT o.id, o.name" + recent + "JOIN orgs o ON o.id = r.item_id JOIN org_members m ON m.org_id = o.id AND m.user_id = r.user_id" +
 			" WHERE r.user_id = ? AND r.item_type = ? AND r.parent_id = ?"

@@ -128,7 +128,7 @@ func (s *Store) Tokens(ctx context.Context, userID string, kind accountd.TokenKi
 		what: "listing tokens", columns: tokenColumns,
 		from: " FROM tokens WHERE user_id = ? AND kind = ?", args: []any{userID, string(kind)},
 		sort: tokenSort, filter: tokenFilter, idCol: "id",
-	}, accountd.ListQuery(q), func(rows *sql.Rows) error {
+	}, accountd.ListQuery(q), func(rows scanner) error {
 		t, err := scanToken(rows)
 		out = append(out, t)
 		return err

@@ -174,7 +174,7 @@ func oneRow(res sql.Result, what, doing string) error {
 // state and the user's organizations in one statement of scalar subqueries:
 // a GET /me cache miss costs one round trip.
 func (s *Store) MeState(ctx context.Context, id string) (*accountd.MeState, error) {
-	vis := strings.ReplaceAll(visibleTo, "?", "u.id")
+	vis := strings.ReplaceAll(s.visibleTo(), "?", "u.id")
 	q := `SELECT ` + prefixed("u.", userColumns) + `,
 		(SELECT COUNT(*) FROM tokens t WHERE t.user_id = u.id AND t.kind = 'api'),
 		(SELECT COUNT(*) FROM applications a WHERE ` + vis + `),

@@ -68,6 +68,7 @@ type Env struct {
 	URL     string
 	Store   accountd.Store
 	Service *service.Service
+	API     *httpapi.Server // the handler under test (its MetricsHandler, say)
 	Keys    *secret.Keyring
 	// Outbox is the folder messages are written to when Options.Mailer is
 	// not set.
@@ -161,7 +162,7 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 		srv.Close()
 		svc.Close()
 	})
-	return &Env{URL: srv.URL, Store: st, Service: svc, Keys: keys, Outbox: outbox, UsageKey: usageKey, check: apicheck.New(t)}
+	return &Env{URL: srv.URL, Store: st, Service: svc, API: api, Keys: keys, Outbox: outbox, UsageKey: usageKey, check: apicheck.New(t)}
 }
 
 // checking is a transport that checks every response it carries.

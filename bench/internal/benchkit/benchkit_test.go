@@ -1,6 +1,7 @@
 package benchkit
 
 import (
+	"os"
 	"slices"
 	"testing"
 )
@@ -28,5 +29,21 @@ func TestFlagsBackends(t *testing.T) {
 		case tt.want != nil && !slices.Equal(fs.Backends, tt.want):
 			t.Errorf("%q: backends %q, want %q", tt.args, fs.Backends, tt.want)
 		}
+	}
+}
+
+func TestPidMemoryReadsOwnProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	m := PidMemory(os.Getpid())
+	if m.RSS <= 0 || m.HWM < m.RSS {
+		t.Fatalf("PidMemory(self) = %+v, want 0 < RSS <= HWM", m)
+	}
+	if got := PidMemory(-1); got.RSS != -1 || got.HWM != -1 {
+		t.Errorf("PidMemory(-1) = %+v, want both -1", got)
+	}
+	if got, want := MiB(1536), "1.5 MiB"; got != want {
+		t.Errorf("MiB(1536) = %q, want %q", got, want)
 	}
 }

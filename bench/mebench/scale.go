@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/accountd/accountd/bench/internal/benchkit"
+)
+
+// The many-users mode (--users N): every backend's database is seeded
+// with N users and their API tokens, and each request of the load carries
+// a token drawn at random, so the server's per-token and per-user state is
+// as cold or as warm as a large population makes it.
+
+// scaleTarget is one load of the many-users mode: a server, a path, and
+// the Authorization values to draw from.
+type scaleTarget struct {
+	name    string // hello, sqlite, postgres
+	what    string // "GET /me", "GET /me/tokens"
+	srv     *benchkit.Server
+	path    string
+	bearers [][]string // "Bearer TOKEN", one slice each, shared read-only
+	cpu     func() benchkit.CPUUsage
+}
+
+// randomBearer is a NewDoFunc for GET url with a token drawn at random
+// from bearers on every request; each goroutine reuses one request and
+// has its own random source.
+func randomBearer(url string, bearers [][]string) benchkit.NewDoFunc {
+	return func(ctx context.Context, w int) (benchkit.DoFunc, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		rnd := rand.New(rand.NewPCG(uint64(w)+1, uint64(time.Now().UnixNano())))
+		return func(_ context.Context, tr *http.Transport) (int64, error) {
+			if len(bearers) > 0 {
+				req.Header["Authorization"] = bearers[rnd.IntN(len(bearers))]
+			}
+			return 1, benchkit.RoundTrip(tr, req, nil)
+		}, nil
+	}
+}
+
+func bearers(tokens []string) [][]string {
+	out := make([][]string, len(tokens))
+	for i, t := range tokens {
+		out[i] = []string{"Bearer " + t}
+	}
+	return out
+}
+
+func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
+	pop := population{users: cfg.users, tokensPer: cfg.tokensPer, listUsers: min(cfg.listUsers, cfg.users), listTokens: cfg.listTokens}
+	tmp, err := os.MkdirTemp("", "mebench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	bctx, cancel := context.WithTimeout(ctx, 15*time.Minute)
+	defer cancel()
+	accountdBin, accountdPkg := cfg.accountd, "./cmd/accountd"
+	if cfg.cpuprofile != "" {
+		accountdBin, accountdPkg = "", "./bench/profserve"
+	}
+	if accountdBin, err = benchkit.Binary(bctx, accountdBin, accountdPkg, tmp, "accountd", progress); err != nil {
+		return nil, err
+	}
+	helloBin, err := benchkit.Binary(bctx, cfg.hello, "./bench/hello", tmp, "hello", progress)
+	if err != nil {
+		return nil, err
+	}
+	cancel()
+
+	perRun := cfg.warmup + cfg.duration + 20*time.Second
+	ctx, cancel = context.WithTimeout(ctx, 10*time.Minute+time.Duration(cfg.rounds*(1+loadsPerBackend*len(cfg.backends)))*perRun)
+	defer cancel()
+
+	var servers []*benchkit.Server
+	var drops []func() error
+	defer func() {
+		for _, s := range servers {
+			s.Stop()
+		}
+		for _, drop := range drops {
+			if err := drop(); err != nil {
+				progress("%v", err)
+			} else {
+				progress("postgres: dropped the benchmark database")
+			}
+		}
+	}()
+
+	helloSrv, err := benchkit.StartServer(ctx, "hello", helloBin, []string{"--addr", "127.0.0.1:0"}, benchkit.ChildEnv(),
+		filepath.Join(tmp, "hello.log"), benchkit.HelloAddr)
+	if err != nil {
+		return nil, err
+	}
+	servers = append(servers, helloSrv)
+	if err := benchkit.CheckHello(ctx, helloSrv.Addr); err != nil {
+		return nil, err
+	}
+	helloPid := helloSrv.Cmd.Process.Pid
+	targets := []*scaleTarget{{name: "hello", what: "GET /", srv: helloSrv, path: "/",
+		cpu: func() benchkit.CPUUsage {
+			return benchkit.CPUUsage{Server: benchkit.PidCPU(helloPid), DB: -1, Client: benchkit.SelfCPU()}
+		}}}
+
+	rep := newScaleReport(cfg, pop)
+	for _, backend := range cfg.backends {
+		key, err := benchkit.RunTool(ctx, accountdBin, "keys", "generate")
+		if err != nil {
+			return nil, err
+		}
+		var db, pgName string
+		if backend == "postgres" {
+			name, dsn, drop, err := benchkit.PGDatabase(ctx, cfg.postgres, "accountd_bench_")
+			if err != nil {
+				return nil, err
+			}
+			drops = append(drops, drop)
+			pgName, db = name, dsn
+			progress("postgres: created a fresh database for this run")
+		} else {
+			db = filepath.Join(tmp, "bench.db")
+		}
+		progress("%s: seeding %d users, %d API tokens", backend, pop.users, pop.totalTokens())
+		began := time.Now()
+		users, err := seed(ctx, backend, db, key, pop)
+		if err != nil {
+			return nil, err
+		}
+		rep.seedTime[backend] = time.Since(began)
+		progress("%s: seeded in %v", backend, rep.seedTime[backend].Round(time.Millisecond))
+
+		addr, err := benchkit.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		args := []string{"serve", "--addr", addr, "--db", db, "--keys", key}
+		if cfg.logLevel != "" {
+			args = append(args, "--log-level", cfg.logLevel)
+		}
+		env := benchkit.ChildEnv()
+		if cfg.cpuprofile != "" {
+			prefix := cfg.cpuprofile + "-" + backend
+			env = append(env, "MEBENCH_CPUPROFILE="+prefix)
+			for n := 1; n <= loadsPerBackend*cfg.rounds; n++ {
+				rep.profiles[backend] = append(rep.profiles[backend], fmt.Sprintf("%s-r%d.pprof", prefix, n))
+			}
+		}
+		srv, err := benchkit.StartServer(ctx, backend, accountdBin, args, env, filepath.Join(tmp, backend+".log"), benchkit.Readyz(addr))
+		if err != nil {
+			return nil, err
+		}
+		servers = append(servers, srv)
+		if err := checkScale(ctx, srv.Addr, users, pop); err != nil {
+			return nil, fmt.Errorf("%s: %w", backend, err)
+		}
+		pid := srv.Cmd.Process.Pid
+		rep.rssStart[backend] = benchkit.PidMemory(pid)
+		progress("%s: accountd listening on %s, seeded users checked, RSS %s", backend, srv.Addr, benchkit.MiB(rep.rssStart[backend].RSS))
+
+		var all, list []string
+		for i, u := range users {
+			all = append(all, u.tokens...)
+			if i < pop.listUsers {
+				list = append(list, u.tokens...)
+			}
+		}
+		cpu := func() benchkit.CPUUsage {
+			u := benchkit.CPUUsage{Server: benchkit.PidCPU(pid), DB: -1, Client: benchkit.SelfCPU()}
+			if pgName != "" {
+				u.DB = benchkit.PostgresCPU(pgName)
+			}
+			return u
+		}
+		targets = append(targets,
+			&scaleTarget{name: backend, what: "GET /me", srv: srv, path: "/me", bearers: bearers(all), cpu: cpu},
+			&scaleTarget{name: backend, what: "GET /me/tokens", srv: srv, path: "/me/tokens", bearers: bearers(list), cpu: cpu},
+			&scaleTarget{name: backend, what: "GET /applications", srv: srv, path: "/applications", bearers: bearers(list), cpu: cpu})
+	}
+
+	for round := 1; round <= cfg.rounds; round++ {
+		for _, t := range targets {
+			if !t.srv.Alive() {
+				return rep, fmt.Errorf("%s server exited: %v\n%s", t.name, t.srv.ExitErr(), t.srv.LogTail())
+			}
+			spec := benchkit.LoadSpec{Conns: cfg.conns, Rate: cfg.rate, Warmup: cfg.warmup, Measure: cfg.duration}
+			if cfg.cpuprofile != "" && t.name != "hello" {
+				spec.OnMeasure = profileSwitch(t.srv)
+			}
+			progress("round %d/%d: %s %s, %d connections, %v warm-up + %v", round, cfg.rounds, t.name, t.what,
+				cfg.conns, cfg.warmup, cfg.duration)
+			res, err := benchkit.Drive(ctx, spec, randomBearer("http://"+t.srv.Addr+t.path, t.bearers), t.cpu)
+			if err != nil {
+				return rep, err
+			}
+			rep.add(round, t.name, t.what, res)
+			progress("  %.0f req/s, p50 %s, p99 %s, %d errors", res.RPS(), benchkit.Millis(benchkit.Percentile(res.Latencies, 50)),
+				benchkit.Millis(benchkit.Percentile(res.Latencies, 99)), res.Failures())
+			select {
+			case <-time.After(500 * time.Millisecond):
+			case <-ctx.Done():
+				return rep, ctx.Err()
+			}
+		}
+	}
+	for _, t := range targets {
+		if t.name != "hello" {
+			rep.rssEnd[t.name] = benchkit.PidMemory(t.srv.Cmd.Process.Pid)
+		}
+	}
+	for _, s := range servers {
+		s.Stop()
+	}
+	return rep, nil
+}
+
+// loadsPerBackend are GET /me, GET /me/tokens and GET /applications.
+const loadsPerBackend = 3
+
+// checkScale makes sure a seeded token of the first and of the last user
+// answers GET /me with that user, and that a list user's GET /me/tokens and
+// GET /applications hold all their tokens and applications.
+func checkScale(ctx context.Context, addr string, users []seedUser, pop population) error {
+	for _, u := range []seedUser{users[0], users[len(users)-1]} {
+		if len(u.tokens) == 0 {
+			continue
+		}
+		var me struct {
+			Email string `json:"email"`
+		}
+		if err := benchkit.Call(ctx, http.MethodGet, "http://"+addr+"/me", u.tokens[len(u.tokens)-1], nil, &me); err != nil {
+			return fmt.Errorf("GET /me: %w", err)
+		}
+		if me.Email != u.email {
+			return fmt.Errorf("GET /me: email %q, want %q", me.Email, u.email)
+		}
+	}
+	if pop.listUsers == 0 {
+		return nil
+	}
+	var page struct {
+		Count      int               `json:"count"`
+		TotalCount int               `json:"totalCount"`
+		Items      []json.RawMessage `json:"items"`
+	}
+	if err := benchkit.Call(ctx, http.MethodGet, "http://"+addr+"/me/tokens", users[0].tokens[0], nil, &page); err != nil {
+		return fmt.Errorf("GET /me/tokens: %w", err)
+	}
+	if page.Count != pop.listTokens || page.TotalCount != pop.listTokens || len(page.Items) != pop.listTokens {
+		return fmt.Errorf("GET /me/tokens: count %d, totalCount %d, %d items; want %d each",
+			page.Count, page.TotalCount, len(page.Items), pop.listTokens)
+	}
+	page.Items = nil
+	if err := benchkit.Call(ctx, http.MethodGet, "http://"+addr+"/applications", users[0].tokens[0], nil, &page); err != nil {
+		return fmt.Errorf("GET /applications: %w", err)
+	}
+	if page.Count != pop.listTokens || page.TotalCount != pop.listTokens || len(page.Items) != pop.listTokens {
+		return fmt.Errorf("GET /applications: count %d, totalCount %d, %d items; want %d each",
+			page.Count, page.TotalCount, len(page.Items), pop.listTokens)
+	}
+	return nil
+}
