@@ -93,7 +93,7 @@ func times(a, b time.Duration) string {
 // Print writes the report as Markdown.
 func (r *scaleReport) Print(w io.Writer) {
 	c, p := r.cfg, r.pop
-	fmt.Fprintf(w, "### GET /me and GET /me/tokens with %d users, against hello-world, %d connections\n\n", p.users, c.conns)
+	fmt.Fprintf(w, "### GET /me, GET /me/tokens and GET /applications with %d users, against hello-world, %d connections\n\n", p.users, c.conns)
 	fmt.Fprintf(w, "- command: `%s`\n", r.command)
 	fmt.Fprintf(w, "- started: %s\n", r.when.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "- machine: %s\n", benchkit.Machine())
