@@ -27,7 +27,7 @@ directory (~/.config/accountd/credentials.json, mode 0600).`,
 				return err
 			}
 			server := f.serverURL(saved)
-			c, err := client.New(server, client.WithUserAgent("accountd-cli/"+version))
+			c, err := client.New(server, client.WithUserAgent("accountd-cli/"+readBuildInfo().Version))
 			if err != nil {
 				return usageError{err}
 			}

@@ -63,10 +63,10 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.Uint32Var(&f.hashTime, "hash-time", secret.DefaultParams.Time, "argon2id passes per password hash")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (default: off); keep it off the public network")
-	fs.StringVar(&f.usageKeysFile, "usage-keys-file", "", "file of usage keys platform services report usage with (POST /usage/events), one \"NAME SHA256HEX\" a line, as `accountd usage keygen` prints (default: none, the endpoint refuses every caller)")
+	fs.StringVar(&f.usageKeysFile, "usage-keys-file", "", "file of usage keys platform services report usage with (POST /usage/events), one \"NAME SHA256HEX\" a line, as 'accountd usage keygen NAME' prints (default: none, the endpoint refuses every caller)")
 	fs.DurationVar(&f.usageIDRetention, "usage-id-retention", 30*24*time.Hour, "how long reported usage event ids are kept to recognise a retried event")
 	f.security.register(fs)
-	withEnvHelp(fs)
+	withEnv(fs)
 	return cmd
 }
 
@@ -146,7 +146,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if isPostgres(f.db) {
 		backend = "postgres"
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", backend, "version", version)
+	log.Info("listening", "addr", ln.Addr().String(), "db", backend, "version", readBuildInfo().short())
 	if f.metricsAddr != "" {
 		mln, err := net.Listen("tcp", f.metricsAddr)
 		if err != nil {
@@ -199,6 +199,3 @@ func (f *serveFlags) usageConfig() (service.UsageConfig, error) {
 	}
 	return cfg, nil
 }
-
-// version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
-var version = "dev"

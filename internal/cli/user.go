@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"errors"
+	"os"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"github.com/accountd/accountd/httpapi"
 	"github.com/accountd/accountd/secret"
 	"github.com/accountd/accountd/service"
+	"github.com/accountd/accountd/sqlite"
 	"github.com/spf13/cobra"
 )
 
@@ -20,7 +23,7 @@ func userCmd() *cobra.Command {
 		Use:   "user",
 		Short: "Manage accounts directly in the database (operator)",
 	}
-	cmd.AddCommand(userCreateCmd(), userListCmd())
+	cmd.AddCommand(userCreateCmd(), userListCmd(), userImportCmd(), userExportCmd())
 	return cmd
 }
 
@@ -90,7 +93,7 @@ func userCreateCmd() *cobra.Command {
 	fs.BoolVar(&n.Verified, "verified", false, "mark the email as already verified")
 	cmd.MarkFlagRequired("email")
 	cmd.MarkFlagRequired("password")
-	withEnvHelp(fs)
+	withEnv(fs, "password")
 	return cmd
 }
 
@@ -102,15 +105,15 @@ func userListCmd() *cobra.Command {
 		Short: "List every account, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return usageError{fmt.Errorf("--output: %q is not table or json", output)}
+			if err := (&remoteFlags{output: output}).checkOutput(); err != nil {
+				return err
 			}
-			svc, done, err := operatorService(cmd, &f)
+			store, err := f.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer done()
-			users, err := svc.Users(cmd.Context())
+			defer store.Close()
+			users, err := store.Users(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -118,8 +121,7 @@ func userListCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
-	withEnvHelp(cmd.Flags())
+	addOutputFlag(cmd, &output)
 	return cmd
 }
 
@@ -167,7 +169,38 @@ func migrateCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	withEnvHelp(cmd.Flags())
+	return cmd
+}
+
+func backupCmd() *cobra.Command {
+	var f dbFlags
+	cmd := &cobra.Command{
+		Use:   "backup FILE",
+		Short: "Write a consistent copy of the SQLite database to FILE while the server runs (operator)",
+		Long: `Write a consistent copy of the SQLite database to FILE (mode 0600), while the
+server keeps running: one read transaction (VACUUM INTO), so writers carry on.
+FILE must not exist. Keep the key file (<db>.keys) with it: tokens and
+two-factor keys need it. For PostgreSQL use pg_dump.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if isPostgres(f.db) {
+				return usageError{errors.New("backup copies SQLite files: for PostgreSQL use pg_dump")}
+			}
+			path := strings.TrimPrefix(f.db, "sqlite:")
+			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+				return usageError{fmt.Errorf("no database at %s: run this where the server's database is, or give --db (ACCOUNTD_DB)", path)}
+			}
+			if _, err := os.Stat(args[0]); err == nil {
+				return usageError{fmt.Errorf("%s already exists: name a new file", args[0])}
+			}
+			if err := sqlite.Backup(cmd.Context(), path, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "copied %s to %s\n", path, args[0])
+			return nil
+		},
+	}
+	f.register(cmd)
 	return cmd
 }
 
