@@ -2,11 +2,11 @@ package cli
 
 import (
 	"bufio"
-	"errors"
-	"os"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
