@@ -183,8 +183,7 @@ func orgsCmd(e env) *cobra.Command {
 			if err := c.Org.Delete(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
-			return nil
+			return f.done(cmd.OutOrStdout(), client.Success{Success: true}, "Deleted "+args[0]+".")
 		}),
 		remoteCmd(f, "invites ORG", "List an organization's pending invitations", cobra.ExactArgs(1), func(cmd *cobra.Command, c *client.Client, args []string) error {
 			l, err := c.Org.PendingInvites(cmd.Context(), args[0])
@@ -254,8 +253,7 @@ func appsCmd(e env) *cobra.Command {
 			if err := c.Application.Delete(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
-			return nil
+			return f.done(cmd.OutOrStdout(), client.Success{Success: true}, "Deleted "+args[0]+".")
 		}),
 	)
 	return cmd

@@ -146,8 +146,8 @@ func printUsers(w io.Writer, users []*accountd.User, output string) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tVERIFIED\tCREATED")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", r.ID, r.Email, (r.FirstName + " " + r.LastName), r.EmailVerified, r.CreationDate)
+	for i, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", r.ID, r.Email, users[i].FullName(), r.EmailVerified, fmtTime(users[i].CreatedAt))
 	}
 	return tw.Flush()
 }

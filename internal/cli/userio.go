@@ -56,6 +56,7 @@ hashes work at once and are replaced by argon2id at each user's next login.`
 
 func userImportCmd() *cobra.Command {
 	var f dbFlags
+	hash := hashParams
 	cmd := &cobra.Command{
 		Use:   "import FILE|-",
 		Short: "Create accounts from an NDJSON file, with their password hashes (operator)",
@@ -78,7 +79,10 @@ a progress line shows the count, the rate and the time left.`,
 				defer file.Close()
 				in = file
 			}
-			users, err := readUsers(cmd.Context(), in, cmd.ErrOrStderr(), time.Now)
+			if hash.Memory == 0 || hash.Time == 0 {
+				return usageError{errors.New("--hash-memory, --hash-time: must be positive")}
+			}
+			users, err := readUsers(cmd.Context(), in, cmd.ErrOrStderr(), hash, time.Now)
 			if err != nil {
 				return err
 			}
@@ -95,6 +99,9 @@ a progress line shows the count, the rate and the time left.`,
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().Uint32Var(&hash.Memory, "hash-memory", hash.Memory, "argon2id memory per password hash of a plain password, KiB (as serve's)")
+	cmd.Flags().Uint32Var(&hash.Time, "hash-time", hash.Time, "argon2id passes per password hash of a plain password (as serve's)")
+	withEnv(cmd.Flags(), "hash-memory", "hash-time")
 	return cmd
 }
 
@@ -116,7 +123,7 @@ func lineError(line int, err error) error {
 
 // readUsers parses and checks every line, then hashes the plain passwords
 // on every core. It stops at the first bad line.
-func readUsers(ctx context.Context, in io.Reader, stderr io.Writer, now func() time.Time) ([]lineUser, error) {
+func readUsers(ctx context.Context, in io.Reader, stderr io.Writer, hash secret.Params, now func() time.Time) ([]lineUser, error) {
 	var (
 		users []lineUser
 		seen  = map[string]int{} // email key: line
@@ -164,7 +171,7 @@ func readUsers(ctx context.Context, in io.Reader, stderr io.Writer, now func() t
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			h, err := secret.HashPassword(hashParams, users[i].password, randReader)
+			h, err := secret.HashPassword(hash, users[i].password, randReader)
 			if err != nil {
 				return err
 			}
