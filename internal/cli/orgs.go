@@ -95,6 +95,7 @@ func recentCmd(e env) *cobra.Command {
 			})
 		})
 	f.register(cmd)
+	cmd.ValidArgsFunction = fixed(recentTypes...)
 	cmd.Flags().StringVar(&parent, "parent", "", "application id, for device and flow lists")
 	return cmd
 }

@@ -14,7 +14,11 @@ func tokensCmd(e env) *cobra.Command {
 	f := &remoteFlags{env: e}
 	cmd := &cobra.Command{Use: "tokens", Short: "Manage personal API tokens (/me/tokens)"}
 	f.register(cmd)
-	cmd.AddCommand(tokensListCmd(f), tokensCreateCmd(f), tokensGetCmd(f), tokensUpdateCmd(f), tokensRevokeCmd(f))
+	cmd.AddCommand(tokensListCmd(f), tokensCreateCmd(f))
+	for _, sub := range []*cobra.Command{tokensGetCmd(f), tokensUpdateCmd(f), tokensRevokeCmd(f)} {
+		sub.ValidArgsFunction = completeTokenIDs(f)
+		cmd.AddCommand(sub)
+	}
 	return cmd
 }
 

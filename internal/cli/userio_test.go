@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -383,4 +384,41 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 		l.r = strings.NewReader(l.fill())
 	}
 	return l.r.Read(p)
+}
+
+// TestCompletionValues asks the completion machinery as a shell would
+// (cobra's hidden __complete command).
+func TestCompletionValues(t *testing.T) {
+	t.Parallel()
+	srv := testenv.Start(t, "sqlite", testenv.Options{})
+	srv.User(t, "comp@example.com")
+	c := srv.Login(t, "comp@example.com")
+	tok, err := c.UserAPITokens.Post(context.Background(), client.APITokenPost{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"ACCOUNTD_URL=" + srv.URL, "ACCOUNTD_TOKEN=" + c.Token(), "ACCOUNTD_CONFIG_DIR=" + t.TempDir()}
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"tokens", "revoke", ""}, []string{tok.ID + "\tci"}},
+		{[]string{"tokens", "create", "--scope", "me.get,userApiTok"}, []string{"me.get,userApiToken.get", "me.get,all.User"}},
+		{[]string{"tokens", "update", "x", "--status", ""}, []string{"active", "inactive"}},
+		{[]string{"recent", ""}, []string{"application", "device", "flow"}},
+		{[]string{"orgs", "invite", "x", "--role", ""}, []string{"admin", "view"}},
+		{[]string{"serve", "--log-format", ""}, []string{"json", "text"}},
+		{[]string{"me", "-o", ""}, []string{"table", "json"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := run(t, env, append([]string{"__complete"}, tt.args...)...)
+			lines := strings.Split(out, "\n")
+			for _, w := range tt.want {
+				if code != ExitOK || !slices.Contains(lines, w) {
+					t.Errorf("= %d, offers %q (%s); want %q among them", code, lines, errOut, w)
+				}
+			}
+		})
+	}
 }
