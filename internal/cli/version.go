@@ -12,13 +12,15 @@ import (
 // Set at build time by scripts/release.sh:
 //
 //	-ldflags "-X github.com/accountd/accountd/internal/cli.version=v1.2.3
+//	          -X github.com/accountd/accountd/internal/cli.commit=<git commit>
 //	          -X github.com/accountd/accountd/internal/cli.buildTime=2026-01-02T03:04:05Z"
 //
 // Unset, they come from the build information Go embeds (the module
-// version with `go install module@version`, the commit with a build in a
-// git checkout).
+// version with `go install module@version`; the commit and its time with a
+// build in a git checkout, unless -buildvcs=false).
 var (
 	version   = ""
+	commit    = ""
 	buildTime = ""
 )
 
@@ -34,7 +36,7 @@ type buildInfo struct {
 }
 
 func readBuildInfo() buildInfo {
-	b := buildInfo{Version: version, BuildTime: buildTime, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	b := buildInfo{Version: version, Commit: commit, BuildTime: buildTime, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if b.Version == "" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 			b.Version = info.Main.Version
@@ -42,7 +44,9 @@ func readBuildInfo() buildInfo {
 		for _, s := range info.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				b.Commit = s.Value
+				if b.Commit == "" {
+					b.Commit = s.Value
+				}
 			case "vcs.time":
 				b.CommitAt = s.Value
 			case "vcs.modified":
