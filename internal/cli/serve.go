@@ -105,7 +105,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	// which the default public URL of links is made of.
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot listen on %s (%w): is another server there? pick another --addr (ACCOUNTD_ADDR)", f.addr, errors.Unwrap(err))
 	}
 	defer ln.Close()
 	sec, err := f.security.config(f.db, ln.Addr().String(), log)

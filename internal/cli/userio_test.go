@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -264,6 +265,15 @@ func TestErrorStyle(t *testing.T) {
 	code, _, errOut = run(t, []string{"ACCOUNTD_URL=http://127.0.0.1:1", "ACCOUNTD_TOKEN=x", "ACCOUNTD_CONFIG_DIR=" + dir}, "me")
 	if code != ExitError || !strings.Contains(errOut, "cannot reach the server at http://127.0.0.1:1") || !strings.Contains(errOut, "--server") {
 		t.Errorf("server down: %d %q", code, errOut)
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	code, _, errOut = run(t, env, "serve", "--addr", taken.Addr().String(), "--log-level", "error")
+	if code != ExitError || !strings.Contains(errOut, "accountd: cannot listen on "+taken.Addr().String()) || !strings.Contains(errOut, "--addr") {
+		t.Errorf("serve on a taken address: %d %q", code, errOut)
 	}
 	code, _, errOut = run(t, nil, "frobnicate")
 	if code != ExitUsage || !strings.Contains(errOut, "accountd --help") {
