@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/accountd/accountd/client"
+	"github.com/accountd/accountd/internal/pgtest"
 	"github.com/accountd/accountd/internal/testenv"
 	"github.com/accountd/accountd/secret"
 	"github.com/accountd/accountd/service"
@@ -430,5 +431,34 @@ func TestCompletionValues(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUserImportPostgres runs import, its all-or-nothing refusal and
+// export on PostgreSQL (skipped without one).
+func TestUserImportPostgres(t *testing.T) {
+	t.Parallel()
+	if !pgtest.Available() {
+		t.Skip("no PostgreSQL: set " + pgtest.EnvVar)
+	}
+	dsn := pgtest.DSN(t)
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.ndjson",
+		`{"email":"pg1@example.com","emailVerified":true,"passwordHash":"`+djangoHash+`"}`,
+		`{"email":"pg2@example.com","passwordHash":"`+scryptHash+`"}`)
+	if code, out, errOut := run(t, nil, "user", "import", "--db", dsn, good); code != ExitOK || !strings.Contains(out, "imported 2 users") {
+		t.Fatalf("user import = %d %q %q", code, out, errOut)
+	}
+	// the second line's email is taken in the database: the first line
+	// must not land either
+	bad := writeFile(t, dir, "bad.ndjson",
+		`{"email":"pg3@example.com","passwordHash":"`+djangoHash+`"}`,
+		`{"email":"PG1@example.com","passwordHash":"`+djangoHash+`"}`)
+	if code, _, errOut := run(t, nil, "user", "import", "--db", dsn, bad); code != ExitUsage || !strings.Contains(errOut, "line 2: email or id") {
+		t.Errorf("import of a taken email = %d %q", code, errOut)
+	}
+	code, out, _ := run(t, nil, "user", "export", "--db", dsn)
+	if code != ExitOK || strings.Count(out, "\n") != 2 || strings.Contains(out, "pg3@") {
+		t.Errorf("export after the refused import = %d %q; want only the first two users", code, out)
 	}
 }
