@@ -197,6 +197,14 @@ func addOutputFlag(cmd *cobra.Command, output *string) {
 	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
+// outputFlag gives an operator command -o/--output: its result as a
+// sentence, or as JSON.
+func outputFlag(cmd *cobra.Command) *remoteFlags {
+	f := &remoteFlags{}
+	addOutputFlag(cmd, &f.output)
+	return f
+}
+
 // done reports an action that answers nothing worth a table: v as JSON, or
 // the sentence.
 func (f *remoteFlags) done(w io.Writer, v any, sentence string) error {

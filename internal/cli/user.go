@@ -55,11 +55,15 @@ var hashParams = secret.DefaultParams
 func userCreateCmd() *cobra.Command {
 	var f dbFlags
 	var n service.NewUser
+	var out *remoteFlags
 	cmd := &cobra.Command{
 		Use:   "create --email EMAIL --password PASSWORD",
 		Short: "Create an account and print its id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			if n.Password == "-" {
 				// read it from stdin, so it stays out of the process list and shell history
 				line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
@@ -80,8 +84,7 @@ func userCreateCmd() *cobra.Command {
 				}
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), u.ID)
-			return nil
+			return out.done(cmd.OutOrStdout(), map[string]string{"id": u.ID}, u.ID)
 		},
 	}
 	f.register(cmd)
@@ -94,6 +97,7 @@ func userCreateCmd() *cobra.Command {
 	cmd.MarkFlagRequired("email")
 	cmd.MarkFlagRequired("password")
 	withEnv(fs, "password")
+	out = outputFlag(cmd)
 	return cmd
 }
 
@@ -154,26 +158,34 @@ func printUsers(w io.Writer, users []*accountd.User, output string) error {
 
 func migrateCmd() *cobra.Command {
 	var f dbFlags
+	var out *remoteFlags
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Create or upgrade the database schema, then exit",
 		Long:  "Create or upgrade the database schema, then exit. serve does the same on start; run this first to upgrade PostgreSQL before rolling out new instances.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			store, err := f.open(cmd.Context())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "database is up to date")
-			return store.Close()
+			if err := store.Close(); err != nil {
+				return err
+			}
+			return out.done(cmd.OutOrStdout(), map[string]bool{"upToDate": true}, "database is up to date")
 		},
 	}
 	f.register(cmd)
+	out = outputFlag(cmd)
 	return cmd
 }
 
 func backupCmd() *cobra.Command {
 	var f dbFlags
+	var out *remoteFlags
 	cmd := &cobra.Command{
 		Use:   "backup FILE",
 		Short: "Write a consistent copy of the SQLite database to FILE while the server runs (operator)",
@@ -183,6 +195,9 @@ FILE must not exist. Keep the key file (<db>.keys) with it: tokens and
 two-factor keys need it. For PostgreSQL use pg_dump.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			if isPostgres(f.db) {
 				return usageError{errors.New("backup copies SQLite files: for PostgreSQL use pg_dump")}
 			}
@@ -196,17 +211,18 @@ two-factor keys need it. For PostgreSQL use pg_dump.`,
 			if err := sqlite.Backup(cmd.Context(), path, args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "copied %s to %s\n", path, args[0])
-			return nil
+			return out.done(cmd.OutOrStdout(), map[string]string{"database": path, "backup": args[0]}, "copied "+path+" to "+args[0])
 		},
 	}
 	f.register(cmd)
+	out = outputFlag(cmd)
 	return cmd
 }
 
 func keysCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Token signing keys"}
-	cmd.AddCommand(&cobra.Command{
+	var out *remoteFlags
+	gen := &cobra.Command{
 		Use:   "generate",
 		Short: "Print a new signing key, id:base64url-secret",
 		Long: `Print a new signing key. To rotate, put the new key first in --keys or the
@@ -214,13 +230,17 @@ keys file and keep the old ones after it for as long as the tokens they signed
 should keep working (API tokens never expire unless given a date).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			k, err := secret.GenerateKey(randReader)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), k)
-			return nil
+			return out.done(cmd.OutOrStdout(), map[string]string{"key": k.String()}, k.String())
 		},
-	})
+	}
+	out = outputFlag(gen)
+	cmd.AddCommand(gen)
 	return cmd
 }

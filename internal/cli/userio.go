@@ -56,6 +56,7 @@ hashes work at once and are replaced by argon2id at each user's next login.`
 
 func userImportCmd() *cobra.Command {
 	var f dbFlags
+	var out *remoteFlags
 	hash := hashParams
 	cmd := &cobra.Command{
 		Use:   "import FILE|-",
@@ -70,6 +71,9 @@ import naming the line and the field, with nothing imported. On a terminal
 a progress line shows the count, the rate and the time left.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			in := cmd.InOrStdin()
 			if args[0] != "-" {
 				file, err := os.Open(args[0])
@@ -94,14 +98,14 @@ a progress line shows the count, the rate and the time left.`,
 			if err := insertUsers(cmd.Context(), store, users, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d users\n", len(users))
-			return nil
+			return out.done(cmd.OutOrStdout(), map[string]int{"imported": len(users)}, fmt.Sprintf("imported %d users", len(users)))
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().Uint32Var(&hash.Memory, "hash-memory", hash.Memory, "argon2id memory per password hash of a plain password, KiB (as serve's)")
 	cmd.Flags().Uint32Var(&hash.Time, "hash-time", hash.Time, "argon2id passes per password hash of a plain password (as serve's)")
 	withEnv(cmd.Flags(), "hash-memory", "hash-time")
+	out = outputFlag(cmd)
 	return cmd
 }
 

@@ -462,3 +462,32 @@ func TestUserImportPostgres(t *testing.T) {
 		t.Errorf("export after the refused import = %d %q; want only the first two users", code, out)
 	}
 }
+
+// TestOperatorJSON: -o json on the operator commands that act.
+func TestOperatorJSON(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := []string{"ACCOUNTD_DB=" + filepath.Join(dir, "a.db")}
+	var created struct{ ID string }
+	code, out, _ := run(t, env, "user", "create", "--email", "j@example.com", "--password", pw, "-o", "json")
+	if code != ExitOK || json.Unmarshal([]byte(out), &created) != nil || len(created.ID) != 24 {
+		t.Errorf("user create -o json = %d %q", code, out)
+	}
+	file := writeFile(t, dir, "u.ndjson", `{"email":"k@example.com","passwordHash":"`+djangoHash+`"}`)
+	for _, tt := range []struct {
+		args []string
+		key  string
+	}{
+		{[]string{"user", "import", file}, `"imported": 1`},
+		{[]string{"migrate"}, `"upToDate": true`},
+		{[]string{"backup", filepath.Join(dir, "copy.db")}, `"backup": "`},
+		{[]string{"keys", "generate"}, `"key": "`},
+		{[]string{"usage", "keygen", "svc"}, `"keysFileLine": "svc `},
+	} {
+		code, out, errOut := run(t, env, append(tt.args, "-o", "json")...)
+		var v map[string]any
+		if code != ExitOK || json.Unmarshal([]byte(out), &v) != nil || !strings.Contains(out, tt.key) {
+			t.Errorf("%v -o json = %d %q %q", tt.args, code, out, errOut)
+		}
+	}
+}
