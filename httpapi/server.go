@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/internal/lru"
@@ -74,19 +75,22 @@ func NewServer(cfg Config) (*Server, error) {
 		meWire:     lru.New[meWireKey, []byte](max(cfg.Service.CacheBudget().Wire, 1<<20)),
 		requestIDs: newRequestIDs(),
 	}
-	paths := map[string]bool{}
+	methods := map[string][]string{} // path: the methods served on it
 	for _, rt := range routes() {
 		s.mux.Handle(rt.method+" "+rt.path, s.metrics.observe(rt.action, rt.method, s.action(rt)))
-		if !paths[rt.path] {
-			paths[rt.path] = true
-			// The same path without a method catches every other method, so
-			// the answer is a JSON 405 rather than the mux's plain text.
-			s.mux.Handle(rt.path, s.methodNotAllowed())
-		}
+		methods[rt.path] = append(methods[rt.path], rt.method)
 	}
 	s.mux.Handle("GET /healthz", s.metrics.observe("ops.healthz", "GET", http.HandlerFunc(s.healthz)))
 	s.mux.Handle("GET /readyz", s.metrics.observe("ops.readyz", "GET", http.HandlerFunc(s.readyz)))
 	s.mux.Handle("GET /openapi.json", s.metrics.observe("ops.openapi", "GET", http.HandlerFunc(s.openapi)))
+	for _, p := range []string{"/healthz", "/readyz", "/openapi.json"} {
+		methods[p] = append(methods[p], http.MethodGet)
+	}
+	for path, ms := range methods {
+		// The same path without a method catches every other method, so
+		// the answer is a JSON 405 rather than the mux's plain text.
+		s.mux.Handle(path, s.methodNotAllowed(ms))
+	}
 	s.mux.Handle("/", s.notFound())
 	s.handler = s.serveRequest(s.mux)
 	return s, nil
@@ -179,8 +183,17 @@ func (b *beforeAnswer) Write(p []byte) (int, error) {
 
 func (b *beforeAnswer) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
-func (s *Server) methodNotAllowed() http.Handler {
+// methodNotAllowed answers 405 with Allow naming the methods served (a GET
+// route serves HEAD too).
+func (s *Server) methodNotAllowed(methods []string) http.Handler {
+	allowed := slices.Clone(methods)
+	if slices.Contains(allowed, http.MethodGet) {
+		allowed = append(allowed, http.MethodHead)
+	}
+	slices.Sort(allowed)
+	allow := strings.Join(slices.Compact(allowed), ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Type: "MethodNotAllowed",
 			Message: r.Method + " is not allowed on " + r.URL.Path})
 	})

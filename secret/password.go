@@ -53,8 +53,12 @@ var ErrMalformedHash = errors.New("secret: malformed password hash")
 
 // VerifyPassword reports whether password matches the PHC-encoded hash,
 // comparing in constant time. The parameters come from the hash itself, so
-// hashes made under older parameters keep working.
+// hashes made under older parameters keep working, and so do the imported
+// forms ImportHash accepts (bcrypt, PBKDF2-SHA256, scrypt).
 func VerifyPassword(encoded, password string) (bool, error) {
+	if ok, handled, err := verifyForeign(encoded, password); handled {
+		return ok, err
+	}
 	p, salt, want, err := decodeHash(encoded)
 	if err != nil {
 		return false, err
@@ -63,8 +67,9 @@ func VerifyPassword(encoded, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// NeedsRehash reports whether encoded was made with parameters other than p,
-// so a successful login can upgrade it.
+// NeedsRehash reports whether encoded is anything but an argon2id hash made
+// with parameters p (an imported bcrypt, PBKDF2 or scrypt hash, or older
+// parameters), so a successful login can upgrade it.
 func NeedsRehash(encoded string, p Params) bool {
 	got, _, _, err := decodeHash(encoded)
 	return err != nil || got != p

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -41,6 +42,9 @@ func Open(ctx context.Context, path string) (accountd.Store, error) {
 		// the driver reads everything after a ? as its own parameters
 		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", path+"?"+pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: opening %s: %w", path, err)
@@ -64,6 +68,52 @@ func Open(ctx context.Context, path string) (accountd.Store, error) {
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)
 	}
 	return sqlstore.New(db, dialect()), nil
+}
+
+// createPrivate creates the database file, empty and readable by its owner
+// only, unless it exists. SQLite gives the -wal and -shm files it makes
+// beside it the database file's mode, so they are private too.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: creating %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// Backup writes an online, consistent copy of the database at path to dest
+// (VACUUM INTO: one read transaction, so writers carry on), mode 0600.
+// dest must not exist.
+func Backup(ctx context.Context, path, dest string) error {
+	if path == "" || strings.ContainsRune(path, '?') {
+		return fmt.Errorf("sqlite: invalid database path %q", path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	// VACUUM INTO takes an empty file; making it first fixes its mode.
+	f, err := os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite: creating the backup: %w", err)
+	}
+	f.Close()
+	db, err := sql.Open("sqlite", path+"?"+pragmas)
+	if err != nil {
+		os.Remove(dest)
+		return fmt.Errorf("sqlite: opening %s: %w", path, err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", dest); err != nil {
+		os.Remove(dest)
+		return fmt.Errorf("sqlite: backing up %s: %w", path, err)
+	}
+	return nil
 }
 
 func dialect() sqlstore.Dialect {

@@ -25,11 +25,13 @@ const defaultDB = "accountd.db"
 
 func (f *dbFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.db, "db", defaultDB, "database: a SQLite file path, or a postgres:// URL")
+	withEnv(cmd.Flags(), "db")
 }
 
 func (f *dbFlags) registerKeys(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.keys, "keys", "", "token signing keys, id:base64url-secret, comma-separated; the first signs")
 	cmd.Flags().StringVar(&f.keysFile, "keys-file", "", "file of signing keys, one id:base64url-secret a line; the first signs (default with SQLite: <db>.keys, created on first start)")
+	withEnv(cmd.Flags(), "keys", "keys-file")
 }
 
 func isPostgres(db string) bool {
@@ -41,6 +43,18 @@ func (f *dbFlags) open(ctx context.Context) (accountd.Store, error) {
 		return postgres.Open(ctx, f.db)
 	}
 	return sqlite.Open(ctx, strings.TrimPrefix(f.db, "sqlite:"))
+}
+
+// openExisting opens the database for a command that only reads it: a
+// SQLite file that is not there is refused rather than created empty.
+func (f *dbFlags) openExisting(ctx context.Context) (accountd.Store, error) {
+	if !isPostgres(f.db) {
+		path := strings.TrimPrefix(f.db, "sqlite:")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, usageError{fmt.Errorf("no database at %s: run this where the server's database is, or give --db (ACCOUNTD_DB)", path)}
+		}
+	}
+	return f.open(ctx)
 }
 
 // keyring loads the signing keys. With SQLite and nothing configured, a key

@@ -78,8 +78,7 @@ func devicesCmd(e env) *cobra.Command {
 			if err := c.Device.Delete(cmd.Context(), args[0], args[1]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[1])
-			return nil
+			return f.done(cmd.OutOrStdout(), client.Success{Success: true}, "Deleted "+args[1]+".")
 		}),
 	)
 	return cmd

@@ -22,12 +22,15 @@ needs one) is asked for without echo. The token is kept in the user's config
 directory (~/.config/accountd/credentials.json, mode 0600).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.checkOutput(); err != nil {
+				return err
+			}
 			saved, err := f.loadCredentials()
 			if err != nil {
 				return err
 			}
 			server := f.serverURL(saved)
-			c, err := client.New(server, client.WithUserAgent("accountd-cli/"+version))
+			c, err := client.New(server, client.WithUserAgent("accountd-cli/"+readBuildInfo().Version))
 			if err != nil {
 				return usageError{err}
 			}
@@ -60,8 +63,8 @@ directory (~/.config/accountd/credentials.json, mode 0600).`,
 			if err := f.saveCredentials(credentials{Server: server, UserID: a.UserID, Email: email, Token: a.Token}); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Logged in to %s as %s (%s).\n", server, email, a.UserID)
-			return nil
+			return f.done(cmd.OutOrStdout(), map[string]string{"server": server, "email": email, "userId": a.UserID},
+				fmt.Sprintf("Logged in to %s as %s (%s).", server, email, a.UserID))
 		},
 	}
 	f.register(cmd)
@@ -72,7 +75,7 @@ directory (~/.config/accountd/credentials.json, mode 0600).`,
 
 func logoutCmd(e env) *cobra.Command {
 	f := &remoteFlags{env: e}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Forget the token `accountd login` kept",
 		Long: `Forget the kept token. The token itself stays valid until it expires; to
@@ -86,8 +89,9 @@ end every session at once, run ` + "`accountd me patch --token-cutoff now`" + ` 
 			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "Logged out.")
-			return nil
+			return f.done(cmd.OutOrStdout(), client.Success{Success: true}, "Logged out.")
 		},
 	}
+	f.register(cmd)
+	return cmd
 }

@@ -37,12 +37,35 @@ func meCmd(e env) *cobra.Command {
 func printMe(cmd *cobra.Command, f *remoteFlags, me *client.Me) error {
 	return f.print(cmd.OutOrStdout(), me, func(tw *tabwriter.Writer) {
 		row := func(k string, v any) { fmt.Fprintf(tw, "%s\t%v\n", k, v) }
+		opt := func(k, v string) {
+			if v == "" {
+				v = "-"
+			}
+			row(k, v)
+		}
+		optTime := func(k string, t *time.Time) {
+			if t == nil {
+				opt(k, "")
+				return
+			}
+			opt(k, fmtTime(*t))
+		}
 		row("ID", me.ID)
 		row("Email", me.Email)
-		row("Name", me.FullName)
 		row("Email verified", me.EmailVerified)
+		opt("First name", me.FirstName)
+		opt("Last name", me.LastName)
+		opt("Company", me.CompanyName)
+		opt("Title", me.Title)
+		opt("Phone", me.PhoneNumber)
+		opt("Location", me.Location)
+		opt("URL", me.URL)
 		row("Two-factor", me.TwoFactorAuthEnabled)
-		row("Created", me.CreationDate.Format(time.RFC3339))
+		opt("GitHub", me.GithubName)
+		row("Created", fmtTime(me.CreationDate))
+		row("Last updated", fmtTime(me.LastUpdated))
+		optTime("Password changed", me.PasswordLastUpdated)
+		optTime("Token cut-off", me.TokenCutoff)
 		for _, k := range slices.Sorted(maps.Keys(me.Summary)) {
 			if k == "payloadCount" {
 				// payloads by type and source: the table shows the month's total
@@ -158,8 +181,7 @@ func changePasswordCmd(f *remoteFlags) *cobra.Command {
 					return err
 				}
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "Password changed.")
-			return nil
+			return f.done(cmd.OutOrStdout(), client.Success{Success: true}, "Password changed.")
 		},
 	}
 	cmd.Flags().BoolVar(&invalidate, "invalidate-tokens", false, "make every earlier session and API token fail at once")

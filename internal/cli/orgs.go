@@ -95,6 +95,7 @@ func recentCmd(e env) *cobra.Command {
 			})
 		})
 	f.register(cmd)
+	cmd.ValidArgsFunction = fixed(recentTypes...)
 	cmd.Flags().StringVar(&parent, "parent", "", "application id, for device and flow lists")
 	return cmd
 }
@@ -183,8 +184,7 @@ func orgsCmd(e env) *cobra.Command {
 			if err := c.Org.Delete(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
-			return nil
+			return f.done(cmd.OutOrStdout(), client.Success{Success: true}, "Deleted "+args[0]+".")
 		}),
 		remoteCmd(f, "invites ORG", "List an organization's pending invitations", cobra.ExactArgs(1), func(cmd *cobra.Command, c *client.Client, args []string) error {
 			l, err := c.Org.PendingInvites(cmd.Context(), args[0])
@@ -254,8 +254,7 @@ func appsCmd(e env) *cobra.Command {
 			if err := c.Application.Delete(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Deleted %s.\n", args[0])
-			return nil
+			return f.done(cmd.OutOrStdout(), client.Success{Success: true}, "Deleted "+args[0]+".")
 		}),
 	)
 	return cmd

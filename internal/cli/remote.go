@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,6 +39,7 @@ type remoteFlags struct {
 func (f *remoteFlags) register(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.server, "server", "", "server URL (env ACCOUNTD_URL; default: the one logged in to, else "+defaultServer+")")
 	cmd.PersistentFlags().StringVarP(&f.output, "output", "o", "table", "table or json")
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // credentials are what `accountd login` keeps, mode 0600.
@@ -122,8 +125,8 @@ func (f *remoteFlags) serverURL(saved credentials) string {
 
 // client builds an SDK client with the token in use.
 func (f *remoteFlags) client() (*client.Client, error) {
-	if f.output != "table" && f.output != "json" {
-		return nil, usageError{fmt.Errorf("--output: %q is not table or json", f.output)}
+	if err := f.checkOutput(); err != nil {
+		return nil, err
 	}
 	saved, err := f.loadCredentials()
 	if err != nil {
@@ -136,7 +139,11 @@ func (f *remoteFlags) client() (*client.Client, error) {
 	if token == "" {
 		return nil, authError{errors.New("not logged in: run `accountd login` or set ACCOUNTD_TOKEN")}
 	}
-	return client.New(f.serverURL(saved), client.WithToken(token), client.WithUserAgent("accountd-cli/"+version))
+	c, err := client.New(f.serverURL(saved), client.WithToken(token), client.WithUserAgent("accountd-cli/"+readBuildInfo().Version))
+	if err != nil {
+		return nil, usageError{fmt.Errorf("%w: give --server or ACCOUNTD_URL as http(s)://host:port", err)}
+	}
+	return c, nil
 }
 
 // authError exits with ExitAuth.
@@ -145,6 +152,22 @@ type authError struct{ error }
 // remoteError turns an SDK error (from the server, or the SDK's own check of
 // an argument) into one whose exit code scripts can use.
 func remoteError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && !errors.Is(err, context.Canceled) {
+		server := ue.URL
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			server = u.Scheme + "://" + u.Host
+		}
+		why := "no answer"
+		var op *net.OpError
+		switch {
+		case ue.Timeout():
+			why = "it did not answer in time"
+		case errors.As(err, &op):
+			why = op.Err.Error()
+		}
+		return fmt.Errorf("cannot reach the server at %s (%s): start it, or point elsewhere with --server or ACCOUNTD_URL", server, why)
+	}
 	msg := err.Error()
 	var ae *accountd.Error
 	if errors.As(err, &ae) && ae.Message != "" {
@@ -154,10 +177,41 @@ func remoteError(err error) error {
 	case accountd.CodeUnauthorized, accountd.CodeForbidden:
 		return authError{errors.New(msg)}
 	case accountd.CodeNotFound:
-		return fmt.Errorf("%w: %s", errNotFound, msg)
+		return notFoundError{errors.New(msg)}
 	case accountd.CodeInvalid, accountd.CodeConflict:
 		return usageError{errors.New(msg)}
 	}
+	return err
+}
+
+func (f *remoteFlags) checkOutput() error {
+	if f.output != "table" && f.output != "json" {
+		return usageError{fmt.Errorf("--output: %q is not table or json", f.output)}
+	}
+	return nil
+}
+
+// addOutputFlag adds -o/--output table|json.
+func addOutputFlag(cmd *cobra.Command, output *string) {
+	cmd.Flags().StringVarP(output, "output", "o", "table", "table or json")
+	cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// outputFlag gives an operator command -o/--output: its result as a
+// sentence, or as JSON.
+func outputFlag(cmd *cobra.Command) *remoteFlags {
+	f := &remoteFlags{}
+	addOutputFlag(cmd, &f.output)
+	return f
+}
+
+// done reports an action that answers nothing worth a table: v as JSON, or
+// the sentence.
+func (f *remoteFlags) done(w io.Writer, v any, sentence string) error {
+	if f.output == "json" {
+		return f.print(w, v, nil)
+	}
+	_, err := fmt.Fprintln(w, sentence)
 	return err
 }
 

@@ -72,10 +72,10 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.DurationVar(&f.hashWait, "hash-wait", 2*time.Second, "longest wait for a hashing turn before answering 503 with Retry-After")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (default: off); keep it off the public network")
-	fs.StringVar(&f.usageKeysFile, "usage-keys-file", "", "file of usage keys platform services report usage with (POST /usage/events), one \"NAME SHA256HEX\" a line, as `accountd usage keygen` prints (default: none, the endpoint refuses every caller)")
+	fs.StringVar(&f.usageKeysFile, "usage-keys-file", "", "file of usage keys platform services report usage with (POST /usage/events), one \"NAME SHA256HEX\" a line, as 'accountd usage keygen NAME' prints (default: none, the endpoint refuses every caller)")
 	fs.DurationVar(&f.usageIDRetention, "usage-id-retention", 30*24*time.Hour, "how long reported usage event ids are kept to recognise a retried event")
 	f.security.register(fs)
-	withEnvHelp(fs)
+	withEnv(fs)
 	return cmd
 }
 
@@ -125,7 +125,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	// which the default public URL of links is made of.
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot listen on %s (%w): is another server there? pick another --addr (ACCOUNTD_ADDR)", f.addr, errors.Unwrap(err))
 	}
 	defer ln.Close()
 	sec, err := f.security.config(f.db, ln.Addr().String(), log)
@@ -171,7 +171,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if isPostgres(f.db) {
 		backend = "postgres"
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", backend, "version", version)
+	log.Info("listening", "addr", ln.Addr().String(), "db", backend, "version", readBuildInfo().short())
 	if f.metricsAddr != "" {
 		mln, err := net.Listen("tcp", f.metricsAddr)
 		if err != nil {
@@ -224,6 +224,3 @@ func (f *serveFlags) usageConfig() (service.UsageConfig, error) {
 	}
 	return cfg, nil
 }
-
-// version is set at build time with -ldflags "-X .../internal/cli.version=v1.2.3".
-var version = "dev"

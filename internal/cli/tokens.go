@@ -14,7 +14,11 @@ func tokensCmd(e env) *cobra.Command {
 	f := &remoteFlags{env: e}
 	cmd := &cobra.Command{Use: "tokens", Short: "Manage personal API tokens (/me/tokens)"}
 	f.register(cmd)
-	cmd.AddCommand(tokensListCmd(f), tokensCreateCmd(f), tokensGetCmd(f), tokensUpdateCmd(f), tokensRevokeCmd(f))
+	cmd.AddCommand(tokensListCmd(f), tokensCreateCmd(f))
+	for _, sub := range []*cobra.Command{tokensGetCmd(f), tokensUpdateCmd(f), tokensRevokeCmd(f)} {
+		sub.ValidArgsFunction = completeTokenIDs(f)
+		cmd.AddCommand(sub)
+	}
 	return cmd
 }
 
@@ -24,10 +28,10 @@ func printTokens(cmd *cobra.Command, f *remoteFlags, v any, tokens ...client.API
 		for _, t := range tokens {
 			exp, used := "never", "never"
 			if t.ExpirationDate != nil {
-				exp = t.ExpirationDate.Format(time.RFC3339)
+				exp = fmtTime(*t.ExpirationDate)
 			}
 			if t.LastUsed != nil {
-				used = t.LastUsed.Format(time.RFC3339)
+				used = fmtTime(*t.LastUsed)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Status, strings.Join(t.Scope, ","), exp, used)
 		}
@@ -167,8 +171,7 @@ func tokensRevokeCmd(f *remoteFlags) *cobra.Command {
 			if err := c.UserAPIToken.Delete(cmd.Context(), args[0]); err != nil {
 				return remoteError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Revoked %s.\n", args[0])
-			return nil
+			return f.done(cmd.OutOrStdout(), client.Success{Success: true}, "Revoked "+args[0]+".")
 		},
 	}
 }

@@ -107,7 +107,7 @@ func usagePayloadsCmd(f *remoteFlags) *cobra.Command {
 
 func usageBreakdownCmd(f *remoteFlags) *cobra.Command {
 	var q client.BreakdownQuery
-	var hourly bool
+	var hourly, zeros bool
 	cmd := remoteCmd(f, "breakdown", "Billable payloads per UTC day, or hour (GET /me/payloadCountsBreakdown)", cobra.NoArgs,
 		func(cmd *cobra.Command, c *client.Client, _ []string) error {
 			date := fmtDay
@@ -126,7 +126,9 @@ func usageBreakdownCmd(f *remoteFlags) *cobra.Command {
 				fmt.Fprintf(tw, "DATE\t%s\n", unit)
 				var total int64
 				for _, n := range b.Counts {
-					fmt.Fprintf(tw, "%s\t%d\n", date(n.Date), n.Value)
+					if n.Value != 0 || zeros {
+						fmt.Fprintf(tw, "%s\t%d\n", date(n.Date), n.Value)
+					}
 					total += n.Value
 				}
 				fmt.Fprintf(tw, "TOTAL\t%d\n", total)
@@ -135,6 +137,7 @@ func usageBreakdownCmd(f *remoteFlags) *cobra.Command {
 	rangeFlags(cmd, &q.Start, &q.End)
 	fs := cmd.Flags()
 	fs.BoolVar(&hourly, "hourly", false, "one row per UTC hour (ranges of at most 31 days) instead of per day")
+	fs.BoolVar(&zeros, "zeros", false, "show days (or hours) without payloads too; -o json always has them")
 	fs.BoolVar(&q.AsBytes, "bytes", false, "report bytes instead of counts")
 	fs.BoolVar(&q.IncludeNonBillable, "non-billable", false, "also count deviceConnect, deviceDisconnect and flowError payloads")
 	return cmd
@@ -142,6 +145,7 @@ func usageBreakdownCmd(f *remoteFlags) *cobra.Command {
 
 func usageDevicesCmd(f *remoteFlags) *cobra.Command {
 	var q client.UsageQuery
+	var zeros bool
 	cmd := remoteCmd(f, "devices", "Devices created and deleted per UTC day, with the total (GET /me/deviceCounts)", cobra.NoArgs,
 		func(cmd *cobra.Command, c *client.Client, _ []string) error {
 			d, err := c.Me.DeviceCounts(cmd.Context(), q)
@@ -151,16 +155,23 @@ func usageDevicesCmd(f *remoteFlags) *cobra.Command {
 			return f.print(cmd.OutOrStdout(), d, func(tw *tabwriter.Writer) {
 				fmt.Fprintln(tw, "DATE\tCREATED\tDELETED\tTOTAL")
 				for _, n := range d.Counts {
-					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", fmtDay(n.Date), n.Created, n.Deleted, n.Total)
+					if n.Created != 0 || n.Deleted != 0 || zeros {
+						fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", fmtDay(n.Date), n.Created, n.Deleted, n.Total)
+					}
+				}
+				if len(d.Counts) > 0 {
+					fmt.Fprintf(tw, "AT END\t\t\t%d\n", d.Counts[len(d.Counts)-1].Total)
 				}
 			})
 		})
 	rangeFlags(cmd, &q.Start, &q.End)
+	cmd.Flags().BoolVar(&zeros, "zeros", false, "show days without a device created or deleted too; -o json always has them")
 	return cmd
 }
 
 func usageNotebooksCmd(f *remoteFlags) *cobra.Command {
 	var q client.UsageQuery
+	var zeros bool
 	cmd := remoteCmd(f, "notebooks", "Notebook minutes and run outcomes per UTC day (GET /me/notebookMinuteCounts)", cobra.NoArgs,
 		func(cmd *cobra.Command, c *client.Client, _ []string) error {
 			nb, err := c.Me.NotebookMinuteCounts(cmd.Context(), q)
@@ -171,6 +182,9 @@ func usageNotebooksCmd(f *remoteFlags) *cobra.Command {
 				fmt.Fprintln(tw, "DATE\tMINUTES\tCOMPLETED\tCANCELED\tERRORED\tTIMEOUT")
 				var minutes int64
 				for _, n := range nb.Counts {
+					if n.Minutes == 0 && n.Completed == 0 && n.Canceled == 0 && n.Errored == 0 && n.Timeout == 0 && !zeros {
+						continue
+					}
 					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", fmtDay(n.Date), n.Minutes, n.Completed, n.Canceled, n.Errored, n.Timeout)
 					minutes += n.Minutes
 				}
@@ -178,5 +192,6 @@ func usageNotebooksCmd(f *remoteFlags) *cobra.Command {
 			})
 		})
 	rangeFlags(cmd, &q.Start, &q.End)
+	cmd.Flags().BoolVar(&zeros, "zeros", false, "show days without notebook runs too; -o json always has them")
 	return cmd
 }

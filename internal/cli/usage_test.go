@@ -109,11 +109,23 @@ func TestUsageCommands(t *testing.T) {
 		t.Errorf("usage breakdown = %d %q", code, out)
 	}
 	if code, out, _ := r.run("", "usage", "devices", "--start", today, "--end", today); code != ExitOK ||
-		!hasLine(out, "DATE", "CREATED", "DELETED", "TOTAL") || !hasLine(out, today, "1", "0", "1") {
+		!hasLine(out, "DATE", "CREATED", "DELETED", "TOTAL") || !hasLine(out, today, "1", "0", "1") || !hasLine(out, "AT END", "1") {
 		t.Errorf("usage devices = %d %q", code, out)
 	}
-	if code, out, _ := r.run("", "usage", "notebooks", "--start", today); code != ExitOK || !hasLine(out, today, "0", "0", "0", "0", "0") || !hasLine(out, "TOTAL", "0") {
-		t.Errorf("usage notebooks = %d %q", code, out)
+	if code, out, _ := r.run("", "usage", "notebooks", "--start", today); code != ExitOK || hasLine(out, today, "0", "0", "0", "0", "0") || !hasLine(out, "TOTAL", "0") {
+		t.Errorf("usage notebooks = %d %q; want no row for a day without runs", code, out)
+	}
+	if code, out, _ := r.run("", "usage", "notebooks", "--start", today, "--zeros"); code != ExitOK || !hasLine(out, today, "0", "0", "0", "0", "0") {
+		t.Errorf("usage notebooks --zeros = %d %q", code, out)
+	}
+	// the hour before this one had nothing: a row only with --zeros
+	prev := fmtTime(hour.Add(-time.Hour))
+	args := []string{"usage", "breakdown", "--hourly", "--start", prev, "--end", strconv.FormatInt(now.UnixMilli(), 10)}
+	if code, out, _ := r.run("", args...); code != ExitOK || hasLine(out, prev, "0") || !hasLine(out, fmtTime(hour), "3") {
+		t.Errorf("usage breakdown --hourly = %d %q; want only the hour with payloads", code, out)
+	}
+	if code, out, _ := r.run("", append(args, "--zeros")...); code != ExitOK || !hasLine(out, prev, "0") {
+		t.Errorf("usage breakdown --hourly --zeros = %d %q", code, out)
 	}
 	if code, out, _ := r.run("", "me"); code != ExitOK || strings.Contains(out, "payloadCount") {
 		t.Errorf("me = %d %q", code, out)

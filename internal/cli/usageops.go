@@ -19,6 +19,7 @@ const importBatch = 5000
 
 func usageImportCmd() *cobra.Command {
 	var f dbFlags
+	var out *remoteFlags
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Record usage events from an NDJSON file (operator; - reads stdin)",
@@ -33,6 +34,9 @@ before is skipped, so a file can be imported again after a failure. A bad
 line stops the import, saying which line and why.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			in := cmd.InOrStdin()
 			if args[0] != "-" {
 				file, err := os.Open(args[0])
@@ -47,14 +51,15 @@ line stops the import, saying which line and why.`,
 				return err
 			}
 			defer done()
-			return importUsage(cmd, svc, in)
+			return importUsage(cmd, svc, in, out)
 		},
 	}
 	f.register(cmd)
+	out = outputFlag(cmd)
 	return cmd
 }
 
-func importUsage(cmd *cobra.Command, svc *service.Service, in io.Reader) error {
+func importUsage(cmd *cobra.Command, svc *service.Service, in io.Reader, out *remoteFlags) error {
 	var (
 		events   []accountd.UsageEvent
 		lines    []int // the line of each event in events
@@ -110,12 +115,13 @@ func importUsage(cmd *cobra.Command, svc *service.Service, in io.Reader) error {
 	if err := flush(); err != nil {
 		return fail(err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "read %d events: recorded %d, skipped %d already recorded\n", received, recorded, received-recorded)
-	return nil
+	return out.done(cmd.OutOrStdout(), map[string]int{"received": received, "recorded": recorded, "duplicates": received - recorded},
+		fmt.Sprintf("read %d events: recorded %d, skipped %d already recorded", received, recorded, received-recorded))
 }
 
 func usageKeygenCmd() *cobra.Command {
-	return &cobra.Command{
+	var f *remoteFlags
+	cmd := &cobra.Command{
 		Use:   "keygen NAME",
 		Short: "Make a usage key for a platform service (operator)",
 		Long: `Make a key a platform service reports usage with (POST /usage/events,
@@ -123,11 +129,17 @@ Authorization: Bearer KEY). The key is printed once; the line after it goes
 into the --usage-keys-file of every instance, which holds only its SHA-256.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.checkOutput(); err != nil {
+				return err
+			}
 			key, line, err := service.NewUsageKey(randReader, args[0])
 			if err != nil {
 				return usageError{err}
 			}
 			out := cmd.OutOrStdout()
+			if f.output == "json" {
+				return f.print(out, map[string]string{"name": args[0], "key": key, "keysFileLine": line}, nil)
+			}
 			fmt.Fprintln(out, "# the service's key (shown once; keep it secret):")
 			fmt.Fprintln(out, key)
 			fmt.Fprintln(out, "# the line for --usage-keys-file:")
@@ -135,4 +147,6 @@ into the --usage-keys-file of every instance, which holds only its SHA-256.`,
 			return nil
 		},
 	}
+	f = outputFlag(cmd)
+	return cmd
 }

@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/accountd/accountd/httpapi"
 	"github.com/accountd/accountd/secret"
 	"github.com/accountd/accountd/service"
+	"github.com/accountd/accountd/sqlite"
 	"github.com/spf13/cobra"
 )
 
@@ -20,7 +23,7 @@ func userCmd() *cobra.Command {
 		Use:   "user",
 		Short: "Manage accounts directly in the database (operator)",
 	}
-	cmd.AddCommand(userCreateCmd(), userListCmd())
+	cmd.AddCommand(userCreateCmd(), userListCmd(), userImportCmd(), userExportCmd())
 	return cmd
 }
 
@@ -52,11 +55,15 @@ var hashParams = secret.DefaultParams
 func userCreateCmd() *cobra.Command {
 	var f dbFlags
 	var n service.NewUser
+	var out *remoteFlags
 	cmd := &cobra.Command{
 		Use:   "create --email EMAIL --password PASSWORD",
 		Short: "Create an account and print its id",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			if n.Password == "-" {
 				// read it from stdin, so it stays out of the process list and shell history
 				line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
@@ -77,8 +84,7 @@ func userCreateCmd() *cobra.Command {
 				}
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), u.ID)
-			return nil
+			return out.done(cmd.OutOrStdout(), map[string]string{"id": u.ID}, u.ID)
 		},
 	}
 	f.register(cmd)
@@ -90,7 +96,8 @@ func userCreateCmd() *cobra.Command {
 	fs.BoolVar(&n.Verified, "verified", false, "mark the email as already verified")
 	cmd.MarkFlagRequired("email")
 	cmd.MarkFlagRequired("password")
-	withEnvHelp(fs)
+	withEnv(fs, "password")
+	out = outputFlag(cmd)
 	return cmd
 }
 
@@ -102,15 +109,15 @@ func userListCmd() *cobra.Command {
 		Short: "List every account, oldest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return usageError{fmt.Errorf("--output: %q is not table or json", output)}
+			if err := (&remoteFlags{output: output}).checkOutput(); err != nil {
+				return err
 			}
-			svc, done, err := operatorService(cmd, &f)
+			store, err := f.openExisting(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer done()
-			users, err := svc.Users(cmd.Context())
+			defer store.Close()
+			users, err := store.Users(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -118,8 +125,7 @@ func userListCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
-	withEnvHelp(cmd.Flags())
+	addOutputFlag(cmd, &output)
 	return cmd
 }
 
@@ -144,36 +150,79 @@ func printUsers(w io.Writer, users []*accountd.User, output string) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tVERIFIED\tCREATED")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", r.ID, r.Email, (r.FirstName + " " + r.LastName), r.EmailVerified, r.CreationDate)
+	for i, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\n", r.ID, r.Email, users[i].FullName(), r.EmailVerified, fmtTime(users[i].CreatedAt))
 	}
 	return tw.Flush()
 }
 
 func migrateCmd() *cobra.Command {
 	var f dbFlags
+	var out *remoteFlags
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Create or upgrade the database schema, then exit",
 		Long:  "Create or upgrade the database schema, then exit. serve does the same on start; run this first to upgrade PostgreSQL before rolling out new instances.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			store, err := f.open(cmd.Context())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), "database is up to date")
-			return store.Close()
+			if err := store.Close(); err != nil {
+				return err
+			}
+			return out.done(cmd.OutOrStdout(), map[string]bool{"upToDate": true}, "database is up to date")
 		},
 	}
 	f.register(cmd)
-	withEnvHelp(cmd.Flags())
+	out = outputFlag(cmd)
+	return cmd
+}
+
+func backupCmd() *cobra.Command {
+	var f dbFlags
+	var out *remoteFlags
+	cmd := &cobra.Command{
+		Use:   "backup FILE",
+		Short: "Write a consistent copy of the SQLite database to FILE while the server runs (operator)",
+		Long: `Write a consistent copy of the SQLite database to FILE (mode 0600), while the
+server keeps running: one read transaction (VACUUM INTO), so writers carry on.
+FILE must not exist. Keep the key file (<db>.keys) with it: tokens and
+two-factor keys need it. For PostgreSQL use pg_dump.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
+			if isPostgres(f.db) {
+				return usageError{errors.New("backup copies SQLite files: for PostgreSQL use pg_dump")}
+			}
+			path := strings.TrimPrefix(f.db, "sqlite:")
+			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+				return usageError{fmt.Errorf("no database at %s: run this where the server's database is, or give --db (ACCOUNTD_DB)", path)}
+			}
+			if _, err := os.Stat(args[0]); err == nil {
+				return usageError{fmt.Errorf("%s already exists: name a new file", args[0])}
+			}
+			if err := sqlite.Backup(cmd.Context(), path, args[0]); err != nil {
+				return err
+			}
+			return out.done(cmd.OutOrStdout(), map[string]string{"database": path, "backup": args[0]}, "copied "+path+" to "+args[0])
+		},
+	}
+	f.register(cmd)
+	out = outputFlag(cmd)
 	return cmd
 }
 
 func keysCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Token signing keys"}
-	cmd.AddCommand(&cobra.Command{
+	var out *remoteFlags
+	gen := &cobra.Command{
 		Use:   "generate",
 		Short: "Print a new signing key, id:base64url-secret",
 		Long: `Print a new signing key. To rotate, put the new key first in --keys or the
@@ -181,13 +230,17 @@ keys file and keep the old ones after it for as long as the tokens they signed
 should keep working (API tokens never expire unless given a date).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := out.checkOutput(); err != nil {
+				return err
+			}
 			k, err := secret.GenerateKey(randReader)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), k)
-			return nil
+			return out.done(cmd.OutOrStdout(), map[string]string{"key": k.String()}, k.String())
 		},
-	})
+	}
+	out = outputFlag(gen)
+	cmd.AddCommand(gen)
 	return cmd
 }
