@@ -141,7 +141,7 @@ func barChart(title, unit string, bars []bar) template.HTML {
 	for _, b := range bars {
 		most = max(most, b.Value)
 	}
-	scale := niceCeil(most)
+	scale := max(niceCeil(most), 1)
 	var sb strings.Builder
 	esc := template.HTMLEscapeString
 	fmt.Fprintf(&sb, `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" role="img" aria-label="%s">`, w, h, esc(title))
@@ -149,16 +149,16 @@ func barChart(title, unit string, bars []bar) template.HTML {
 	for _, f := range []float64{0, 0.5, 1} {
 		y := top + plotH*(1-f)
 		fmt.Fprintf(&sb, `<line class="grid" x1="%g" y1="%.1f" x2="%g" y2="%.1f"/>`, left, y, w-8, y)
+		if f == 0.5 && scale%2 != 0 {
+			continue // a half that is no whole number goes unlabelled
+		}
 		fmt.Fprintf(&sb, `<text class="tick" x="%g" y="%.1f" text-anchor="end">%s</text>`, left-6, y+4, esc(formatCount(int64(float64(scale)*f))))
 	}
 	if n := len(bars); n > 0 {
 		slot := plotW / float64(n)
 		bw := slot * (1 - gapRatio)
 		for i, b := range bars {
-			bh := 0.0
-			if scale > 0 {
-				bh = plotH * float64(b.Value) / float64(scale)
-			}
+			bh := plotH * float64(b.Value) / float64(scale)
 			if b.Value > 0 && bh < 1 {
 				bh = 1
 			}
