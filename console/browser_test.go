@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -240,6 +241,29 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// and a week of what other platform services report
+	var events []string
+	for d := range 7 {
+		at := clock.Now().AddDate(0, 0, -d).UnixMilli()
+		events = append(events,
+			fmt.Sprintf(`{"id":"mqtt:%d","kind":"payload","time":%d,"applicationId":"%s","type":"mqttIn","source":"mqtt","count":%d,"bytes":%d}`, d, at, app.ID, 40+d*7%5*9, 4096),
+			fmt.Sprintf(`{"id":"hook:%d","kind":"payload","time":%d,"applicationId":"%s","type":"webhook","source":"webhook","count":%d,"bytes":%d}`, d, at, app.ID, 10+d*3%4*5, 2048),
+			fmt.Sprintf(`{"id":"nb:%d","kind":"notebookRun","time":%d,"applicationId":"%s","minutes":%d.5,"status":"completed"}`, d, at, app.ID, 1+d%3))
+	}
+	req, err := http.NewRequest("POST", env.URL+"/usage/events", strings.NewReader(`{"events":[`+strings.Join(events, ",")+`]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+env.UsageKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("reporting usage: %s", resp.Status)
+	}
 	br.open("/account/tokens")
 	br.wantText("tbody", "dashboard reader")
 	br.shot("tokens")
@@ -254,7 +278,8 @@ func TestBrowser(t *testing.T) {
 	br.open("/account/usage?range=7d")
 	br.do(chromedp.WaitVisible(chromedp.CSS("svg.chart rect.bar")))
 	br.wantText("table.bytype", "deviceState")
-	br.wantText("table.bytype", "12")
+	br.wantText("table.bytype", "mqttIn")
+	br.wantText("table.bytype", "webhook")
 	br.shot("usage")
 
 	// two-factor authentication: scan (read the manual key), confirm with a code

@@ -151,13 +151,16 @@ func formError(err error, values url.Values, aliases map[string]string) (form, i
 	}
 	f := form{Values: kept, Errors: map[string]string{}}
 	field := e.Field
-	if a, ok := aliases[field]; ok {
+	a, aliased := aliases[field]
+	if aliased {
 		field = a
 	} else if i := strings.IndexByte(field, '['); i > 0 {
 		field = field[:i] // scope[1] is about the scope checkboxes
 	}
 	msg := e.Message
-	if field != "" && values.Has(field) {
+	// beside the field when the form has it: it was sent, or the aliases
+	// name it (an empty code field may not be sent at all)
+	if field != "" && (values.Has(field) || aliased) {
 		msg = strings.TrimPrefix(msg, e.Field+": ")
 		f.Errors[field] = msg
 	} else {
