@@ -81,7 +81,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if sealed := r.PostForm.Get("pending"); sealed != "" {
 		var pl pendingLogin
 		raw, err := c.keys.Open(sealed, pendingContext+" "+nonce)
-		if err != nil || json.Unmarshal(raw, &pl) != nil || time.Now().Unix() > pl.Expires {
+		if err != nil || json.Unmarshal(raw, &pl) != nil || c.svc.Now().Unix() > pl.Expires {
 			v.setForm("login", form{Values: url.Values{"email": {pl.Email}}, Error: "The sign-in took too long; enter your email and password again."})
 			v.Page = loginPage{Next: next}
 			c.render(w, r, http.StatusBadRequest, "login", v)
@@ -101,7 +101,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &e) && e.Field == "twoFactorCode" {
 		// the password was right: ask for the code, keeping the password
 		// sealed rather than in the page
-		raw, _ := json.Marshal(pendingLogin{Email: creds.Email, Password: creds.Password, Expires: time.Now().Add(pendingTTL).Unix()})
+		raw, _ := json.Marshal(pendingLogin{Email: creds.Email, Password: creds.Password, Expires: c.svc.Now().Add(pendingTTL).Unix()})
 		sealed, serr := c.keys.Seal(raw, pendingContext+" "+nonce, c.random)
 		if serr != nil {
 			c.fail(w, r, serr)
