@@ -18,6 +18,7 @@ import (
 	"github.com/accountd/accountd/secret"
 	"github.com/accountd/accountd/service"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // Browser tests drive a real headless Chromium through the console. Where
@@ -312,12 +313,18 @@ func TestBrowser(t *testing.T) {
 	br.click(`form.signout button`)
 	br.at("/account/login")
 	br.wantText("p.notice", "You are signed out.")
+	// by keyboard alone: type, Tab to the password, Enter submits
 	br.fill("#login-email", "ada@example.com")
-	br.fill("#login-password", testenv.Password)
-	br.click("button.primary")
+	br.do(chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(testenv.Password), chromedp.KeyEvent(kb.Enter))
 	br.do(chromedp.WaitVisible(chromedp.CSS("#login-code")))
-	br.fill("#login-code", code())
-	br.click("button.primary")
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.activeElement ? document.activeElement.id : ''"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if focused != "login-code" {
+		t.Fatalf("the code step starts with focus on %q, want the code field", focused)
+	}
+	br.do(chromedp.KeyEvent(code()), chromedp.KeyEvent(kb.Enter))
 	br.at("/account")
 	br.wantText("h1", "Profile")
 	br.shot("profile")
