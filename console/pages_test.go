@@ -119,12 +119,12 @@ func TestTwoFactorPages(t *testing.T) {
 	env.Login(t, "ada@example.com") // no code needed any more
 }
 
-func TestGithubLinkStarts(t *testing.T) {
+func TestGithubLinkAndUnlink(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t, "sqlite", testenv.Options{Github: service.GithubConfig{
 		ClientID: "console-test", ClientSecret: "s3cret", AuthURL: "https://github.example/login/oauth/authorize",
 	}})
-	env.User(t, "ada@example.com")
+	id := env.User(t, "ada@example.com")
 	v := newVisitor(t, env.URL)
 	v.signIn("ada@example.com", testenv.Password)
 	_, body := v.get("/account/security")
@@ -136,6 +136,22 @@ func TestGithubLinkStarts(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || err != nil || loc.Host != "github.example" ||
 		loc.Query().Get("client_id") != "console-test" || loc.Query().Get("state") == "" {
 		t.Fatalf("GitHub link: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// once linked (as GitHub's consent and the confirmation page would),
+	// the page names the account and unlinks it
+	if err := env.Store.LinkGithub(ctx, &accountd.GithubLink{UserID: id, GithubID: "583231", Login: "octocat", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	env.Service.ForgetMe(id)
+	_, body = v.get("/account/security")
+	if !strings.Contains(body, "<strong>octocat</strong>") {
+		t.Fatalf("security page does not name the linked account; page:\n%s", body)
+	}
+	resp, _ = v.post("/account/security/github/disconnect", nil)
+	wantRedirect(t, resp, "/account/security?done=github-off")
+	if _, err := env.Store.GithubLink(ctx, id); !errors.Is(err, accountd.ErrNotFound) {
+		t.Fatalf("link after unlinking: %v, want not found", err)
 	}
 }
 
