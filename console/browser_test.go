@@ -131,9 +131,14 @@ func (b b) wantText(css, want string) {
 	}
 }
 
-// shot saves a screenshot of the page when ACCOUNTD_SCREENSHOTS names a
-// folder.
-func (b b) shot(name string) {
+// shot saves a screenshot of the whole page when ACCOUNTD_SCREENSHOTS
+// names a folder.
+func (b b) shot(name string) { b.t.Helper(); b.save(name, chromedp.FullScreenshot(100)) }
+
+// screen saves what is on the screen, as a person sees it before scrolling.
+func (b b) screen(name string) { b.t.Helper(); b.save(name, chromedp.CaptureScreenshot()) }
+
+func (b b) save(name string, capture chromedp.Action[[]byte]) {
 	b.t.Helper()
 	dir := os.Getenv("ACCOUNTD_SCREENSHOTS")
 	if dir == "" {
@@ -142,7 +147,7 @@ func (b b) shot(name string) {
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join("..", dir) // tests run in console/
 	}
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(b.ctx, capture)
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -331,8 +336,9 @@ func TestBrowser(t *testing.T) {
 
 	// a narrow phone screen
 	br.do(chromedp.EmulateViewport(360, 740))
+	br.open("/account")
+	br.screen("profile-360")
 	br.open("/account/tokens")
-	br.shot("tokens-360")
 	width, err := chromedp.Run(ctx, chromedp.Evaluate[int]("document.documentElement.scrollWidth"))
 	if err != nil || width > 360 {
 		t.Errorf("at 360 px the page is %d px wide (%v): it scrolls sideways", width, err)

@@ -24,7 +24,7 @@ type handler func(w http.ResponseWriter, r *http.Request, s *session, v *view) e
 // may take while verification is required, as in the API.
 var unverifiedActions = map[string]bool{"me.get": true, "me.patch": true, "me.verifyEmail": true}
 
-// page serves a signed-in page: GETs and, for forms, POSTs checked for
+// handle serves a signed-in page: GETs and, for forms, POSTs checked for
 // origin and CSRF token. action is the API action whose scope and email
 // rule apply.
 func (c *Console) handle(pattern, action string, h handler) {
