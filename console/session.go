@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/service"
 )
 
 // session is a signed-in request.
@@ -22,7 +23,7 @@ type handler func(w http.ResponseWriter, r *http.Request, s *session, v *view) e
 
 // unverifiedActions are the actions a user whose email is not verified
 // may take while verification is required, as in the API.
-var unverifiedActions = map[string]bool{"me.get": true, "me.patch": true, "me.verifyEmail": true}
+var unverifiedActions = service.UnverifiedActions()
 
 // handle serves a signed-in page: GETs and, for forms, POSTs checked for
 // origin and CSRF token. action is the API action whose scope and email

@@ -29,3 +29,12 @@ func (s *Service) GithubEnabled() bool { return s.cfg.Security.Github.ClientID !
 // PublicURL is the base URL users reach the server at (no trailing slash
 // is guaranteed), as configured in SecurityConfig.
 func (s *Service) PublicURL() string { return s.cfg.Security.PublicURL }
+
+// UnverifiedActions returns the actions a user whose email is not verified
+// may take while verification is required: those the reference marks
+// allowUnverified, so such a user can still see and fix their profile and
+// ask for a new link. The API and the web console both apply it; each call
+// returns a fresh map.
+func UnverifiedActions() map[string]bool {
+	return map[string]bool{"me.get": true, "me.patch": true, "me.verifyEmail": true}
+}
