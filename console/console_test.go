@@ -464,6 +464,11 @@ func TestTwoFactorSignIn(t *testing.T) {
 	if pending == nil || strings.Contains(body, testenv.Password) {
 		t.Fatalf("want the code step with the password sealed, not shown; page:\n%s", body)
 	}
+	resp, body = v.post("/account/login", url.Values{"pending": {pending[1]}, "code": {""}, "next": {"/account/tokens"}})
+	wantStatus(t, resp, body, http.StatusBadRequest)
+	if !strings.Contains(body, `id="login-code-err">Enter the code`) {
+		t.Errorf("empty code: page:\n%s", body)
+	}
 	resp, body = v.post("/account/login", url.Values{"pending": {pending[1]}, "code": {"000000"}, "next": {"/account/tokens"}})
 	wantStatus(t, resp, body, http.StatusUnauthorized)
 	if !strings.Contains(body, "The code is incorrect") {

@@ -109,9 +109,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		}
 		f := form{Values: url.Values{}, Errors: map[string]string{}}
 		status := http.StatusOK
-		if creds.TwoFactorCode != "" {
+		switch {
+		case creds.TwoFactorCode != "":
 			f.Errors["code"] = "The code is incorrect. Enter the current code from your authenticator app, or a recovery code."
 			status = http.StatusUnauthorized
+		case r.PostForm.Has("pending"):
+			f.Errors["code"] = "Enter the code from your authenticator app, or a recovery code."
+			status = http.StatusBadRequest
 		}
 		v.setForm("code", f)
 		v.Page = loginPage{Next: next, Pending: sealed, Email: creds.Email}
