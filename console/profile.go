@@ -105,6 +105,10 @@ func (c *Console) changeEmail(w http.ResponseWriter, r *http.Request, s *session
 	if _, err := c.svc.PatchMe(r.Context(), s.p, m); err != nil {
 		return c.formFailed(w, r, s, v, err, "email", aliases, c.renderProfile)
 	}
+	if email == s.user.Email {
+		redirect(w, r, Prefix, "") // nothing changed
+		return nil
+	}
 	redirect(w, r, Prefix, "email")
 	return nil
 }
