@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +42,9 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
+// browserBound is how long the whole browser test may take.
+const browserBound = 5 * time.Minute
+
 // newBrowser starts a fresh headless Chromium for the test and returns a
 // tab's context, bounded in time.
 func newBrowser(t *testing.T) context.Context {
@@ -57,9 +61,24 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1100, 900),
 	)
-	tab, cancelTab := chromedp.NewContext(alloc)
-	bounded, cancelTime := context.WithTimeout(tab, 2*time.Minute)
+	// chromedp's own complaints go to the test log while the test runs
+	var mu sync.Mutex
+	running := true
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if running {
+			t.Logf("chromedp: "+format, args...)
+		}
+	}
+	tab, cancelTab := chromedp.NewContext(alloc, chromedp.WithErrorf(logf))
+	// a bound, not a measure: on a loaded machine (the whole suite under
+	// -race beside a browser) the steps take many times longer than alone
+	bounded, cancelTime := context.WithTimeout(tab, browserBound)
 	t.Cleanup(func() {
+		mu.Lock()
+		running = false
+		mu.Unlock()
 		cancelTime()
 		cancelTab()
 		cancelAlloc()
@@ -93,7 +112,7 @@ func (b b) open(path string) { b.t.Helper(); b.do(chromedp.Navigate(b.base + pat
 func (b b) at(path string) {
 	b.t.Helper()
 	expr := fmt.Sprintf("location.pathname === %q && document.readyState === 'complete'", path)
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(browserBound / 2)
 	for {
 		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](expr))
 		if err == nil && ok {
