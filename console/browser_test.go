@@ -126,13 +126,22 @@ func (b b) at(path string) {
 	}
 }
 
+// text reads an element's text once it is there. A form that answers on
+// the page it was sent from leaves the old page up for a moment: a read cut
+// short by the navigation is asked again.
 func (b b) text(css string) string {
 	b.t.Helper()
-	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
-	if err != nil {
-		b.t.Fatalf("reading %s: %v", css, err)
+	deadline := time.Now().Add(browserBound / 2)
+	for {
+		s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
+		if err == nil {
+			return strings.TrimSpace(s)
+		}
+		if time.Now().After(deadline) || b.ctx.Err() != nil {
+			b.t.Fatalf("reading %s: %v", css, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return strings.TrimSpace(s)
 }
 
 // fill sets a field's value (typing key by key is tried once, on the
@@ -144,10 +153,20 @@ func (b b) fill(css, value string) {
 
 func (b b) click(css string) { b.t.Helper(); b.do(chromedp.Click(chromedp.CSS(css))) }
 
+// wantText waits a little for css to say want: the page it is on may still
+// be the one the last form was sent from.
 func (b b) wantText(css, want string) {
 	b.t.Helper()
-	if got := b.text(css); !strings.Contains(got, want) {
-		b.t.Fatalf("%s says %q, want it to contain %q", css, got, want)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := b.text(css)
+		if strings.Contains(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s says %q, want it to contain %q", css, got, want)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
