@@ -26,8 +26,8 @@ func (s *Service) EndSession(ctx context.Context, p accountd.Principal) error {
 // page can leave out what would only fail.
 func (s *Service) GithubEnabled() bool { return s.cfg.Security.Github.ClientID != "" }
 
-// PublicURL is the base URL users reach the server at (no trailing slash
-// is guaranteed), as configured in SecurityConfig.
+// PublicURL is the base URL users reach the server at, as configured in
+// SecurityConfig; the web console takes its origin and scheme from it.
 func (s *Service) PublicURL() string { return s.cfg.Security.PublicURL }
 
 // UnverifiedActions returns the actions a user whose email is not verified
