@@ -10,10 +10,9 @@ import (
 )
 
 // allowUnverified lists the actions a user whose email is not verified may
-// call while verification is required: those the reference marks
-// allowUnverified, so such a user can still see and fix their profile and
-// ask for a new link.
-var allowUnverified = map[string]bool{"me.get": true, "me.patch": true, "me.verifyEmail": true}
+// call while verification is required (the rule is the service's, which the
+// web console applies too).
+var allowUnverified = service.UnverifiedActions()
 
 var errUnverified = accountd.Errorf(accountd.CodeForbidden,
 	"the email address must be verified first: follow the link in the verification message, or ask for a new one with POST /me/verify-email")

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/accountd/accountd/console"
 	"github.com/accountd/accountd/httpapi"
 	"github.com/accountd/accountd/secret"
 	"github.com/accountd/accountd/service"
@@ -47,8 +48,8 @@ func serveCmd() *cobra.Command {
 	var f serveFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the HTTP API",
-		Long: `Run the HTTP API on --addr against --db: a SQLite file (created and migrated
+		Short: "Run the HTTP API and the web account console",
+		Long: `Run the HTTP API, and the web account console at /account, on --addr against --db: a SQLite file (created and migrated
 on first start) or a PostgreSQL URL, where any number of instances may share
 one database. SIGINT or SIGTERM shut down gracefully.`,
 		Args: cobra.NoArgs,
@@ -159,8 +160,15 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	con, err := console.New(console.Config{
+		Service: svc, Keys: keys, Logger: log, TrustForwardedFor: f.trustForwardedFor,
+		AllowUnverifiedEmail: !f.security.requireVerifiedEmail,
+	})
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           console.Mount(api, con),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

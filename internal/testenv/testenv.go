@@ -18,6 +18,7 @@ import (
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/client"
+	"github.com/accountd/accountd/console"
 	"github.com/accountd/accountd/httpapi"
 	"github.com/accountd/accountd/internal/apicheck"
 	"github.com/accountd/accountd/internal/pgtest"
@@ -156,7 +157,11 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = api
+	con, err := console.New(console.Config{Service: svc, Keys: keys, Logger: opts.Logger, AllowUnverifiedEmail: opts.AllowUnverifiedEmail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = console.Mount(api, con)
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
