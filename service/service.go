@@ -203,14 +203,17 @@ type CacheBudget struct {
 	Wire     int64 // encoded GET /me answers, kept by the HTTP layer
 }
 
-// DefaultCacheBudget adds up to 64 MiB.
-var DefaultCacheBudget = SplitCacheBudget(64 << 20)
+// DefaultCacheBudget adds up to 128 MiB: about 100,000 active tokens and
+// their users.
+var DefaultCacheBudget = SplitCacheBudget(128 << 20)
 
 // SplitCacheBudget shares total bytes out between the caches: a quarter to
-// token rows, an eighth each to users and verified signatures, three
-// eighths to GET /me state and an eighth to encoded GET /me answers.
+// token rows, three eighths to verified signatures (a token's text is most
+// of what either costs, about 300 and 450 bytes a token), a sixteenth to
+// users' credential state, a quarter to GET /me state and a sixteenth to
+// encoded GET /me answers.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total / 4, Users: total / 8, Verified: total / 8, Views: total * 3 / 8, Wire: total / 8}
+	return CacheBudget{Tokens: total / 4, Users: total / 16, Verified: total * 3 / 8, Views: total / 4, Wire: total / 16}
 }
 
 // CacheBudget is the budget the service was configured with; the HTTP

@@ -33,7 +33,8 @@ func (s *Service) verify(token string, now time.Time) (secret.Claims, error) {
 	if err != nil {
 		return secret.Claims{}, err
 	}
-	size := int64(2*len(token) + 96 + len(c.UserID) + len(c.TokenID))
+	// the key's text, the claims and their strings
+	size := int64(len(token) + 104 + len(c.UserID) + len(c.TokenID))
 	for _, sc := range c.Scope {
 		size += int64(16 + len(sc))
 	}

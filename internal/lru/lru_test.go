@@ -1,0 +1,106 @@
+package lru
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestBudgetEvictsOneByOne(t *testing.T) {
+	const entry = 1000 - slotOverhead // each entry costs 1000 bytes
+	c := New[string, int](10_000)
+	for i := range 10 {
+		c.Put(fmt.Sprint(i), i, entry, time.Time{}, c.Generation())
+	}
+	if n, b := c.Stats(); n != 10 || b != 10_000 {
+		t.Fatalf("Stats = %d entries, %d bytes; want 10, 10000", n, b)
+	}
+	// keep 0..4 in use; the next puts must evict the others, one each
+	for i := range 5 {
+		c.Get(fmt.Sprint(i), time.Now())
+	}
+	for i := 10; i < 13; i++ {
+		c.Put(fmt.Sprint(i), i, entry, time.Time{}, c.Generation())
+		if n, b := c.Stats(); n != 10 || b > 10_000 {
+			t.Fatalf("after put %d: %d entries, %d bytes; want 10 within budget", i, n, b)
+		}
+	}
+	for i := range 5 {
+		if _, ok := c.Get(fmt.Sprint(i), time.Now()); !ok {
+			t.Errorf("entry %d, in use, was evicted", i)
+		}
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	c := New[string, int](1 << 20)
+	now := time.Now()
+	c.Put("soon", 1, 10, now.Add(time.Minute), c.Generation())
+	c.Put("never", 2, 10, time.Time{}, c.Generation())
+	if _, ok := c.Get("soon", now); !ok {
+		t.Fatal("fresh entry missing")
+	}
+	if _, ok := c.Get("soon", now.Add(time.Minute)); ok {
+		t.Error("expired entry served")
+	}
+	c.Prune(now.Add(time.Hour))
+	if n, _ := c.Stats(); n != 1 {
+		t.Errorf("after Prune: %d entries, want 1", n)
+	}
+	if v, ok := c.Get("never", now.Add(24*time.Hour)); !ok || v != 2 {
+		t.Errorf("entry without expiry = %v, %v", v, ok)
+	}
+}
+
+func TestGenerationKeepsRacingLoadsOut(t *testing.T) {
+	c := New[string, int](1 << 20)
+	gen := c.Generation() // a load starts
+	c.Delete("k")         // a change lands meanwhile
+	c.Put("k", 1, 10, time.Time{}, gen)
+	if _, ok := c.Get("k", time.Now()); ok {
+		t.Error("a load that raced a delete was kept")
+	}
+	c.Put("k", 2, 10, time.Time{}, c.Generation())
+	if v, _ := c.Get("k", time.Now()); v != 2 {
+		t.Errorf("Get = %d, want 2", v)
+	}
+	c.DeleteFunc(func(k string, v int) bool { return v == 2 })
+	if _, ok := c.Get("k", time.Now()); ok {
+		t.Error("DeleteFunc left the entry")
+	}
+}
+
+func TestTooLargeNotKept(t *testing.T) {
+	c := New[string, int](4000)
+	c.Put("big", 1, 2000, time.Time{}, c.Generation())
+	if _, ok := c.Get("big", time.Now()); ok {
+		t.Error("an entry over a quarter of the budget was kept")
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	c := New[int, int](50_000)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 2000 {
+				k := (w*7919 + i) % 500
+				if _, ok := c.Get(k, time.Now()); !ok {
+					c.Put(k, i, 100, time.Time{}, c.Generation())
+				}
+				if i%97 == 0 {
+					c.Delete(k)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if _, b := c.Stats(); b > 50_000 {
+		t.Errorf("%d bytes held, budget 50000", b)
+	}
+	c.Clear()
+	if n, b := c.Stats(); n != 0 || b != 0 {
+		t.Errorf("after Clear: %d, %d", n, b)
+	}
+}
