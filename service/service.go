@@ -203,9 +203,9 @@ type CacheBudget struct {
 	Wire     int64 // encoded GET /me answers, kept by the HTTP layer
 }
 
-// DefaultCacheBudget adds up to 128 MiB: about 100,000 active tokens and
-// their users.
-var DefaultCacheBudget = SplitCacheBudget(128 << 20)
+// DefaultCacheBudget adds up to 64 MiB: about 50,000 active tokens and
+// their users. A token in use costs about 750 bytes in all.
+var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 
 // SplitCacheBudget shares total bytes out between the caches: a quarter to
 // token rows, three eighths to verified signatures (a token's text is most
