@@ -46,7 +46,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) 
 	if err != nil {
 		return AuthedUser{}, err
 	}
-	att, err := s.reserveAttempt(ctx, accountd.EmailKey(c.Email), accountd.ClientAddrFrom(ctx), now)
+	att, err := s.reserveAttempt(ctx, accountd.EmailKey(c.Email), accountd.ClientAddrFrom(ctx), now, true)
 	if err != nil {
 		return AuthedUser{}, err
 	}
@@ -126,7 +126,7 @@ func (s *Service) checkPassword(ctx context.Context, u *accountd.User, field, pa
 // stolen token must not become a way to guess either.
 func (s *Service) checkCredentials(ctx context.Context, u *accountd.User, passwordField, password, codeField, code string) error {
 	now := s.now()
-	att, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), accountd.ClientAddrFrom(ctx), now)
+	att, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), accountd.ClientAddrFrom(ctx), now, true)
 	if err != nil {
 		return err
 	}

@@ -89,6 +89,7 @@ type Service struct {
 	hooks          Hooks
 	dummyHash      string // verified against when the email is unknown, so both cases take as long
 	throttle       accountd.ThrottleStore
+	localTrust     *localTrust
 	cache          *authCache
 	meViews        *meViewCache
 	meFlight       singleflight.Group
@@ -164,23 +165,24 @@ func New(cfg Config) (*Service, error) {
 		usageKeys[k.Hash] = k.Name
 	}
 	s := &Service{
-		usageKeys: usageKeys,
-		states:    newStateBuffer(),
-		store:     cfg.Store,
-		keys:      cfg.Keys,
-		catalog:   cfg.Catalog,
-		log:       cfg.Logger,
-		now:       cfg.Clock,
-		random:    cfg.Random,
-		cfg:       cfg,
-		hashSem:   make(chan struct{}, cfg.HashConcurrency),
-		hooks:     cfg.Hooks,
-		throttle:  newMemThrottle(),
-		cache:     newAuthCache(),
-		meViews:   newMeViewCache(),
-		verified:  newVerifiedCache(),
-		sendLimit: newSendLimit(),
-		stop:      make(chan struct{}),
+		usageKeys:  usageKeys,
+		states:     newStateBuffer(),
+		store:      cfg.Store,
+		keys:       cfg.Keys,
+		catalog:    cfg.Catalog,
+		log:        cfg.Logger,
+		now:        cfg.Clock,
+		random:     cfg.Random,
+		cfg:        cfg,
+		hashSem:    make(chan struct{}, cfg.HashConcurrency),
+		hooks:      cfg.Hooks,
+		throttle:   newMemThrottle(),
+		localTrust: newLocalTrust(),
+		cache:      newAuthCache(),
+		meViews:    newMeViewCache(),
+		verified:   newVerifiedCache(),
+		sendLimit:  newSendLimit(),
+		stop:       make(chan struct{}),
 	}
 	if cfg.Throttle.Shared {
 		s.throttle = cfg.Store
@@ -251,6 +253,7 @@ func (s *Service) housekeeping(ctx context.Context) {
 	if err := s.store.ForgetUsageIDs(ctx, now.Add(-s.cfg.Usage.IDRetention)); err != nil {
 		s.log.Error("dropping old usage event ids", "err", err)
 	}
+	s.localTrust.prune(now)
 	if n, err := s.throttle.PruneThrottle(ctx, now); err != nil {
 		s.log.Error("pruning throttle counters", "err", err)
 	} else if n > 0 {
@@ -315,6 +318,12 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 
 // HashWaiting is how many requests wait for a hashing turn now.
 func (s *Service) HashWaiting() int { return int(s.hashWaiting.Load() + s.trustedWaiting.Load()) }
+
+// hashSaturated says whether every hashing turn and every place in the
+// queue are taken right now.
+func (s *Service) hashSaturated() bool {
+	return len(s.hashSem) == cap(s.hashSem) && s.hashWaiting.Load() >= int64(s.cfg.HashQueue)
+}
 
 // busyHashing is the answer when no hashing turn comes soon enough.
 func busyHashing() error {

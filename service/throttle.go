@@ -70,10 +70,18 @@ type attempt struct {
 }
 
 // reserveAttempt counts an attempt on account from addr before any secret
-// is checked, or refuses it with 429 when a limit is reached.
-func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now time.Time) (*attempt, error) {
+// is checked, or refuses it with 429 when a limit is reached. An attempt
+// that will hash a password is refused with 503 first, without touching
+// the throttle, while every hashing turn and place in the queue is taken,
+// unless this instance saw the address log in to the account before: a
+// flood that hashing cannot keep up with then costs no throttle write (a
+// database transaction with PostgreSQL) per refused request.
+func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now time.Time, willHash bool) (*attempt, error) {
 	cfg := s.cfg.Throttle
 	a := &attempt{s: s, ctx: ctx, pair: throttleKey("pair", account, addr), trust: throttleKey("trust", account, addr), at: now}
+	if willHash && s.hashSaturated() && !s.localTrust.has(a.trust, now) {
+		return nil, busyHashing()
+	}
 	counters := make([]accountd.ThrottleCounter, 0, 3)
 	if cfg.PerPair > 0 {
 		counters = append(counters, accountd.ThrottleCounter{Key: a.pair, Limit: cfg.PerPair})
@@ -130,6 +138,50 @@ func (a *attempt) succeeded() {
 		}
 	}
 	a.end(accountd.ThrottleEnd{Release: release, At: a.at, Clear: []string{a.pair}, Trust: a.trust, Until: a.at.Add(trustedFor)})
+	a.s.localTrust.set(a.trust, a.at.Add(trustedFor), a.at)
+}
+
+// localTrust remembers the trust marks this instance set, for
+// reserveAttempt's early refusal. With several instances, an owner who
+// logged in through another one is not in it and, while hashing is
+// saturated, is refused like a stranger until they reach this one again.
+type localTrust struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func newLocalTrust() *localTrust { return &localTrust{until: map[string]time.Time{}} }
+
+func (l *localTrust) has(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return now.Before(l.until[key])
+}
+
+func (l *localTrust) set(key string, until, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.until) >= maxThrottleEntries {
+		l.pruneLocked(now)
+		if len(l.until) >= maxThrottleEntries {
+			clear(l.until)
+		}
+	}
+	l.until[key] = until
+}
+
+func (l *localTrust) prune(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pruneLocked(now)
+}
+
+func (l *localTrust) pruneLocked(now time.Time) {
+	for k, until := range l.until {
+		if !now.Before(until) {
+			delete(l.until, k)
+		}
+	}
 }
 
 // release gives the attempt back when no secret was judged wrong: a code

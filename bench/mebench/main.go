@@ -51,7 +51,8 @@ type config struct {
 	logLevel   string
 	mePath     string
 	cpuprofile string
-	flood      int // login-flood mode (flood.go): connections flooding logins; 0 is off
+	flood      int     // login-flood mode (flood.go): connections flooding logins; 0 is off
+	floodRate  float64 // their logins a second in all
 }
 
 func main() { benchkit.Main("mebench", parseFlags, run) }
@@ -67,6 +68,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "warm-up before each measured window, same load, not counted")
 	fs.StringVar(&cfg.logLevel, "log-level", "", "accountd serve --log-level (default: the server's own default)")
 	fs.StringVar(&cfg.mePath, "path", "/me", "accountd request path, for experiments such as /me?summaryExclude=apiTokenCount")
+	fs.Float64Var(&cfg.floodRate, "login-flood-rate", 400, "login-flood mode: wrong-password logins a second in all, open loop")
 	fs.IntVar(&cfg.flood, "login-flood", 0, "login-flood mode: GET /me (paced, --rate default 200) alone and during a flood of wrong-password logins from this many connections (see flood.go)")
 	// Hidden: profile the servers under the same load. accountd is then
 	// built from ./bench/profserve (accountd's main plus a profiler the
@@ -91,6 +93,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("--warmup must be 0 to 1m")
 	case cfg.flood < 0 || cfg.flood > 1024:
 		return cfg, errors.New("--login-flood must be 0 to 1024")
+	case cfg.floodRate <= 0:
+		return cfg, errors.New("--login-flood-rate must be positive")
 	}
 	return cfg, nil
 }
