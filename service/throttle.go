@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,7 +65,7 @@ type attempt struct {
 	pair    string
 	trust   string
 	at      time.Time
-	counted []string
+	counted []accountd.ThrottleCount
 	trusted bool // the address logged in to the account before
 	settled bool
 }
@@ -103,7 +104,9 @@ func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now 
 	}
 	a.counted = counted
 	// The account's counter is skipped only for a trusted address.
-	a.trusted = cfg.PerAccount > 0 && !slices.Contains(counted, throttleKey("account", account))
+	acct := throttleKey("account", account)
+	a.trusted = s.localTrust.has(a.trust, now) ||
+		cfg.PerAccount > 0 && !slices.ContainsFunc(counted, func(c accountd.ThrottleCount) bool { return c.Key == acct })
 	return a, nil
 }
 
@@ -131,13 +134,13 @@ func (a *attempt) succeeded() {
 		return
 	}
 	a.settled = true
-	release := make([]string, 0, len(a.counted))
-	for _, k := range a.counted {
-		if k != a.pair {
-			release = append(release, k)
+	release := make([]accountd.ThrottleCount, 0, len(a.counted))
+	for _, c := range a.counted {
+		if c.Key != a.pair {
+			release = append(release, c)
 		}
 	}
-	a.end(accountd.ThrottleEnd{Release: release, At: a.at, Clear: []string{a.pair}, Trust: a.trust, Until: a.at.Add(trustedFor)})
+	a.end(accountd.ThrottleEnd{Release: release, Clear: []string{a.pair}, Trust: a.trust, At: a.at, Until: a.at.Add(trustedFor)})
 	a.s.localTrust.set(a.trust, a.at.Add(trustedFor), a.at)
 }
 
@@ -192,7 +195,7 @@ func (a *attempt) release() {
 	}
 	a.settled = true
 	if len(a.counted) > 0 {
-		a.end(accountd.ThrottleEnd{Release: a.counted, At: a.at})
+		a.end(accountd.ThrottleEnd{Release: a.counted})
 	}
 }
 
@@ -230,7 +233,7 @@ func newMemThrottle() *memThrottle {
 
 var _ accountd.ThrottleStore = (*memThrottle)(nil)
 
-func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAttempt) ([]string, time.Duration, error) {
+func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAttempt) ([]accountd.ThrottleCount, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	trusted := a.Trust != "" && a.At.Before(m.trusted[a.Trust])
@@ -253,7 +256,7 @@ func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAtte
 			clear(m.counters)
 		}
 	}
-	counted := make([]string, 0, len(a.Counters))
+	counted := make([]accountd.ThrottleCount, 0, len(a.Counters))
 	for _, c := range a.Counters {
 		if c.Exempt && trusted {
 			continue
@@ -264,20 +267,20 @@ func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAtte
 			m.counters[c.Key] = w
 		}
 		w.count++
-		counted = append(counted, c.Key)
+		counted = append(counted, accountd.ThrottleCount{Key: c.Key, Start: w.start})
 	}
-	slices.Sort(counted)
+	slices.SortFunc(counted, func(x, y accountd.ThrottleCount) int { return strings.Compare(x.Key, y.Key) })
 	return counted, 0, nil
 }
 
 func (m *memThrottle) EndThrottle(_ context.Context, e accountd.ThrottleEnd) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, k := range e.Release {
-		// A window that started after the reservation did not count it.
-		if w := m.counters[k]; w != nil && !w.start.After(e.At) {
+	for _, c := range e.Release {
+		// A window that started again since did not count the attempt.
+		if w := m.counters[c.Key]; w != nil && w.start.Equal(c.Start) {
 			if w.count--; w.count <= 0 {
-				delete(m.counters, k)
+				delete(m.counters, c.Key)
 			}
 		}
 	}
