@@ -66,22 +66,26 @@ type attempt struct {
 	trust   string
 	at      time.Time
 	counted []accountd.ThrottleCount
-	trusted bool // the address logged in to the account before
+	hctx    context.Context // ctx with place
+	place   *hashPlace      // nil when the attempt hashes nothing
 	settled bool
 }
 
 // reserveAttempt counts an attempt on account from addr before any secret
 // is checked, or refuses it with 429 when a limit is reached. An attempt
-// that will hash a password is refused with 503 first, without touching
-// the throttle, while every hashing turn and place in the queue is taken,
-// unless this instance saw the address log in to the account before: a
-// flood that hashing cannot keep up with then costs no throttle write (a
-// database transaction with PostgreSQL) per refused request.
+// that will hash a password first takes a place in the hashing queue (see
+// holdHashPlace) and is refused with 503 when there is none, before it
+// touches the throttle: a flood that hashing cannot keep up with then
+// costs no throttle write (a database transaction with PostgreSQL) per
+// refused request. Callers defer release, which also gives up the place.
 func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now time.Time, willHash bool) (*attempt, error) {
 	cfg := s.cfg.Throttle
-	a := &attempt{s: s, ctx: ctx, pair: throttleKey("pair", account, addr), trust: throttleKey("trust", account, addr), at: now}
-	if willHash && s.hashSaturated() && !s.localTrust.has(a.trust, now) {
-		return nil, busyHashing()
+	a := &attempt{s: s, ctx: ctx, hctx: ctx, pair: throttleKey("pair", account, addr), trust: throttleKey("trust", account, addr), at: now}
+	if willHash {
+		var err error
+		if a.hctx, a.place, err = s.holdHashPlace(ctx, s.localTrust.has(a.trust, now)); err != nil {
+			return nil, err
+		}
 	}
 	counters := make([]accountd.ThrottleCounter, 0, 3)
 	if cfg.PerPair > 0 {
@@ -96,32 +100,20 @@ func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now 
 	counted, wait, err := s.throttle.ReserveThrottle(ctx, accountd.ThrottleAttempt{
 		Counters: counters, Trust: a.trust, Window: cfg.Window, At: now,
 	})
+	if err == nil && wait > 0 {
+		err = tooMany(wait)
+	}
 	if err != nil {
+		a.place.leave()
 		return nil, err
 	}
-	if wait > 0 {
-		return nil, tooMany(wait)
-	}
 	a.counted = counted
-	// The account's counter is skipped only for a trusted address.
-	acct := throttleKey("account", account)
-	a.trusted = s.localTrust.has(a.trust, now) ||
-		cfg.PerAccount > 0 && !slices.ContainsFunc(counted, func(c accountd.ThrottleCount) bool { return c.Key == acct })
 	return a, nil
 }
 
-type trustedLaneKey struct{}
-
-// hashContext is ctx for the attempt's password hashing: an address that
-// logged in to the account before waits for a hashing turn in a queue of
-// its own, so that a flood of strangers filling the queue does not shut
-// the owner out too.
-func (a *attempt) hashContext(ctx context.Context) context.Context {
-	if !a.trusted {
-		return ctx
-	}
-	return context.WithValue(ctx, trustedLaneKey{}, true)
-}
+// hashContext is ctx carrying the attempt's place in the hashing queue,
+// for its password checks.
+func (a *attempt) hashContext(context.Context) context.Context { return a.hctx }
 
 // failed keeps the attempt counted: a secret was wrong.
 func (a *attempt) failed() { a.settled = true }
@@ -190,6 +182,7 @@ func (l *localTrust) pruneLocked(now time.Time) {
 // release gives the attempt back when no secret was judged wrong: a code
 // was missing, a step failed, the server was busy or the caller left.
 func (a *attempt) release() {
+	a.place.leave()
 	if a.settled {
 		return
 	}
