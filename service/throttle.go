@@ -66,8 +66,10 @@ type attempt struct {
 	trust   string
 	at      time.Time
 	counted []accountd.ThrottleCount
-	hctx    context.Context // ctx with place
-	place   *hashPlace      // nil when the attempt hashes nothing
+	// hashCtx is the caller's context carrying place, for the attempt's
+	// password checks.
+	hashCtx context.Context
+	place   *hashPlace // nil when the attempt hashes nothing
 	settled bool
 }
 
@@ -80,10 +82,10 @@ type attempt struct {
 // refused request. Callers defer release, which also gives up the place.
 func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now time.Time, willHash bool) (*attempt, error) {
 	cfg := s.cfg.Throttle
-	a := &attempt{s: s, ctx: ctx, hctx: ctx, pair: throttleKey("pair", account, addr), trust: throttleKey("trust", account, addr), at: now}
+	a := &attempt{s: s, ctx: ctx, hashCtx: ctx, pair: throttleKey("pair", account, addr), trust: throttleKey("trust", account, addr), at: now}
 	if willHash {
 		var err error
-		if a.hctx, a.place, err = s.holdHashPlace(ctx, s.localTrust.has(a.trust, now)); err != nil {
+		if a.hashCtx, a.place, err = s.holdHashPlace(ctx, s.localTrust.has(a.trust, now)); err != nil {
 			return nil, err
 		}
 	}
@@ -110,10 +112,6 @@ func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now 
 	a.counted = counted
 	return a, nil
 }
-
-// hashContext is ctx carrying the attempt's place in the hashing queue,
-// for its password checks.
-func (a *attempt) hashContext(context.Context) context.Context { return a.hctx }
 
 // failed keeps the attempt counted: a secret was wrong.
 func (a *attempt) failed() { a.settled = true }

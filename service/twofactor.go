@@ -113,7 +113,7 @@ func (s *Service) EnableTwoFactorAuth(ctx context.Context, p accountd.Principal,
 		return nil, nil, err
 	}
 	defer att.release()
-	ctx = att.hashContext(ctx)
+	ctx = att.hashCtx
 	if err := s.passwordOK(ctx, u, "password", e.Password, att); err != nil {
 		return nil, nil, err
 	}
