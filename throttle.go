@@ -24,14 +24,23 @@ type ThrottleAttempt struct {
 	At       time.Time
 }
 
+// ThrottleCount is a counter an attempt was counted on, and the start of
+// the window it was counted in.
+type ThrottleCount struct {
+	Key   string
+	Start time.Time
+}
+
 // ThrottleEnd gives back a reserved attempt and, after a success, clears
 // counters and sets a trust mark.
 type ThrottleEnd struct {
-	Release []string  // counters the attempt was counted on, to take it off
-	At      time.Time // when it was reserved: a counter whose window has started again since keeps its count
+	// Release takes the attempt off the counters it was counted on; a
+	// counter whose window has started again since keeps its count.
+	Release []ThrottleCount
 	Clear   []string  // counters to delete outright
 	Trust   string    // trust mark to set; "" for none
-	Until   time.Time // when the trust mark ends
+	At      time.Time // when the trust mark starts
+	Until   time.Time // when it ends
 }
 
 // ThrottleStore keeps failed-attempt counters where every instance using
@@ -44,9 +53,9 @@ type ThrottleStore interface {
 	// it on none and returns how long until the last such window ends.
 	// Concurrent reservations are serialised, so of N racing attempts at
 	// most a counter's limit are counted and let through. It returns the
-	// keys it counted the attempt on, sorted (Exempt counters are skipped
-	// while the trust mark lasts).
-	ReserveThrottle(ctx context.Context, a ThrottleAttempt) (counted []string, wait time.Duration, err error)
+	// counters it counted the attempt on, sorted by key (Exempt counters
+	// are skipped while the trust mark lasts).
+	ReserveThrottle(ctx context.Context, a ThrottleAttempt) (counted []ThrottleCount, wait time.Duration, err error)
 	// EndThrottle applies e in one transaction.
 	EndThrottle(ctx context.Context, e ThrottleEnd) error
 	// PruneThrottle removes counters whose window ended and trust marks

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -441,6 +442,16 @@ func TestHashQueue(t *testing.T) {
 	})
 }
 
+func grepLines(s, substr string) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, substr) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func newJSONLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
@@ -516,6 +527,15 @@ func TestCanceledWhileWaiting(t *testing.T) {
 		if strings.Contains(line, `"level":"ERROR"`) {
 			t.Errorf("logged as an error: %s", line)
 		}
+	}
+	rec := httptest.NewRecorder()
+	env.Metrics.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	metrics := rec.Body.String()
+	if !strings.Contains(metrics, `accountd_http_requests_total{action="auth.authenticateUser",method="POST",status="499"} 1`) {
+		t.Errorf("metrics do not count the canceled login as 499:\n%s", grepLines(metrics, "accountd_http_requests_total"))
+	}
+	if strings.Contains(metrics, `status="5`) {
+		t.Errorf("metrics count a 5xx:\n%s", grepLines(metrics, "accountd_http_requests_total"))
 	}
 	// PerPair is 1: had the canceled attempt been counted, this right
 	// password would be refused.

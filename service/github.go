@@ -256,7 +256,7 @@ func (s *Service) LoginGithub(ctx context.Context, c GithubCredentials) (AuthedU
 	addr := accountd.ClientAddrFrom(ctx)
 	// Throttled per address like password logins: a token that GitHub
 	// refuses, or that links to no one, counts as a failed attempt.
-	att, err := s.reserveAttempt(ctx, "github:"+addr, addr, now)
+	att, err := s.reserveAttempt(ctx, "github:"+addr, addr, now, false)
 	if err != nil {
 		return AuthedUser{}, err
 	}
@@ -285,7 +285,7 @@ func (s *Service) LoginGithub(ctx context.Context, c GithubCredentials) (AuthedU
 		return AuthedUser{}, err
 	}
 	// The second factor is guessed against the user's account.
-	uatt, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), addr, now)
+	uatt, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), addr, now, false)
 	if err != nil {
 		return AuthedUser{}, err
 	}

@@ -83,13 +83,14 @@ type Service struct {
 	cfg     Config
 
 	hashSem     chan struct{}
-	hashWaiting atomic.Int64 // requests waiting for hashSem
-	// trustedWaiting counts those waiting in the trusted lane (see
-	// attempt.hashContext), bounded apart from the others.
+	hashWaiting atomic.Int64 // places taken in the hashing queue (see holdHashPlace)
+	// trustedWaiting counts the places in the trusted lane, bounded apart
+	// from the others.
 	trustedWaiting atomic.Int64
 	hooks          Hooks
 	dummyHash      string // verified against when the email is unknown, so both cases take as long
 	throttle       accountd.ThrottleStore
+	localTrust     *localTrust
 	auth           *authState
 	meViews        *meViewCache
 	verified       *verifiedCache
@@ -161,22 +162,23 @@ func New(cfg Config) (*Service, error) {
 		usageKeys[k.Hash] = k.Name
 	}
 	s := &Service{
-		usageKeys: usageKeys,
-		store:     cfg.Store,
-		keys:      cfg.Keys,
-		catalog:   cfg.Catalog,
-		log:       cfg.Logger,
-		now:       cfg.Clock,
-		random:    cfg.Random,
-		cfg:       cfg,
-		hashSem:   make(chan struct{}, cfg.HashConcurrency),
-		hooks:     cfg.Hooks,
-		throttle:  newMemThrottle(),
-		auth:      newAuthState(cfg.Cache),
-		meViews:   newMeViewCache(cfg.Cache.Views),
-		verified:  newVerifiedCache(cfg.Cache.Verified),
-		sendLimit: newSendLimit(),
-		stop:      make(chan struct{}),
+		usageKeys:  usageKeys,
+		store:      cfg.Store,
+		keys:       cfg.Keys,
+		catalog:    cfg.Catalog,
+		log:        cfg.Logger,
+		now:        cfg.Clock,
+		random:     cfg.Random,
+		cfg:        cfg,
+		hashSem:    make(chan struct{}, cfg.HashConcurrency),
+		hooks:      cfg.Hooks,
+		throttle:   newMemThrottle(),
+		localTrust: newLocalTrust(),
+		auth:       newAuthState(cfg.Cache),
+		meViews:    newMeViewCache(cfg.Cache.Views),
+		verified:   newVerifiedCache(cfg.Cache.Verified),
+		sendLimit:  newSendLimit(),
+		stop:       make(chan struct{}),
 	}
 	if cfg.Throttle.Shared {
 		s.throttle = cfg.Store
@@ -283,6 +285,7 @@ func (s *Service) housekeeping(ctx context.Context) {
 	if err := s.store.ForgetUsageIDs(ctx, now.Add(-s.cfg.Usage.IDRetention)); err != nil {
 		s.log.Error("dropping old usage event ids", "err", err)
 	}
+	s.localTrust.prune(now)
 	if n, err := s.throttle.PruneThrottle(ctx, now); err != nil {
 		s.log.Error("pruning throttle counters", "err", err)
 	} else if n > 0 {
@@ -347,8 +350,45 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 	return ok, nil
 }
 
-// HashWaiting is how many requests wait for a hashing turn now.
+// HashWaiting is how many requests hold a place in the hashing queue now:
+// they will hash, and wait for a turn or soon will.
 func (s *Service) HashWaiting() int { return int(s.hashWaiting.Load() + s.trustedWaiting.Load()) }
+
+// hashPlace is a place in the hashing queue, taken before a throttled
+// attempt touches the throttle and given up when its hash gets a turn (or
+// the request ends first).
+type hashPlace struct {
+	waiting *atomic.Int64
+	held    atomic.Bool
+}
+
+type hashPlaceKey struct{}
+
+// leave gives the place up; only the first call counts. A nil place is
+// none.
+func (p *hashPlace) leave() {
+	if p != nil && p.held.CompareAndSwap(true, false) {
+		p.waiting.Add(-1)
+	}
+}
+
+// holdHashPlace takes a place in the hashing queue for a request that will
+// hash, or refuses it with 503 when the queue is full. Addresses this
+// instance saw log in to the account before (trusted) have a lane of their
+// own, of the same size, so that a flood of strangers filling the queue
+// does not turn the owner away; they still wait their turn for a hash.
+func (s *Service) holdHashPlace(ctx context.Context, trusted bool) (context.Context, *hashPlace, error) {
+	p := &hashPlace{waiting: &s.hashWaiting}
+	if trusted {
+		p.waiting = &s.trustedWaiting
+	}
+	if p.waiting.Add(1) > int64(s.cfg.HashQueue) {
+		p.waiting.Add(-1)
+		return ctx, nil, busyHashing()
+	}
+	p.held.Store(true)
+	return context.WithValue(ctx, hashPlaceKey{}, p), p, nil
+}
 
 // busyHashing is the answer when no hashing turn comes soon enough.
 func busyHashing() error {
@@ -357,25 +397,29 @@ func busyHashing() error {
 }
 
 // acquireHash takes a hashing turn: at once if one is free, else after a
-// bounded wait in a bounded queue (FIFO: Go wakes blocked senders in
-// order). Requests in the trusted lane are bounded apart, so strangers
-// filling the queue do not turn them away; they still wait their turn. A
-// caller that leaves while waiting gets Canceled.
+// bounded wait in the bounded queue (FIFO: Go wakes blocked senders in
+// order). A request holding a place in the queue (holdHashPlace) waits in
+// it and gives it up once it has a turn; any other takes a place now, or
+// gets 503. A caller that leaves while waiting gets Canceled.
 func (s *Service) acquireHash(ctx context.Context) error {
+	p, _ := ctx.Value(hashPlaceKey{}).(*hashPlace)
+	if p == nil || !p.held.Load() {
+		var err error
+		if _, p, err = s.holdHashPlace(ctx, false); err != nil {
+			select {
+			case s.hashSem <- struct{}{}:
+				return nil
+			default:
+				return err
+			}
+		}
+	}
+	defer p.leave()
 	select {
 	case s.hashSem <- struct{}{}:
 		return nil
 	default:
 	}
-	waiting := &s.hashWaiting
-	if ctx.Value(trustedLaneKey{}) != nil {
-		waiting = &s.trustedWaiting
-	}
-	if waiting.Add(1) > int64(s.cfg.HashQueue) {
-		waiting.Add(-1)
-		return busyHashing()
-	}
-	defer waiting.Add(-1)
 	t := time.NewTimer(s.cfg.HashWait)
 	defer t.Stop()
 	select {

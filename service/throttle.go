@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,16 +65,30 @@ type attempt struct {
 	pair    string
 	trust   string
 	at      time.Time
-	counted []string
-	trusted bool // the address logged in to the account before
+	counted []accountd.ThrottleCount
+	// hashCtx is the caller's context carrying place, for the attempt's
+	// password checks.
+	hashCtx context.Context
+	place   *hashPlace // nil when the attempt hashes nothing
 	settled bool
 }
 
 // reserveAttempt counts an attempt on account from addr before any secret
-// is checked, or refuses it with 429 when a limit is reached.
-func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now time.Time) (*attempt, error) {
+// is checked, or refuses it with 429 when a limit is reached. An attempt
+// that will hash a password first takes a place in the hashing queue (see
+// holdHashPlace) and is refused with 503 when there is none, before it
+// touches the throttle: a flood that hashing cannot keep up with then
+// costs no throttle write (a database transaction with PostgreSQL) per
+// refused request. Callers defer release, which also gives up the place.
+func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now time.Time, willHash bool) (*attempt, error) {
 	cfg := s.cfg.Throttle
-	a := &attempt{s: s, ctx: ctx, pair: throttleKey("pair", account, addr), trust: throttleKey("trust", account, addr), at: now}
+	a := &attempt{s: s, ctx: ctx, hashCtx: ctx, pair: throttleKey("pair", account, addr), trust: throttleKey("trust", account, addr), at: now}
+	if willHash {
+		var err error
+		if a.hashCtx, a.place, err = s.holdHashPlace(ctx, s.localTrust.has(a.trust, now)); err != nil {
+			return nil, err
+		}
+	}
 	counters := make([]accountd.ThrottleCounter, 0, 3)
 	if cfg.PerPair > 0 {
 		counters = append(counters, accountd.ThrottleCounter{Key: a.pair, Limit: cfg.PerPair})
@@ -87,29 +102,15 @@ func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now 
 	counted, wait, err := s.throttle.ReserveThrottle(ctx, accountd.ThrottleAttempt{
 		Counters: counters, Trust: a.trust, Window: cfg.Window, At: now,
 	})
+	if err == nil && wait > 0 {
+		err = tooMany(wait)
+	}
 	if err != nil {
+		a.place.leave()
 		return nil, err
 	}
-	if wait > 0 {
-		return nil, tooMany(wait)
-	}
 	a.counted = counted
-	// The account's counter is skipped only for a trusted address.
-	a.trusted = cfg.PerAccount > 0 && !slices.Contains(counted, throttleKey("account", account))
 	return a, nil
-}
-
-type trustedLaneKey struct{}
-
-// hashContext is ctx for the attempt's password hashing: an address that
-// logged in to the account before waits for a hashing turn in a queue of
-// its own, so that a flood of strangers filling the queue does not shut
-// the owner out too.
-func (a *attempt) hashContext(ctx context.Context) context.Context {
-	if !a.trusted {
-		return ctx
-	}
-	return context.WithValue(ctx, trustedLaneKey{}, true)
 }
 
 // failed keeps the attempt counted: a secret was wrong.
@@ -123,24 +124,69 @@ func (a *attempt) succeeded() {
 		return
 	}
 	a.settled = true
-	release := make([]string, 0, len(a.counted))
-	for _, k := range a.counted {
-		if k != a.pair {
-			release = append(release, k)
+	release := make([]accountd.ThrottleCount, 0, len(a.counted))
+	for _, c := range a.counted {
+		if c.Key != a.pair {
+			release = append(release, c)
 		}
 	}
-	a.end(accountd.ThrottleEnd{Release: release, At: a.at, Clear: []string{a.pair}, Trust: a.trust, Until: a.at.Add(trustedFor)})
+	a.end(accountd.ThrottleEnd{Release: release, Clear: []string{a.pair}, Trust: a.trust, At: a.at, Until: a.at.Add(trustedFor)})
+	a.s.localTrust.set(a.trust, a.at.Add(trustedFor), a.at)
+}
+
+// localTrust remembers the trust marks this instance set, for
+// reserveAttempt's early refusal. With several instances, an owner who
+// logged in through another one is not in it and, while hashing is
+// saturated, is refused like a stranger until they reach this one again.
+type localTrust struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func newLocalTrust() *localTrust { return &localTrust{until: map[string]time.Time{}} }
+
+func (l *localTrust) has(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return now.Before(l.until[key])
+}
+
+func (l *localTrust) set(key string, until, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.until) >= maxThrottleEntries {
+		l.pruneLocked(now)
+		if len(l.until) >= maxThrottleEntries {
+			clear(l.until)
+		}
+	}
+	l.until[key] = until
+}
+
+func (l *localTrust) prune(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pruneLocked(now)
+}
+
+func (l *localTrust) pruneLocked(now time.Time) {
+	for k, until := range l.until {
+		if !now.Before(until) {
+			delete(l.until, k)
+		}
+	}
 }
 
 // release gives the attempt back when no secret was judged wrong: a code
 // was missing, a step failed, the server was busy or the caller left.
 func (a *attempt) release() {
+	a.place.leave()
 	if a.settled {
 		return
 	}
 	a.settled = true
 	if len(a.counted) > 0 {
-		a.end(accountd.ThrottleEnd{Release: a.counted, At: a.at})
+		a.end(accountd.ThrottleEnd{Release: a.counted})
 	}
 }
 
@@ -178,7 +224,7 @@ func newMemThrottle() *memThrottle {
 
 var _ accountd.ThrottleStore = (*memThrottle)(nil)
 
-func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAttempt) ([]string, time.Duration, error) {
+func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAttempt) ([]accountd.ThrottleCount, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	trusted := a.Trust != "" && a.At.Before(m.trusted[a.Trust])
@@ -201,7 +247,7 @@ func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAtte
 			clear(m.counters)
 		}
 	}
-	counted := make([]string, 0, len(a.Counters))
+	counted := make([]accountd.ThrottleCount, 0, len(a.Counters))
 	for _, c := range a.Counters {
 		if c.Exempt && trusted {
 			continue
@@ -212,20 +258,20 @@ func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAtte
 			m.counters[c.Key] = w
 		}
 		w.count++
-		counted = append(counted, c.Key)
+		counted = append(counted, accountd.ThrottleCount{Key: c.Key, Start: w.start})
 	}
-	slices.Sort(counted)
+	slices.SortFunc(counted, func(x, y accountd.ThrottleCount) int { return strings.Compare(x.Key, y.Key) })
 	return counted, 0, nil
 }
 
 func (m *memThrottle) EndThrottle(_ context.Context, e accountd.ThrottleEnd) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, k := range e.Release {
-		// A window that started after the reservation did not count it.
-		if w := m.counters[k]; w != nil && !w.start.After(e.At) {
+	for _, c := range e.Release {
+		// A window that started again since did not count the attempt.
+		if w := m.counters[c.Key]; w != nil && w.start.Equal(c.Start) {
 			if w.count--; w.count <= 0 {
-				delete(m.counters, k)
+				delete(m.counters, c.Key)
 			}
 		}
 	}

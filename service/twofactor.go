@@ -108,11 +108,12 @@ func (s *Service) EnableTwoFactorAuth(ctx context.Context, p accountd.Principal,
 		return nil, nil, accountd.Errorf(accountd.CodeInvalid, "no key to enable: call generateTwoFactorAuth first")
 	}
 	now := s.now()
-	att, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), accountd.ClientAddrFrom(ctx), now)
+	att, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), accountd.ClientAddrFrom(ctx), now, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer att.release()
+	ctx = att.hashCtx
 	if err := s.passwordOK(ctx, u, "password", e.Password, att); err != nil {
 		return nil, nil, err
 	}

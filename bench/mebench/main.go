@@ -54,7 +54,8 @@ type config struct {
 	logLevel   string
 	mePath     string
 	cpuprofile string
-	flood      int // login-flood mode (flood.go): connections flooding logins; 0 is off
+	flood      int     // login-flood mode (flood.go): connections flooding logins; 0 is off
+	floodRate  float64 // their logins a second in all
 	// many-users mode (scale.go), on when users > 0
 	users, tokensPer, listUsers, listTokens int
 }
@@ -72,6 +73,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.warmup, "warmup", 3*time.Second, "warm-up before each measured window, same load, not counted")
 	fs.StringVar(&cfg.logLevel, "log-level", "", "accountd serve --log-level (default: the server's own default)")
 	fs.StringVar(&cfg.mePath, "path", "/me", "accountd request path, for experiments such as /me?summaryExclude=apiTokenCount")
+	fs.Float64Var(&cfg.floodRate, "login-flood-rate", 400, "login-flood mode: wrong-password logins a second in all, open loop")
 	fs.IntVar(&cfg.flood, "login-flood", 0, "login-flood mode: GET /me (paced, --rate default 200) alone and during a flood of wrong-password logins from this many connections (see flood.go)")
 	fs.IntVar(&cfg.users, "users", 0, "many-users mode: seed this many users and draw a token at random per request, for GET /me and GET /me/tokens (default: one user, GET /me)")
 	fs.IntVar(&cfg.tokensPer, "tokens-per-user", 10, "many-users mode: API tokens per user")
@@ -109,6 +111,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("--tokens-per-user and --list-tokens must be 1 to 100")
 	case cfg.users > 0 && (cfg.listUsers < 1 || cfg.listUsers > cfg.users):
 		return cfg, errors.New("--list-users must be 1 to --users")
+	case cfg.floodRate <= 0:
+		return cfg, errors.New("--login-flood-rate must be positive")
 	}
 	return cfg, nil
 }

@@ -26,19 +26,21 @@ func (s *Store) txQueryRow(ctx context.Context, query string, args ...any) *sql.
 	return s.q.QueryRowContext(ctx, s.d.rebind(query), args...)
 }
 
-func (s *Store) txStrings(ctx context.Context, query string, args ...any) ([]string, error) {
+func (s *Store) txCounts(ctx context.Context, query string, args ...any) ([]accountd.ThrottleCount, error) {
 	rows, err := s.q.QueryContext(ctx, s.d.rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []accountd.ThrottleCount
 	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
+		var c accountd.ThrottleCount
+		var start int64
+		if err := rows.Scan(&c.Key, &start); err != nil {
 			return nil, err
 		}
-		out = append(out, v)
+		c.Start = fromMillis(start)
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }
@@ -54,9 +56,9 @@ var errThrottled = errors.New("throttled")
 // locks the rows it touches until the transaction ends, in key order, so
 // racing reservations on one counter queue behind each other without
 // deadlocking, and each sees the count the one before it left.
-func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt) ([]string, time.Duration, error) {
+func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt) ([]accountd.ThrottleCount, time.Duration, error) {
 	at := millis(a.At)
-	var counted []string
+	var counted []accountd.ThrottleCount
 	var wait time.Duration
 	err := s.inTx(ctx, func(tx *Store) error {
 		counters := slices.Clone(a.Counters)
@@ -81,7 +83,7 @@ func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt)
 			args = append(args, c.Key, at, millis(a.At.Add(a.Window)), max(c.Limit, 1))
 		}
 		var err error
-		counted, err = tx.txStrings(ctx,
+		counted, err = tx.txCounts(ctx,
 			"INSERT INTO throttle (name, started_ms, expires_ms, max_attempts, attempts) VALUES "+valuesWithOne(len(counters))+`
 			ON CONFLICT (name) DO UPDATE SET
 				attempts = CASE WHEN throttle.expires_ms <= excluded.started_ms THEN 1 ELSE throttle.attempts + 1 END,
@@ -89,7 +91,7 @@ func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt)
 				expires_ms = CASE WHEN throttle.expires_ms <= excluded.started_ms THEN excluded.expires_ms ELSE throttle.expires_ms END,
 				max_attempts = excluded.max_attempts
 			WHERE throttle.expires_ms <= excluded.started_ms OR throttle.attempts < excluded.max_attempts
-			RETURNING name`, args...)
+			RETURNING name, started_ms`, args...)
 		if err != nil {
 			return internal("counting throttled attempt", err)
 		}
@@ -99,7 +101,7 @@ func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt)
 		// Some counter is at its limit: the wait is until its window ends.
 		keys := make([]any, 0, len(counters))
 		for _, c := range counters {
-			if !slices.Contains(counted, c.Key) {
+			if !slices.ContainsFunc(counted, func(x accountd.ThrottleCount) bool { return x.Key == c.Key }) {
 				keys = append(keys, c.Key)
 			}
 		}
@@ -116,7 +118,7 @@ func (s *Store) ReserveThrottle(ctx context.Context, a accountd.ThrottleAttempt)
 	case err != nil:
 		return nil, 0, err
 	}
-	slices.Sort(counted)
+	slices.SortFunc(counted, func(x, y accountd.ThrottleCount) int { return strings.Compare(x.Key, y.Key) })
 	return counted, 0, nil
 }
 
@@ -130,15 +132,16 @@ func valuesWithOne(rows int) string {
 // transaction, touching rows in key order as ReserveThrottle does.
 func (s *Store) EndThrottle(ctx context.Context, e accountd.ThrottleEnd) error {
 	return s.inTx(ctx, func(tx *Store) error {
-		release := slices.Sorted(slices.Values(e.Release))
-		for _, k := range slices.Compact(release) {
-			// A window that started after the reservation did not count it.
-			if _, err := tx.txExec(ctx, "UPDATE throttle SET attempts = attempts - 1 WHERE name = ? AND started_ms <= ? AND attempts > 0",
-				k, millis(e.At)); err != nil {
+		release := slices.Clone(e.Release)
+		slices.SortFunc(release, func(x, y accountd.ThrottleCount) int { return strings.Compare(x.Key, y.Key) })
+		for _, c := range release {
+			// A window that started again since did not count the attempt.
+			if _, err := tx.txExec(ctx, "UPDATE throttle SET attempts = attempts - 1 WHERE name = ? AND started_ms = ? AND attempts > 0",
+				c.Key, millis(c.Start)); err != nil {
 				return internal("giving back a throttled attempt", err)
 			}
 			// A counter back at nothing is no longer needed.
-			if _, err := tx.txExec(ctx, "DELETE FROM throttle WHERE name = ? AND attempts <= 0 AND max_attempts > 0", k); err != nil {
+			if _, err := tx.txExec(ctx, "DELETE FROM throttle WHERE name = ? AND attempts <= 0 AND max_attempts > 0", c.Key); err != nil {
 				return internal("giving back a throttled attempt", err)
 			}
 		}

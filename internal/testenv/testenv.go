@@ -76,7 +76,9 @@ type Env struct {
 	Outbox string
 	// UsageKey is a usage key the server accepts (POST /usage/events).
 	UsageKey string
-	check    *apicheck.Checker
+	// Metrics serves the server's Prometheus metrics.
+	Metrics http.Handler
+	check   *apicheck.Checker
 }
 
 // Options adjust the service under test.
@@ -167,7 +169,7 @@ func Start(t testing.TB, backend string, opts Options) *Env {
 		srv.Close()
 		svc.Close()
 	})
-	return &Env{URL: srv.URL, Store: st, Service: svc, API: api, Keys: keys, Outbox: outbox, UsageKey: usageKey, check: apicheck.New(t)}
+	return &Env{URL: srv.URL, Store: st, Service: svc, API: api, Keys: keys, Outbox: outbox, UsageKey: usageKey, Metrics: api.MetricsHandler(), check: apicheck.New(t)}
 }
 
 // checking is a transport that checks every response it carries.
