@@ -22,6 +22,7 @@ var lineageTests = []struct {
 	{"EventsVisibleInOrder", testEventsVisibleInOrder},
 	{"MeState", testMeState},
 	{"SummaryEvents", testSummaryEvents},
+	{"PrepareUnderLoad", testPrepareUnderLoad},
 }
 
 // testMeState: one read gives the user, the counts CountVisible gives, the
@@ -316,4 +317,36 @@ func testEventsVisibleInOrder(t *testing.T, st accountd.Store) {
 			read()
 		}
 	}
+}
+
+// testPrepareUnderLoad: the first uses of statements (which prepare them)
+// while transactions hold every pooled connection must not deadlock.
+func testPrepareUnderLoad(t *testing.T, st accountd.Store) {
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	u := createUser(t, st, fullUser("busy-pool@example.com"))
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			var err error
+			if i%2 == 0 {
+				err = st.InTx(ctx, func(tx accountd.Store) error {
+					if _, err := tx.UserForUpdate(ctx, u.ID); err != nil {
+						return err
+					}
+					_, err := tx.MeState(ctx, u.ID)
+					return err
+				})
+			} else {
+				_, err = st.MeState(ctx, u.ID)
+				if err == nil {
+					_, err = st.CountTokens(ctx, u.ID, accountd.KindAPI)
+				}
+			}
+			if err != nil {
+				t.Errorf("%d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -50,27 +50,35 @@ const maxCachedStmts = 512
 
 // prepared returns the cached statement for query (already rebound), or nil
 // when it cannot be prepared, in which case the caller runs it unprepared.
+// It prepares without holding the cache's lock: preparing waits for a pooled
+// connection, and transactions holding every connection may be waiting for
+// the lock themselves (stmt), which would deadlock.
 func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
 	s.stmts.mu.RLock()
-	st := s.stmts.m[query]
+	st, full := s.stmts.m[query], len(s.stmts.m) >= maxCachedStmts
 	s.stmts.mu.RUnlock()
 	if st != nil {
 		return st
 	}
-	s.stmts.mu.Lock()
-	defer s.stmts.mu.Unlock()
-	if st = s.stmts.m[query]; st != nil {
-		return st
-	}
-	if len(s.stmts.m) >= maxCachedStmts {
+	if full {
 		return nil
 	}
 	st, err := s.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
 	}
-	s.stmts.m[query] = st
-	return st
+	// Closing a statement takes its connections' locks, so it happens
+	// after the cache's lock is released.
+	s.stmts.mu.Lock()
+	kept, cur := false, s.stmts.m[query]
+	if cur == nil && len(s.stmts.m) < maxCachedStmts {
+		s.stmts.m[query], kept, cur = st, true, st
+	}
+	s.stmts.mu.Unlock()
+	if !kept {
+		st.Close() // another caller prepared it meanwhile, or the cache is full
+	}
+	return cur
 }
 
 // stmt returns the cached statement for query, bound to this Store's
