@@ -172,8 +172,8 @@ func New(cfg Config) (*Service, error) {
 		cfg:        cfg,
 		hashSem:    make(chan struct{}, cfg.HashConcurrency),
 		hooks:      cfg.Hooks,
-		throttle:   newMemThrottle(),
-		localTrust: newLocalTrust(),
+		throttle:   newMemThrottle(cfg.Cache.Throttle * 3 / 4),
+		localTrust: newLocalTrust(cfg.Cache.Throttle / 4),
 		auth:       newAuthState(cfg.Cache),
 		meViews:    newMeViewCache(cfg.Cache.Views),
 		verified:   newVerifiedCache(cfg.Cache.Verified),
@@ -203,6 +203,7 @@ type CacheBudget struct {
 	Verified int64 // verified token signatures (verified.go)
 	Views    int64 // users' GET /me state and views (meview.go)
 	Wire     int64 // encoded GET /me answers, kept by the HTTP layer
+	Throttle int64 // failed-attempt counters and trust marks, with SQLite (throttle.go)
 }
 
 // DefaultCacheBudget adds up to 64 MiB: about 50,000 active tokens and
@@ -210,12 +211,13 @@ type CacheBudget struct {
 var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 
 // SplitCacheBudget shares total bytes out between the caches: a quarter to
-// token rows, three eighths to verified signatures (a token's text is most
-// of what either costs, about 300 and 450 bytes a token), a sixteenth to
-// users' credential state, a quarter to GET /me state and a sixteenth to
-// encoded GET /me answers.
+// token rows, five sixteenths to verified signatures (a token's text is
+// most of what either costs, about 300 and 450 bytes a token), a sixteenth
+// each to users' credential state, encoded GET /me answers and throttle
+// counters, and a quarter to GET /me state.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total / 4, Users: total / 16, Verified: total * 3 / 8, Views: total / 4, Wire: total / 16}
+	return CacheBudget{Tokens: total / 4, Verified: total * 5 / 16, Users: total / 16, Views: total / 4,
+		Wire: total / 16, Throttle: total / 16}
 }
 
 // CacheBudget is the budget the service was configured with; the HTTP
@@ -223,7 +225,9 @@ func SplitCacheBudget(total int64) CacheBudget {
 func (s *Service) CacheBudget() CacheBudget { return s.cfg.Cache }
 
 // Total is the budget of all the caches together.
-func (b CacheBudget) Total() int64 { return b.Tokens + b.Users + b.Verified + b.Views + b.Wire }
+func (b CacheBudget) Total() int64 {
+	return b.Tokens + b.Users + b.Verified + b.Views + b.Wire + b.Throttle
+}
 
 // Catalog is the scope catalog the service checks tokens against.
 func (s *Service) Catalog() accountd.Catalog { return s.catalog }

@@ -140,27 +140,24 @@ func (a *attempt) succeeded() {
 // saturated, is refused like a stranger until they reach this one again.
 type localTrust struct {
 	mu    sync.Mutex
-	until map[string]time.Time
+	until *boundedMap[time.Time]
 }
 
-func newLocalTrust() *localTrust { return &localTrust{until: map[string]time.Time{}} }
+func newLocalTrust(budget int64) *localTrust {
+	return &localTrust{until: newBoundedMap[time.Time](budget)}
+}
 
 func (l *localTrust) has(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return now.Before(l.until[key])
+	return now.Before(l.until.m[key])
 }
 
 func (l *localTrust) set(key string, until, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.until) >= maxThrottleEntries {
-		l.pruneLocked(now)
-		if len(l.until) >= maxThrottleEntries {
-			clear(l.until)
-		}
-	}
-	l.until[key] = until
+	l.until.makeRoom(key, func(u time.Time) bool { return !now.Before(u) }, nil)
+	l.until.set(key, until)
 }
 
 func (l *localTrust) prune(now time.Time) {
@@ -170,9 +167,9 @@ func (l *localTrust) prune(now time.Time) {
 }
 
 func (l *localTrust) pruneLocked(now time.Time) {
-	for k, until := range l.until {
+	for k, until := range l.until.m {
 		if !now.Before(until) {
-			delete(l.until, k)
+			l.until.del(k)
 		}
 	}
 }
@@ -203,8 +200,8 @@ func (a *attempt) end(e accountd.ThrottleEnd) {
 // single instance.
 type memThrottle struct {
 	mu       sync.Mutex
-	counters map[string]*window
-	trusted  map[string]time.Time // trust mark -> its end
+	counters *boundedMap[*window]
+	trusted  *boundedMap[time.Time] // trust mark -> its end
 }
 
 // window counts attempts from start until end.
@@ -213,13 +210,66 @@ type window struct {
 	count      int
 }
 
-// maxThrottleEntries bounds memory under a flood of distinct addresses.
 // Attempts given back leave nothing behind, so counters only grow with
-// checked attempts, which the hashing bound paces.
-const maxThrottleEntries = 500_000
+// checked attempts, which the hashing bound paces; budget bounds them (and
+// the trust marks) by bytes all the same.
+func newMemThrottle(budget int64) *memThrottle {
+	return &memThrottle{counters: newBoundedMap[*window](budget * 3 / 4), trusted: newBoundedMap[time.Time](budget / 4)}
+}
 
-func newMemThrottle() *memThrottle {
-	return &memThrottle{counters: map[string]*window{}, trusted: map[string]time.Time{}}
+// boundedMap is a map whose entries are accounted in bytes. Past its budget
+// it frees what has expired, then evicts the entries its owner values
+// least, one at a time, down to nine tenths of the budget: never
+// everything at once, which would hand a flood a way to reset counters.
+type boundedMap[V any] struct {
+	m      map[string]V
+	bytes  int64
+	budget int64
+}
+
+func newBoundedMap[V any](budget int64) *boundedMap[V] {
+	return &boundedMap[V]{m: map[string]V{}, budget: max(budget, 64<<10)}
+}
+
+// entryCost is what a string-keyed entry holds, its key's text and the
+// map's share included.
+func entryCost(key string) int64 { return int64(len(key)) + 112 }
+
+func (b *boundedMap[V]) set(k string, v V) {
+	if _, ok := b.m[k]; !ok {
+		b.bytes += entryCost(k)
+	}
+	b.m[k] = v
+}
+
+func (b *boundedMap[V]) del(k string) {
+	if _, ok := b.m[k]; ok {
+		b.bytes -= entryCost(k)
+		delete(b.m, k)
+	}
+}
+
+// makeRoom makes space for key: expired entries go first, then those
+// least values least (when given), then any, until within nine tenths of
+// the budget.
+func (b *boundedMap[V]) makeRoom(key string, expired, least func(V) bool) {
+	if _, ok := b.m[key]; ok || b.bytes+entryCost(key) <= b.budget {
+		return
+	}
+	target := b.budget * 9 / 10
+	for _, drop := range []func(V) bool{expired, least, func(V) bool { return true }} {
+		if drop == nil {
+			continue
+		}
+		for k, v := range b.m {
+			if b.bytes+entryCost(key) <= target {
+				return
+			}
+			if drop(v) {
+				b.del(k)
+			}
+		}
+	}
 }
 
 var _ accountd.ThrottleStore = (*memThrottle)(nil)
@@ -227,35 +277,31 @@ var _ accountd.ThrottleStore = (*memThrottle)(nil)
 func (m *memThrottle) ReserveThrottle(_ context.Context, a accountd.ThrottleAttempt) ([]accountd.ThrottleCount, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	trusted := a.Trust != "" && a.At.Before(m.trusted[a.Trust])
+	trusted := a.Trust != "" && a.At.Before(m.trusted.m[a.Trust])
 	var wait time.Duration
 	for _, c := range a.Counters {
 		if c.Exempt && trusted {
 			continue
 		}
-		if w := m.counters[c.Key]; w != nil && a.At.Before(w.end) && w.count >= c.Limit {
+		if w := m.counters.m[c.Key]; w != nil && a.At.Before(w.end) && w.count >= c.Limit {
 			wait = max(wait, w.end.Sub(a.At))
 		}
 	}
 	if wait > 0 {
 		return nil, wait, nil
 	}
-	if len(m.counters)+len(a.Counters) > maxThrottleEntries {
-		m.pruneLocked(a.At)
-		if len(m.counters)+len(a.Counters) > maxThrottleEntries {
-			// Start over rather than grow without bound.
-			clear(m.counters)
-		}
-	}
 	counted := make([]accountd.ThrottleCount, 0, len(a.Counters))
 	for _, c := range a.Counters {
 		if c.Exempt && trusted {
 			continue
 		}
-		w := m.counters[c.Key]
+		w := m.counters.m[c.Key]
 		if w == nil || !a.At.Before(w.end) {
 			w = &window{start: a.At, end: a.At.Add(a.Window)}
-			m.counters[c.Key] = w
+			// counters at one attempt say least about an attack
+			m.counters.makeRoom(c.Key, func(w *window) bool { return !a.At.Before(w.end) },
+				func(w *window) bool { return w.count <= 1 })
+			m.counters.set(c.Key, w)
 		}
 		w.count++
 		counted = append(counted, accountd.ThrottleCount{Key: c.Key, Start: w.start})
@@ -269,27 +315,18 @@ func (m *memThrottle) EndThrottle(_ context.Context, e accountd.ThrottleEnd) err
 	defer m.mu.Unlock()
 	for _, c := range e.Release {
 		// A window that started again since did not count the attempt.
-		if w := m.counters[c.Key]; w != nil && w.start.Equal(c.Start) {
+		if w := m.counters.m[c.Key]; w != nil && w.start.Equal(c.Start) {
 			if w.count--; w.count <= 0 {
-				delete(m.counters, c.Key)
+				m.counters.del(c.Key)
 			}
 		}
 	}
 	for _, k := range e.Clear {
-		delete(m.counters, k)
+		m.counters.del(k)
 	}
 	if e.Trust != "" {
-		if len(m.trusted) >= maxThrottleEntries {
-			for k, until := range m.trusted {
-				if !e.At.Before(until) {
-					delete(m.trusted, k)
-				}
-			}
-			if len(m.trusted) >= maxThrottleEntries {
-				clear(m.trusted)
-			}
-		}
-		m.trusted[e.Trust] = e.Until
+		m.trusted.makeRoom(e.Trust, func(until time.Time) bool { return !e.At.Before(until) }, nil)
+		m.trusted.set(e.Trust, e.Until)
 	}
 	return nil
 }
@@ -302,15 +339,15 @@ func (m *memThrottle) PruneThrottle(_ context.Context, now time.Time) (int, erro
 
 func (m *memThrottle) pruneLocked(now time.Time) int {
 	n := 0
-	for k, w := range m.counters {
+	for k, w := range m.counters.m {
 		if !now.Before(w.end) {
-			delete(m.counters, k)
+			m.counters.del(k)
 			n++
 		}
 	}
-	for k, until := range m.trusted {
+	for k, until := range m.trusted.m {
 		if !now.Before(until) {
-			delete(m.trusted, k)
+			m.trusted.del(k)
 			n++
 		}
 	}
