@@ -27,12 +27,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/httpx"
 	"github.com/accountd/accountd/secret"
 	"github.com/accountd/accountd/service"
 )
@@ -152,21 +152,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-func (c *Console) clientAddr(r *http.Request) string {
-	if c.trustXFF {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
-				return ip
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (c *Console) clientAddr(r *http.Request) string { return httpx.ClientAddr(r, c.trustXFF) }
 
 func (c *Console) newID() string {
 	b := make([]byte, 6)

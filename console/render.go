@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/httpx"
 )
 
 // parsePages parses every page with the layout: each page file defines
@@ -169,27 +170,9 @@ func formError(err error, values url.Values, aliases map[string]string) (form, i
 	return f, statusOf(e.Code), true
 }
 
-// statusOf is the status a page answers with for an error code, as the
-// API's.
-func statusOf(code accountd.Code) int {
-	switch code {
-	case accountd.CodeInvalid, accountd.CodeConflict:
-		return http.StatusBadRequest
-	case accountd.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case accountd.CodeForbidden:
-		return http.StatusForbidden
-	case accountd.CodeNotFound:
-		return http.StatusNotFound
-	case accountd.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case accountd.CodeTooManyRequests:
-		return http.StatusTooManyRequests
-	case accountd.CodeGone:
-		return http.StatusGone
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the status a page answers with for an error code: the
+// API's (internal/httpx).
+func statusOf(code accountd.Code) int { return httpx.Status(code) }
 
 // render writes the page; the page is built in memory first so an error
 // in a template never leaves half a page.

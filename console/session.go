@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/httpx"
 	"github.com/accountd/accountd/service"
 )
 
@@ -63,7 +64,7 @@ func (c *Console) handle(pattern, action string, h handler) {
 				return
 			}
 			// whatever the write, the person reads it back at once
-			w = &beforeAnswer{ResponseWriter: w, fn: func() { c.svc.ForgetMe(p.UserID) }}
+			w = &httpx.BeforeAnswer{ResponseWriter: w, Fn: func() { c.svc.ForgetMe(p.UserID) }}
 		}
 		mv, err := c.svc.MeView(r.Context(), p, nil, nil)
 		if err != nil {
@@ -117,27 +118,3 @@ func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
-
-// beforeAnswer runs fn once, just before the status line is written.
-type beforeAnswer struct {
-	http.ResponseWriter
-	fn   func()
-	done bool
-}
-
-func (b *beforeAnswer) WriteHeader(status int) {
-	if !b.done {
-		b.done = true
-		b.fn()
-	}
-	b.ResponseWriter.WriteHeader(status)
-}
-
-func (b *beforeAnswer) Write(p []byte) (int, error) {
-	if !b.done {
-		b.WriteHeader(http.StatusOK)
-	}
-	return b.ResponseWriter.Write(p)
-}
-
-func (b *beforeAnswer) Unwrap() http.ResponseWriter { return b.ResponseWriter }

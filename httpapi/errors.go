@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/httpx"
 )
 
 // errorBody is the wire form of every error: {"type": ..., "message": ...}.
@@ -15,35 +16,10 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-// statusClientClosed is what logs and metrics record for a request whose
-// client left before the answer (nginx's 499): nobody receives it, and it
-// is not the server's failure, so it must not count as a 5xx.
-const statusClientClosed = 499
+// statusClientClosed and statusOf are the shared ones (internal/httpx).
+const statusClientClosed = httpx.StatusClientClosed
 
-// statusOf is the one map from domain error codes to HTTP statuses.
-func statusOf(code accountd.Code) int {
-	switch code {
-	case accountd.CodeInvalid, accountd.CodeConflict:
-		return http.StatusBadRequest
-	case accountd.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case accountd.CodeForbidden:
-		return http.StatusForbidden
-	case accountd.CodeNotFound:
-		return http.StatusNotFound
-	case accountd.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case accountd.CodeTooManyRequests:
-		return http.StatusTooManyRequests
-	case accountd.CodeGone:
-		return http.StatusGone
-	case accountd.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	case accountd.CodeCanceled:
-		return statusClientClosed
-	}
-	return http.StatusInternalServerError
-}
+func statusOf(code accountd.Code) int { return httpx.Status(code) }
 
 // writeError answers with err's status and body. Internal errors are logged
 // with the request id, which the caller sees in place of any detail. A

@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/httpx"
 )
 
 // request is what the outermost handler knows of a request and the layers
@@ -180,18 +180,4 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (accountd.Pr
 }
 
 // clientAddr is the caller's IP address, without the port.
-func (s *Server) clientAddr(r *http.Request) string {
-	if s.trustXFF {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			parts := strings.Split(xff[len(xff)-1], ",")
-			if ip := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(ip) != nil {
-				return ip
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (s *Server) clientAddr(r *http.Request) string { return httpx.ClientAddr(r, s.trustXFF) }

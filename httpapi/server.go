@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/httpx"
 	"github.com/accountd/accountd/internal/lru"
 	"github.com/accountd/accountd/service"
 )
@@ -147,7 +148,7 @@ func (s *Server) action(rt route) http.Handler {
 			if r.Method != http.MethodGet {
 				// Whatever the write was, the caller must read it back at
 				// once: drop the cached GET /me views before answering.
-				w = &beforeAnswer{ResponseWriter: w, fn: func() { s.svc.ForgetMe(p.UserID) }}
+				w = &httpx.BeforeAnswer{ResponseWriter: w, Fn: func() { s.svc.ForgetMe(p.UserID) }}
 			}
 		}
 		if ctx != r.Context() {
@@ -158,30 +159,6 @@ func (s *Server) action(rt route) http.Handler {
 		}
 	})
 }
-
-// beforeAnswer runs fn once, just before the status line is written.
-type beforeAnswer struct {
-	http.ResponseWriter
-	fn   func()
-	done bool
-}
-
-func (b *beforeAnswer) WriteHeader(status int) {
-	if !b.done {
-		b.done = true
-		b.fn()
-	}
-	b.ResponseWriter.WriteHeader(status)
-}
-
-func (b *beforeAnswer) Write(p []byte) (int, error) {
-	if !b.done {
-		b.WriteHeader(http.StatusOK)
-	}
-	return b.ResponseWriter.Write(p)
-}
-
-func (b *beforeAnswer) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
 // methodNotAllowed answers 405 with Allow naming the methods served (a GET
 // route serves HEAD too).
