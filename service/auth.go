@@ -116,6 +116,10 @@ type authState struct {
 
 	dirtyMu sync.Mutex
 	dirty   map[string]time.Time // token id -> last use not yet written
+
+	logMu         sync.Mutex // failed-poll logging (pollInBackground)
+	failedPolls   int
+	loggedFailure time.Time
 }
 
 func newAuthState(budget CacheBudget) *authState {
@@ -352,9 +356,26 @@ func (s *Service) clearCaches() {
 	s.meViews.clear()
 }
 
+// pollInBackground reads the events every EventPoll. While the database
+// is unreachable that fails four times a second; the first failure and then
+// one a minute are logged at ERROR (with how many failed since), and the
+// recovery once.
 func (s *Service) pollInBackground(ctx context.Context) {
-	if err := s.pollEvents(ctx); err != nil {
-		s.log.Error("polling auth events", "err", err)
+	a := s.auth
+	err := s.pollEvents(ctx)
+	now := time.Now()
+	a.logMu.Lock()
+	defer a.logMu.Unlock()
+	switch {
+	case err != nil:
+		a.failedPolls++
+		if a.failedPolls == 1 || now.Sub(a.loggedFailure) >= time.Minute {
+			s.log.Error("polling auth events; requests answer 503 until it works again", "err", err, "failed_polls", a.failedPolls)
+			a.loggedFailure = now
+		}
+	case a.failedPolls > 0:
+		s.log.Info("polling auth events works again", "failed_polls", a.failedPolls)
+		a.failedPolls = 0
 	}
 }
 

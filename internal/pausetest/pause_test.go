@@ -46,8 +46,9 @@ func TestMain(m *testing.M) {
 const password = "Sup3r-secret-pw"
 
 type instance struct {
-	url string
-	cmd *exec.Cmd
+	url  string
+	cmd  *exec.Cmd
+	logs *lockedBuffer
 }
 
 // lockedBuffer collects an instance's log; it is shown only when a test
@@ -83,7 +84,7 @@ func freeAddr(t *testing.T) string {
 func start(t *testing.T, dsn, keys string) *instance {
 	t.Helper()
 	addr := freeAddr(t)
-	args := []string{"serve", "--db", dsn, "--keys", keys, "--addr", addr, "--log-level", "error",
+	args := []string{"serve", "--db", dsn, "--keys", keys, "--addr", addr, "--log-level", "info",
 		"--hash-memory", "64", "--hash-time", "1"}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveEnv+"="+strings.Join(args, "\x1f"))
@@ -92,7 +93,7 @@ func start(t *testing.T, dsn, keys string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	in := &instance{url: "http://" + addr, cmd: cmd}
+	in := &instance{url: "http://" + addr, cmd: cmd, logs: &logs}
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGCONT)
 		cmd.Process.Kill()
@@ -317,5 +318,18 @@ func TestDatabaseOutage(t *testing.T) {
 			t.Fatalf("still failing after the database came back: %v", err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// The outage is logged once, not four times a second, and so is the
+	// recovery.
+	deadline = time.Now().Add(5 * time.Second)
+	for !strings.Contains(in.logs.String(), "polling auth events works again") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	logs := in.logs.String()
+	if n := strings.Count(logs, "requests answer 503 until it works again"); n != 1 {
+		t.Errorf("the outage was logged %d times, want once:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "polling auth events works again") {
+		t.Errorf("the recovery was not logged:\n%s", logs)
 	}
 }
