@@ -169,9 +169,6 @@ type ResourceStore interface {
 	// resource; NotFound when the owner does not exist.
 	LockOwner(ctx context.Context, ownerType, ownerID string) error
 
-	// CountVisible counts, in one query, the items of each kind
-	// (application, dashboard, device, flow, organization) userID can see.
-	CountVisible(ctx context.Context, userID string, kinds ...string) (map[string]int, error)
 	// CountOwned counts the applications and dashboards owned directly.
 	CountOwned(ctx context.Context, ownerType, ownerID string) (apps, dashboards int, err error)
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/accountd/accountd"
@@ -131,17 +130,6 @@ func intParam(qv url.Values, name string, def int) (int, error) {
 		return 0, accountd.Invalid(name, "must be a whole number")
 	}
 	return n, nil
-}
-
-// queryList reads a comma-separated query parameter.
-func queryList(r *http.Request, name string) []string {
-	var out []string
-	for _, v := range strings.Split(r.URL.Query().Get(name), ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // pathID reads an id path parameter, rejecting any that is not 24 hex

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"crypto/subtle"
-	"errors"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -213,23 +212,6 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p accountd.Princi
 type SecurityStatus struct {
 	TwoFactorAuthEnabled bool
 	GithubName           string // "" when no GitHub account is linked
-}
-
-// SecurityStatus reads the user's two-factor and GitHub state.
-func (s *Service) SecurityStatus(ctx context.Context, userID string) (SecurityStatus, error) {
-	tf, err := s.store.TwoFactor(ctx, userID)
-	if err != nil {
-		return SecurityStatus{}, err
-	}
-	out := SecurityStatus{TwoFactorAuthEnabled: tf.Enabled()}
-	l, err := s.store.GithubLink(ctx, userID)
-	switch {
-	case err == nil:
-		out.GithubName = l.Login
-	case !errors.Is(err, accountd.ErrNotFound):
-		return SecurityStatus{}, err
-	}
-	return out, nil
 }
 
 // secondFactor checks code against the user's TOTP key or, failing that,

@@ -271,16 +271,6 @@ func (s *Service) monthPayloads(ctx context.Context, userID string) (PayloadStat
 	return s.payloadStats(ctx, accountd.OwnerRef{Type: accountd.OwnerUser, ID: userID}, start, now, false)
 }
 
-// SummaryPayloads is the summary's payloadCount when the query asks for it
-// (summaryInclude=payloadCount), nil otherwise: the payload stats of this
-// UTC month so far.
-func (s *Service) SummaryPayloads(ctx context.Context, userID string, include, exclude []string) (PayloadStats, error) {
-	if !slices.Contains(include, "payloadCount") || slices.Contains(exclude, "payloadCount") {
-		return nil, nil
-	}
-	return s.monthPayloads(ctx, userID)
-}
-
 // Series is a usage query's answer: one point per bucket from Start
 // through End (the last millisecond of the last bucket).
 type Series[T any] struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -398,50 +397,6 @@ func (s *Store) Flows(ctx context.Context, applicationID string, q accountd.List
 
 func (s *Store) DeleteFlow(ctx context.Context, applicationID, id string) error {
 	return s.deleteChild(ctx, "flows", "flow", applicationID, id)
-}
-
-// CountVisible asks for every count in one statement of scalar subqueries,
-// one round trip whatever the number of kinds.
-func (s *Store) CountVisible(ctx context.Context, userID string, kinds ...string) (map[string]int, error) {
-	if len(kinds) == 0 {
-		return map[string]int{}, nil
-	}
-	var (
-		subs []string
-		args []any
-	)
-	for _, kind := range kinds {
-		var q string
-		switch kind {
-		case accountd.KindApplication:
-			q = "SELECT COUNT(*) FROM applications a WHERE " + s.visibleTo()
-		case accountd.KindDashboard:
-			q = "SELECT COUNT(*) FROM dashboards a WHERE " + s.visibleTo()
-		case accountd.KindDevice:
-			q = "SELECT COUNT(*) FROM devices d JOIN applications a ON a.id = d.application_id WHERE " + s.visibleTo()
-		case accountd.KindFlow:
-			q = "SELECT COUNT(*) FROM flows f JOIN applications a ON a.id = f.application_id WHERE " + s.visibleTo()
-		case accountd.KindOrganization:
-			subs, args = append(subs, "(SELECT COUNT(*) FROM org_members WHERE user_id = ?)"), append(args, userID)
-			continue
-		default:
-			return nil, accountd.Internal(errors.New("sqlstore: cannot count " + kind))
-		}
-		subs, args = append(subs, "("+q+")"), append(args, userID, userID)
-	}
-	n := make([]int64, len(kinds))
-	dst := make([]any, len(kinds))
-	for i := range n {
-		dst[i] = &n[i]
-	}
-	if err := s.queryRow(ctx, "SELECT "+strings.Join(subs, ", "), args...).Scan(dst...); err != nil {
-		return nil, internal("counting resources", err)
-	}
-	out := make(map[string]int, len(kinds))
-	for i, kind := range kinds {
-		out[kind] = int(n[i])
-	}
-	return out, nil
 }
 
 func (s *Store) CountOwned(ctx context.Context, ownerType, ownerID string) (apps, dashboards int, err error) {
