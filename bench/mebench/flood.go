@@ -150,18 +150,8 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 	ctx, cancel = context.WithTimeout(ctx, 5*time.Minute+time.Duration(cfg.rounds*len(cfg.backends))*perRun)
 	defer cancel()
 
-	var servers []*benchkit.Server
-	var drops []func() error
-	defer func() {
-		for _, s := range servers {
-			s.Stop()
-		}
-		for _, drop := range drops {
-			if err := drop(); err != nil {
-				progress("%v", err)
-			}
-		}
-	}()
+	var f fleet
+	defer f.close()
 
 	type backendSrv struct {
 		name  string
@@ -180,7 +170,7 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			drops = append(drops, drop)
+			f.drops = append(f.drops, drop)
 			db = dsn
 		}
 		for _, email := range []string{benchEmail, legitEmail} {
@@ -201,7 +191,7 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		servers = append(servers, srv)
+		f.servers = append(f.servers, srv)
 		token, err := benchkit.Login(ctx, srv.Addr, benchEmail, benchPassword)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", backend, err)

@@ -171,29 +171,11 @@ func run(ctx context.Context, cfg config) (benchkit.Report, error) {
 	ctx, cancel = context.WithTimeout(ctx, 5*time.Minute+time.Duration(cfg.rounds*(1+len(cfg.backends)))*perRun)
 	defer cancel()
 
-	// Cleanup stops the servers first, then drops what they used.
-	var servers []*benchkit.Server
-	var drops []func() error
-	defer func() {
-		for _, s := range servers {
-			s.Stop()
-		}
-		for _, drop := range drops {
-			if err := drop(); err != nil {
-				progress("%v", err)
-			} else {
-				progress("postgres: dropped the benchmark database")
-			}
-		}
-	}()
+	var f fleet
+	defer f.close()
 
-	helloSrv, err := benchkit.StartServer(ctx, "hello", helloBin, []string{"--addr", "127.0.0.1:0"}, benchkit.ChildEnv(),
-		filepath.Join(tmp, "hello.log"), benchkit.HelloAddr)
+	helloSrv, err := f.startHello(ctx, helloBin, tmp)
 	if err != nil {
-		return nil, err
-	}
-	servers = append(servers, helloSrv)
-	if err := benchkit.CheckHello(ctx, helloSrv.Addr); err != nil {
 		return nil, err
 	}
 	pid := helloSrv.Cmd.Process.Pid
@@ -218,7 +200,7 @@ func run(ctx context.Context, cfg config) (benchkit.Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			drops = append(drops, drop)
+			f.drops = append(f.drops, drop)
 			pgName = name
 			progress("postgres: created a fresh database for this run")
 			db = dsn
@@ -249,7 +231,7 @@ func run(ctx context.Context, cfg config) (benchkit.Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		servers = append(servers, srv)
+		f.servers = append(f.servers, srv)
 		token, err := benchkit.Login(ctx, srv.Addr, benchEmail, benchPassword)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", backend, err)
@@ -310,9 +292,7 @@ func run(ctx context.Context, cfg config) (benchkit.Report, error) {
 	}
 	// Stop the servers now, so profiles are written before the report
 	// names them.
-	for _, s := range servers {
-		s.Stop()
-	}
+	f.stopServers()
 	return rep, nil
 }
 

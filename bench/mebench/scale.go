@@ -83,28 +83,11 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 	ctx, cancel = context.WithTimeout(ctx, 10*time.Minute+time.Duration(cfg.rounds*(1+loadsPerBackend*len(cfg.backends)))*perRun)
 	defer cancel()
 
-	var servers []*benchkit.Server
-	var drops []func() error
-	defer func() {
-		for _, s := range servers {
-			s.Stop()
-		}
-		for _, drop := range drops {
-			if err := drop(); err != nil {
-				progress("%v", err)
-			} else {
-				progress("postgres: dropped the benchmark database")
-			}
-		}
-	}()
+	var f fleet
+	defer f.close()
 
-	helloSrv, err := benchkit.StartServer(ctx, "hello", helloBin, []string{"--addr", "127.0.0.1:0"}, benchkit.ChildEnv(),
-		filepath.Join(tmp, "hello.log"), benchkit.HelloAddr)
+	helloSrv, err := f.startHello(ctx, helloBin, tmp)
 	if err != nil {
-		return nil, err
-	}
-	servers = append(servers, helloSrv)
-	if err := benchkit.CheckHello(ctx, helloSrv.Addr); err != nil {
 		return nil, err
 	}
 	helloPid := helloSrv.Cmd.Process.Pid
@@ -125,7 +108,7 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			drops = append(drops, drop)
+			f.drops = append(f.drops, drop)
 			pgName, db = name, dsn
 			progress("postgres: created a fresh database for this run")
 		} else {
@@ -160,7 +143,7 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		servers = append(servers, srv)
+		f.servers = append(f.servers, srv)
 		if err := checkScale(ctx, srv.Addr, users, pop); err != nil {
 			return nil, fmt.Errorf("%s: %w", backend, err)
 		}
@@ -218,9 +201,7 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 			rep.rssEnd[t.name] = benchkit.PidMemory(t.srv.Cmd.Process.Pid)
 		}
 	}
-	for _, s := range servers {
-		s.Stop()
-	}
+	f.stopServers()
 	return rep, nil
 }
 
