@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/httpapi"
@@ -37,15 +36,11 @@ line stops the import, saying which line and why.`,
 			if err := out.checkOutput(); err != nil {
 				return err
 			}
-			in := cmd.InOrStdin()
-			if args[0] != "-" {
-				file, err := os.Open(args[0])
-				if err != nil {
-					return err
-				}
-				defer file.Close()
-				in = file
+			in, closeIn, err := openInput(cmd, args[0])
+			if err != nil {
+				return err
 			}
+			defer closeIn()
 			svc, done, err := operatorService(cmd, &f)
 			if err != nil {
 				return err

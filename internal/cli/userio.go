@@ -74,15 +74,11 @@ a progress line shows the count, the rate and the time left.`,
 			if err := out.checkOutput(); err != nil {
 				return err
 			}
-			in := cmd.InOrStdin()
-			if args[0] != "-" {
-				file, err := os.Open(args[0])
-				if err != nil {
-					return usageError{fmt.Errorf("cannot read %s: %w", args[0], errors.Unwrap(err))}
-				}
-				defer file.Close()
-				in = file
+			in, closeIn, err := openInput(cmd, args[0])
+			if err != nil {
+				return err
 			}
+			defer closeIn()
 			if hash.Memory == 0 || hash.Time == 0 {
 				return usageError{errors.New("--hash-memory, --hash-time: must be positive")}
 			}
@@ -308,4 +304,16 @@ holds every user's password hash: keep it as secret as the database.
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// openInput opens the file an import reads, or standard input for "-".
+func openInput(cmd *cobra.Command, name string) (io.Reader, func(), error) {
+	if name == "-" {
+		return cmd.InOrStdin(), func() {}, nil
+	}
+	file, err := os.Open(name)
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err))}
+	}
+	return file, func() { file.Close() }, nil
 }
