@@ -708,7 +708,6 @@ func testUsageDeleteOwner(t *testing.T, st accountd.Store) {
 // without ids. On PostgreSQL the batches wait on each other's rows, which
 // must not deadlock; every sum must come out exact.
 func testUsageConcurrent(t *testing.T, st accountd.Store) {
-	ctx := t.Context()
 	a := createUser(t, st, fullUser("a@example.com"))
 	b := createUser(t, st, fullUser("b@example.com"))
 	o := createOrg(t, st, "Busy", a.ID)
@@ -737,32 +736,7 @@ func testUsageConcurrent(t *testing.T, st accountd.Store) {
 		return recs
 	}
 
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		added int
-		errs  []error
-	)
-	start := make(chan struct{})
-	for g := range workers {
-		wg.Go(func() {
-			<-start
-			for n := range batches {
-				got, err := st.RecordUsage(ctx, batch(g, n), mar(2, 0, 0, 0, 0))
-				mu.Lock()
-				added += got
-				if err != nil {
-					errs = append(errs, fmt.Errorf("worker %d batch %d: %w", g, n, err))
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("RecordUsage: %v", err)
-	}
+	added := recordConcurrently(t, st, workers, batches, batch, mar(2, 0, 0, 0, 0))
 	// per batch: 18 keys with a distinct and an unnamed record each, 9
 	// runs; per batch number: 18 shared records counted once
 	if want := workers*batches*(18*2+9) + batches*18; added != want {
@@ -815,32 +789,7 @@ func testUsagePlainConcurrent(t *testing.T, st accountd.Store) {
 		rand.New(rand.NewPCG(uint64(g), uint64(n))).Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
 		return recs
 	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		added int
-		errs  []error
-	)
-	start := make(chan struct{})
-	for g := range workers {
-		wg.Go(func() {
-			<-start
-			for n := range batches {
-				got, err := st.RecordUsage(ctx, batch(g, n), mar(3, 0, 0, 0, 0))
-				mu.Lock()
-				added += got
-				if err != nil {
-					errs = append(errs, fmt.Errorf("worker %d batch %d: %w", g, n, err))
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("RecordUsage: %v", err)
-	}
+	added := recordConcurrently(t, st, workers, batches, batch, mar(3, 0, 0, 0, 0))
 	if want := workers * batches * len(owners) * len(hours) * 2; added != want {
 		t.Errorf("RecordUsage added %d records in all, want %d", added, want)
 	}
@@ -861,4 +810,38 @@ func testUsagePlainConcurrent(t *testing.T, st accountd.Store) {
 	if n, err := st.RecordUsage(ctx, nil, mar(5, 2, 0, 0, 0)); err != nil || n != 0 {
 		t.Errorf("RecordUsage(nil) = %d, %v", n, err)
 	}
+}
+
+// recordConcurrently records batch(g, n) for every worker g and batch
+// number n, the workers all at once, and returns how many records were
+// added in all.
+func recordConcurrently(t *testing.T, st accountd.Store, workers, batches int, batch func(g, n int) []accountd.UsageRecord, at time.Time) int {
+	t.Helper()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		added int
+		errs  []error
+	)
+	start := make(chan struct{})
+	for g := range workers {
+		wg.Go(func() {
+			<-start
+			for n := range batches {
+				got, err := st.RecordUsage(t.Context(), batch(g, n), at)
+				mu.Lock()
+				added += got
+				if err != nil {
+					errs = append(errs, fmt.Errorf("worker %d batch %d: %w", g, n, err))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("RecordUsage: %v", err)
+	}
+	return added
 }
