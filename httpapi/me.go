@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -92,7 +93,7 @@ func (s *Server) writeMe(ctx context.Context, w http.ResponseWriter, r *http.Req
 // the summary the query asks for: the user's cached state is dropped first,
 // so the answer shows the change.
 func (s *Server) meFor(r *http.Request, u *accountd.User) (meBody, error) {
-	include, exclude, err := summaryQuery(r)
+	include, exclude, err := summaryQuery(r.URL.Query())
 	if err != nil {
 		return meBody{}, err
 	}
@@ -106,8 +107,7 @@ func (s *Server) meFor(r *http.Request, u *accountd.User) (meBody, error) {
 
 // summaryQuery reads summaryInclude and summaryExclude: known names only,
 // sorted, each once.
-func summaryQuery(r *http.Request) (include, exclude []string, err error) {
-	q := r.URL.Query()
+func summaryQuery(q url.Values) (include, exclude []string, err error) {
 	if include, err = service.SummaryFields("summaryInclude", q.Get("summaryInclude")); err != nil {
 		return nil, nil, err
 	}
@@ -134,11 +134,12 @@ func meViewJSON(v *service.MeView) meBody {
 }
 
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
-	recent, err := includeRecent(r)
+	q := r.URL.Query()
+	recent, err := includeRecent(q)
 	if err != nil {
 		return err
 	}
-	include, exclude, err := summaryQuery(r)
+	include, exclude, err := summaryQuery(q)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/accountd/accountd"
@@ -404,8 +405,8 @@ func (s *Server) recentForMe(r *http.Request, m *meBody) error {
 }
 
 // includeRecent reads the includeRecent flag of GET /me.
-func includeRecent(r *http.Request) (bool, error) {
-	switch strings.ToLower(r.URL.Query().Get("includeRecent")) {
+func includeRecent(q url.Values) (bool, error) {
+	switch strings.ToLower(q.Get("includeRecent")) {
 	case "", "false", "0":
 		return false, nil
 	case "true", "1":
