@@ -96,7 +96,7 @@ func (c *meViewCache) clear() {
 // index notes the user's organizations, so that an organization's events
 // reach the user's entry. An index entry may outlive the cache entry; it
 // then costs a needless Delete, and is dropped with the organization's next
-// event.
+// event or by pruneIndex (housekeeping, every minute).
 func (c *meViewCache) index(userID string, orgIDs []string) {
 	if len(orgIDs) == 0 {
 		return
@@ -110,6 +110,23 @@ func (c *meViewCache) index(userID string, orgIDs []string) {
 			c.orgs[o] = m
 		}
 		m[userID] = true
+	}
+}
+
+// pruneIndex drops index entries of users whose state is no longer
+// cached, so the index stays as small as the cache it serves.
+func (c *meViewCache) pruneIndex() {
+	c.orgsMu.Lock()
+	defer c.orgsMu.Unlock()
+	for o, users := range c.orgs {
+		for u := range users {
+			if !c.c.Contains(u) {
+				delete(users, u)
+			}
+		}
+		if len(users) == 0 {
+			delete(c.orgs, o)
+		}
 	}
 }
 

@@ -297,6 +297,7 @@ func (s *Service) housekeeping(ctx context.Context) {
 	}
 	s.auth.tokens.Prune(now)
 	s.verified.prune(now)
+	s.meViews.pruneIndex()
 	s.sendLimit.prune(now)
 }
 

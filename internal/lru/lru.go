@@ -63,6 +63,14 @@ func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 	return v, true
 }
 
+// Contains reports whether k has an entry, without counting it as a use.
+func (c *Cache[K, V]) Contains(k K) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	_, ok := c.m[k]
+	return ok
+}
+
 // Generation is passed to put by a caller that loads what it puts.
 func (c *Cache[K, V]) Generation() uint64 {
 	c.mu.RLock()

@@ -48,6 +48,9 @@ func TestExpiry(t *testing.T) {
 	if n, _ := c.Stats(); n != 1 {
 		t.Errorf("after Prune: %d entries, want 1", n)
 	}
+	if !c.Contains("never") || c.Contains("soon") {
+		t.Error("Contains disagrees with the entries held")
+	}
 	if v, ok := c.Get("never", now.Add(24*time.Hour)); !ok || v != 2 {
 		t.Errorf("entry without expiry = %v, %v", v, ok)
 	}
