@@ -220,7 +220,7 @@ func (s *Service) ensureFresh(ctx context.Context) error {
 		}
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return accountd.Canceled(ctx.Err())
 	}
 }
 
