@@ -37,16 +37,35 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
-type clientAddrKey struct{}
+type clientKey struct{}
 
-// WithClientAddr returns ctx carrying the caller's network address (without
-// port), which password throttling keys on.
-func WithClientAddr(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddrKey{}, addr)
+// Client is what a request says about where it comes from: the caller's
+// network address (without port), which password throttling keys on, and
+// its User-Agent header. Sessions and the security log record both.
+type Client struct {
+	Address   string
+	UserAgent string
+}
+
+// maxUserAgent bounds the user agent a request carries into the service
+// (and so into the database and the security log).
+const maxUserAgent = 256
+
+// WithClient returns ctx carrying c, its user agent cut to 256 bytes.
+func WithClient(ctx context.Context, c Client) context.Context {
+	if len(c.UserAgent) > maxUserAgent {
+		c.UserAgent = c.UserAgent[:maxUserAgent]
+	}
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns what ctx carries about the caller (zero if nothing).
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
 }
 
 // ClientAddrFrom returns the caller's address, or "" if none is known.
 func ClientAddrFrom(ctx context.Context) string {
-	a, _ := ctx.Value(clientAddrKey{}).(string)
-	return a
+	return ClientFrom(ctx).Address
 }

@@ -118,7 +118,7 @@ func (s *Server) action(rt route) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		ctx := r.Context()
 		if needsAddr || service {
-			ctx = accountd.WithClientAddr(ctx, s.clientAddr(r))
+			ctx = accountd.WithClient(ctx, accountd.Client{Address: s.clientAddr(r), UserAgent: r.UserAgent()})
 		}
 		if service {
 			name, err := s.authenticateService(r)
