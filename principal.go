@@ -2,7 +2,9 @@ package accountd
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Principal is who a request acts as: the user and the token that
@@ -45,6 +47,16 @@ type clientKey struct{}
 type Client struct {
 	Address   string
 	UserAgent string
+	// Console is set when the request came through the web console, so a
+	// session it signs in is recorded as obtained there.
+	Console bool
+}
+
+// ClientSource says who is calling when asked, for a caller that would
+// rather not work it out on every request: authentication asks only when
+// it records a token's use (about once a minute per token).
+type ClientSource interface {
+	Client() Client
 }
 
 // maxUserAgent bounds the user agent a request carries into the service
@@ -53,10 +65,26 @@ const maxUserAgent = 256
 
 // WithClient returns ctx carrying c, its user agent cut to 256 bytes.
 func WithClient(ctx context.Context, c Client) context.Context {
-	if len(c.UserAgent) > maxUserAgent {
-		c.UserAgent = c.UserAgent[:maxUserAgent]
+	return context.WithValue(ctx, clientKey{}, c.Clipped())
+}
+
+// Clipped returns c with its user agent cut to at most 256 bytes at a
+// character boundary, and made valid UTF-8 (PostgreSQL stores nothing
+// else).
+func (c Client) Clipped() Client {
+	ua := c.UserAgent
+	if len(ua) > maxUserAgent {
+		n := maxUserAgent
+		for n > 0 && !utf8.RuneStart(ua[n]) {
+			n--
+		}
+		ua = ua[:n]
 	}
-	return context.WithValue(ctx, clientKey{}, c)
+	if !utf8.ValidString(ua) {
+		ua = strings.ToValidUTF8(ua, "\uFFFD")
+	}
+	c.UserAgent = ua
+	return c
 }
 
 // ClientFrom returns what ctx carries about the caller (zero if nothing).

@@ -56,8 +56,13 @@ type Store interface {
 	// DeleteToken removes the token and every token obtained with it
 	// (ParentID, at any depth), recording an AuthEvent for each.
 	DeleteToken(ctx context.Context, id string) error
-	// TouchTokens records last-use times in one go; unknown ids are skipped.
-	TouchTokens(ctx context.Context, lastUsed map[string]time.Time) error
+	// TouchTokens records last uses (time, address, user agent) in one go;
+	// unknown ids are skipped and a use older than the one recorded is
+	// ignored.
+	TouchTokens(ctx context.Context, uses map[string]TokenUse) error
+	// SessionTokens lists the user's login sessions that have not expired
+	// at now, newest first.
+	SessionTokens(ctx context.Context, userID string, now time.Time) ([]*Token, error)
 	// DeleteExpiredTokens removes tokens of the kind whose expiry is at or
 	// before before, and says how many went.
 	DeleteExpiredTokens(ctx context.Context, kind TokenKind, before time.Time) (int, error)

@@ -44,6 +44,29 @@ type Token struct {
 	ParentID string
 	// UserGen is the user's TokenGen when the token was issued.
 	UserGen int64
+
+	// What a login session records of how and where it began, and where it
+	// was last used (to about a minute): see Sessions in README.
+	ObtainedVia       string // a Via* value; "" for API tokens
+	CreatedAddress    string
+	CreatedUserAgent  string
+	LastUsedAddress   string
+	LastUsedUserAgent string
+}
+
+// How a login session was obtained (Token.ObtainedVia).
+const (
+	ViaPassword = "password"
+	ViaGithub   = "github"
+	ViaRefresh  = "refresh"
+	ViaConsole  = "console"
+)
+
+// TokenUse is a use of a token as last recorded: when, and by which client.
+type TokenUse struct {
+	At        time.Time
+	Address   string
+	UserAgent string
 }
 
 // MaxTokenDepth bounds how many generations a token may be derived through

@@ -143,7 +143,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	r = r.WithContext(accountd.WithClient(r.Context(), accountd.Client{Address: c.clientAddr(r), UserAgent: r.UserAgent()}))
+	r = r.WithContext(accountd.WithClient(r.Context(), accountd.Client{Address: c.clientAddr(r), UserAgent: r.UserAgent(), Console: true}))
 	c.mux.ServeHTTP(w, r)
 }
 

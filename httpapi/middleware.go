@@ -29,6 +29,16 @@ type request struct {
 	// and read by the access log after the handler returns, in the same
 	// goroutine; it never holds a secret.
 	userID string
+	// req and trustXFF let Client say who is calling, worked out only when
+	// asked.
+	req      *http.Request
+	trustXFF bool
+}
+
+// Client is the caller's address and user agent, for authentication to
+// record with a token's use (accountd.ClientSource).
+func (rq *request) Client() accountd.Client {
+	return accountd.Client{Address: httpx.ClientAddr(rq.req, rq.trustXFF), UserAgent: rq.req.UserAgent()}
 }
 
 type requestKey struct{}
@@ -106,7 +116,7 @@ func (g *requestIDs) next() string {
 // secrets.
 func (s *Server) serveRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rq := &request{ResponseWriter: w, start: time.Now(), id: r.Header.Get("X-Request-Id")}
+		rq := &request{ResponseWriter: w, start: time.Now(), id: r.Header.Get("X-Request-Id"), req: r, trustXFF: s.trustXFF}
 		if !saneRequestID(rq.id) {
 			rq.id = s.requestIDs.next()
 		}
@@ -175,6 +185,9 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (accountd.Pr
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return accountd.Principal{}, accountd.Errorf(accountd.CodeUnauthorized,
 			"an Authorization: Bearer token is required")
+	}
+	if rq := requestFrom(ctx); rq != nil {
+		return s.svc.AuthenticateFrom(ctx, strings.TrimSpace(token), rq)
 	}
 	return s.svc.Authenticate(ctx, strings.TrimSpace(token))
 }

@@ -104,6 +104,11 @@ func routes() []route {
 		{"dashboards.post", "POST", "/dashboards", userScopes("dashboards", "post", false), (*Server).createDashboard},
 		{"dashboard.get", "GET", "/dashboards/{dashboardId}", userScopes("dashboard", "get", true), (*Server).getDashboard},
 		{"dashboard.delete", "DELETE", "/dashboards/{dashboardId}", userScopes("dashboard", "delete", false), (*Server).deleteDashboard},
+		// Login sessions (sessions.go), accountd extensions scoped like the
+		// Me actions, each with its own scope name.
+		{"me.sessions", "GET", "/me/sessions", userScopes("me", "sessions", true), (*Server).listSessions},
+		{"me.revokeOtherSessions", "DELETE", "/me/sessions", userScopes("me", "revokeOtherSessions", false), (*Server).revokeOtherSessions},
+		{"me.revokeSession", "DELETE", "/me/sessions/{sessionId}", userScopes("me", "revokeSession", false), (*Server).revokeSession},
 	}
 }
 

@@ -110,10 +110,11 @@ func (s *Server) action(rt route) http.Handler {
 	}
 	grants := s.svc.Catalog()[rt.action] // scopes that grant the action
 	unverifiedOK := s.anyEmail || allowUnverified[rt.action]
-	// Only password checks (login, two-factor, GitHub sign-in) read the
-	// client's address, and they all come with a body: GET actions do
-	// without it.
-	needsAddr := rt.method != http.MethodGet
+	// Password checks (login, two-factor, GitHub sign-in) read the
+	// client's address, and new sessions record it; all come with a body
+	// but a refresh. Other GET actions do without it: authentication asks
+	// for it (request.Client) only when it records a token's use.
+	needsAddr := rt.method != http.MethodGet || rt.action == "me.refreshToken"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		ctx := r.Context()

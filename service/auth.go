@@ -114,8 +114,7 @@ type authState struct {
 	freshAt atomic.Int64
 	flight  singleflight.Group
 
-	dirtyMu sync.Mutex
-	dirty   map[string]time.Time // token id -> last use not yet written
+	uses lastUses // last uses not yet written (lastuse.go)
 
 	logMu         sync.Mutex // failed-poll logging (pollInBackground)
 	failedPolls   int
@@ -127,8 +126,8 @@ func newAuthState(budget CacheBudget) *authState {
 		tokens: lru.New[string, *tokenEntry](budget.Tokens),
 		users:  lru.New[string, *userEntry](budget.Users),
 		epoch:  time.Now(),
-		dirty:  map[string]time.Time{},
 	}
+	a.uses.init()
 	// Nothing read yet: not fresh, and the first poll starts from where
 	// the sequence stands.
 	a.freshAt.Store(-int64(resyncAfter) - 1)
@@ -147,8 +146,16 @@ var errBadToken = &accountd.Error{Code: accountd.CodeUnauthorized, Message: "the
 
 // Authenticate verifies a bearer token and returns who it acts for. Any
 // failure of the token is the same 401, so a caller learns nothing about
-// why; a 503 means the instance could not confirm the token's state.
+// why; a 503 means the instance could not confirm the token's state. The
+// token's use is recorded with the client ctx carries (accountd.WithClient).
 func (s *Service) Authenticate(ctx context.Context, token string) (accountd.Principal, error) {
+	return s.AuthenticateFrom(ctx, token, nil)
+}
+
+// AuthenticateFrom is Authenticate for a caller that says who is calling
+// only when asked: when ctx carries no client, the use of the token is
+// recorded with what from says (asked about once a minute per token).
+func (s *Service) AuthenticateFrom(ctx context.Context, token string, from accountd.ClientSource) (accountd.Principal, error) {
 	now := s.now()
 	claims, err := s.verify(token, now)
 	if err != nil {
@@ -189,7 +196,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (accountd.Prin
 			return accountd.Principal{}, err
 		}
 	}
-	s.markUsed(claims.TokenID, te, now)
+	s.markUsed(ctx, from, claims.TokenID, te, now)
 	return p, nil
 }
 
@@ -379,38 +386,6 @@ func (s *Service) pollInBackground(ctx context.Context) {
 	}
 }
 
-func (s *Service) markUsed(id string, e *tokenEntry, now time.Time) {
-	last := e.lastUsed.Load()
-	ms := now.UnixMilli()
-	if ms-last < lastUsedGranularity.Milliseconds() || !e.lastUsed.CompareAndSwap(last, ms) {
-		return
-	}
-	a := s.auth
-	a.dirtyMu.Lock()
-	if len(a.dirty) < maxDirtyLastUsed {
-		a.dirty[id] = accountd.Millis(now)
-	}
-	a.dirtyMu.Unlock()
-}
-
-// maxDirtyLastUsed bounds the last-use times held between flushes; past it
-// a use is recorded on the token's next use after the flush.
-const maxDirtyLastUsed = 100_000
-
-func (s *Service) flushLastUsed(ctx context.Context) {
-	a := s.auth
-	a.dirtyMu.Lock()
-	dirty := a.dirty
-	a.dirty = map[string]time.Time{}
-	a.dirtyMu.Unlock()
-	if len(dirty) == 0 {
-		return
-	}
-	if err := s.store.TouchTokens(ctx, dirty); err != nil {
-		s.log.Error("recording token last use", "err", err, "tokens", len(dirty))
-	}
-}
-
 // basis is what a new token is obtained with, checked again on committed
 // state when it is issued: a password (verified against the user as read
 // then) or the token of the request.
@@ -531,9 +506,10 @@ func derive(t *accountd.Token, p accountd.Principal, expiryField string, asked b
 }
 
 // newSession issues a login session token for u, whose password (or
-// another proof of the person: GitHub) was just checked.
-func (s *Service) newSession(ctx context.Context, st accountd.Store, u *accountd.User, scope []string, ttl time.Duration, by creator) (AuthedUser, error) {
-	t := s.sessionToken(u, scope, ttl, by)
+// another proof of the person: GitHub) was just checked; via says which
+// (accountd.ViaPassword, ViaGithub).
+func (s *Service) newSession(ctx context.Context, st accountd.Store, u *accountd.User, scope []string, ttl time.Duration, by creator, via string) (AuthedUser, error) {
+	t := s.sessionToken(ctx, u, scope, ttl, by, via)
 	signed, err := s.issue(ctx, st, t, passwordBasis(u))
 	if err != nil {
 		return AuthedUser{}, err
@@ -541,11 +517,20 @@ func (s *Service) newSession(ctx context.Context, st accountd.Store, u *accountd
 	return AuthedUser{UserID: u.ID, Token: signed, NeedsToVerifyEmail: !u.EmailVerified}, nil
 }
 
-func (s *Service) sessionToken(u *accountd.User, scope []string, ttl time.Duration, by creator) *accountd.Token {
+// sessionToken makes the row of a new session, recording how it was
+// obtained and the client that asked for it (ctx's). A session signed in
+// through the web console is recorded as obtained there, whatever proved
+// the person.
+func (s *Service) sessionToken(ctx context.Context, u *accountd.User, scope []string, ttl time.Duration, by creator, via string) *accountd.Token {
 	now := accountd.Millis(s.now())
+	c := accountd.ClientFrom(ctx).Clipped()
+	if c.Console {
+		via = accountd.ViaConsole
+	}
 	return &accountd.Token{
 		ID: accountd.NewID(now), UserID: u.ID, Kind: accountd.KindSession, Scope: scope,
 		Status: accountd.StatusActive, CreatorType: by.typ, CreatorID: by.id, CreatorName: by.name,
 		ExpiresAt: now.Add(ttl), CreatedAt: now, UpdatedAt: now,
+		ObtainedVia: via, CreatedAddress: c.Address, CreatedUserAgent: c.UserAgent,
 	}
 }

@@ -301,5 +301,5 @@ func (s *Service) LoginGithub(ctx context.Context, c GithubCredentials) (AuthedU
 			s.log.WarnContext(ctx, "updating GitHub login", "user", u.ID, "err", err)
 		}
 	}
-	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u))
+	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u), accountd.ViaGithub)
 }

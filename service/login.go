@@ -75,7 +75,7 @@ func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) 
 		return AuthedUser{}, err
 	}
 	att.succeeded()
-	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u))
+	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u), accountd.ViaPassword)
 }
 
 // checkUserPassword checks password against u's hash. A hash made under

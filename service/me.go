@@ -287,7 +287,7 @@ func (s *Service) ChangePassword(ctx context.Context, p accountd.Principal, c Ch
 		if err := tx.UpdateUser(ctx, cur); err != nil {
 			return err
 		}
-		out, err = s.newSession(ctx, tx, cur, p.Scope, ttl, by)
+		out, err = s.newSession(ctx, tx, cur, p.Scope, ttl, by, accountd.ViaPassword)
 		return err
 	})
 	if err != nil {
@@ -307,7 +307,7 @@ func (s *Service) RefreshToken(ctx context.Context, p accountd.Principal) (Authe
 	if err != nil {
 		return AuthedUser{}, err
 	}
-	t := s.sessionToken(u, p.Scope, s.cfg.SessionTTL, s.creatorOf(ctx, p, u))
+	t := s.sessionToken(ctx, u, p.Scope, s.cfg.SessionTTL, s.creatorOf(ctx, p, u), accountd.ViaRefresh)
 	if err := derive(t, p, "", false); err != nil {
 		return AuthedUser{}, err
 	}

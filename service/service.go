@@ -61,7 +61,8 @@ type Config struct {
 	// Cache bounds the bytes of the per-instance caches (default
 	// DefaultCacheBudget).
 	Cache CacheBudget
-	// LastUsedFlush is how often last-use times are written (default 30s).
+	// LastUsedFlush is how often noted last uses of tokens are written
+	// (default one minute; lastuse.go).
 	LastUsedFlush time.Duration
 
 	// Security configures two-factor auth, email verification and the
@@ -151,7 +152,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Cache = DefaultCacheBudget
 	}
 	if cfg.LastUsedFlush <= 0 {
-		cfg.LastUsedFlush = 30 * time.Second
+		cfg.LastUsedFlush = time.Minute
 	}
 	cfg.Security.defaults()
 	if cfg.Usage.IDRetention <= 0 {

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 	tests = append(tests, usageTests...)
 	tests = append(tests, lineageTests...)
 	tests = append(tests, throttleTests...)
+	tests = append(tests, sessionTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -111,6 +112,12 @@ func fullToken(userID string) *accountd.Token {
 		LastUsedAt:  base.Add(2 * time.Minute),
 		ParentID:    accountd.NewID(base),
 		UserGen:     3,
+
+		ObtainedVia:       accountd.ViaRefresh,
+		CreatedAddress:    "192.0.2.7",
+		CreatedUserAgent:  "curl/8.5",
+		LastUsedAddress:   "2001:db8::1",
+		LastUsedUserAgent: "Mozilla/5.0 (X11; Linux) ünïcode",
 	}
 }
 
@@ -744,28 +751,30 @@ func testTouchTokens(t *testing.T, st accountd.Store) {
 	var toks []*accountd.Token
 	for range 3 {
 		tok := fullToken(u.ID)
-		tok.LastUsedAt = time.Time{}
+		tok.LastUsedAt, tok.LastUsedAddress, tok.LastUsedUserAgent = time.Time{}, "", ""
 		toks = append(toks, createToken(t, st, tok))
 	}
 	a, b, c := toks[0], toks[1], toks[2]
-	ta, tb := base.Add(time.Hour), base.Add(2*time.Hour)
+	ua := accountd.TokenUse{At: base.Add(time.Hour), Address: "198.51.100.4", UserAgent: "accountd-cli/1.0"}
+	ub := accountd.TokenUse{At: base.Add(2 * time.Hour), Address: "::1", UserAgent: ""}
 	markEvents(t, st)
-	if err := st.TouchTokens(ctx, map[string]time.Time{a.ID: ta, b.ID: tb, accountd.NewID(base): tb}); err != nil {
+	if err := st.TouchTokens(ctx, map[string]accountd.TokenUse{a.ID: ua, b.ID: ub, accountd.NewID(base): ub}); err != nil {
 		t.Fatalf("TouchTokens: %v", err)
 	}
 	if err := st.TouchTokens(ctx, nil); err != nil {
 		t.Fatalf("TouchTokens(nil): %v", err)
 	}
-	// An older time, as a slower instance may flush, does not go back.
-	if err := st.TouchTokens(ctx, map[string]time.Time{a.ID: base}); err != nil {
+	// An older use, as a slower instance may flush, does not go back,
+	// address and user agent included.
+	if err := st.TouchTokens(ctx, map[string]accountd.TokenUse{a.ID: {At: base, Address: "203.0.113.9", UserAgent: "old"}}); err != nil {
 		t.Fatalf("TouchTokens: %v", err)
 	}
 	for _, tc := range []struct {
 		tok  *accountd.Token
-		want time.Time
-	}{{a, ta}, {b, tb}, {c, time.Time{}}} {
+		want accountd.TokenUse
+	}{{a, ua}, {b, ub}, {c, accountd.TokenUse{}}} {
 		want := *tc.tok
-		want.LastUsedAt = tc.want
+		want.LastUsedAt, want.LastUsedAddress, want.LastUsedUserAgent = tc.want.At, tc.want.Address, tc.want.UserAgent
 		checkSame(t, getToken(t, st, tc.tok.ID), &want)
 	}
 	checkEvents(t, st) // last use is no reason to reload a token

@@ -14,7 +14,8 @@ import (
 
 const tokenColumns = `id, user_id, kind, name, description, scope, status,
 	creator_type, creator_id, creator_name, expires_at, created_at, updated_at, last_used_at,
-	parent_id, user_gen`
+	parent_id, user_gen,
+	obtained_via, created_address, created_user_agent, last_used_address, last_used_user_agent`
 
 func scanToken(row scanner) (*accountd.Token, error) {
 	var (
@@ -24,7 +25,8 @@ func scanToken(row scanner) (*accountd.Token, error) {
 	)
 	err := row.Scan(&t.ID, &t.UserID, &kind, &t.Name, &t.Description, &scope, &t.Status,
 		&t.CreatorType, &t.CreatorID, &t.CreatorName, &expires, &created, &updated, &lastUse,
-		&t.ParentID, &t.UserGen)
+		&t.ParentID, &t.UserGen,
+		&t.ObtainedVia, &t.CreatedAddress, &t.CreatedUserAgent, &t.LastUsedAddress, &t.LastUsedUserAgent)
 	if err != nil {
 		return nil, err
 	}
@@ -57,10 +59,11 @@ func (s *Store) CreateToken(ctx context.Context, t *accountd.Token) error {
 		return internal("creating token", err)
 	}
 	return s.inTx(ctx, func(tx *Store) error {
-		_, err = tx.exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err = tx.exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			t.ID, t.UserID, string(t.Kind), t.Name, t.Description, scope, t.Status,
 			t.CreatorType, t.CreatorID, t.CreatorName, millis(t.ExpiresAt), millis(t.CreatedAt), millis(t.UpdatedAt), millis(t.LastUsedAt),
-			t.ParentID, t.UserGen)
+			t.ParentID, t.UserGen,
+			t.ObtainedVia, t.CreatedAddress, t.CreatedUserAgent, t.LastUsedAddress, t.LastUsedUserAgent)
 		switch {
 		case err == nil:
 			if t.Kind == accountd.KindAPI {
@@ -209,28 +212,54 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 	})
 }
 
-// TouchTokens records last-use times. Rows are updated in id order so that
+// TouchTokens records last uses. Rows are updated in id order so that
 // instances flushing overlapping sets cannot deadlock on PostgreSQL, and a
-// time is only ever moved forward, so a late flush from a slower instance
+// use is only ever moved forward, so a late flush from a slower instance
 // cannot undo a newer one.
-func (s *Store) TouchTokens(ctx context.Context, lastUsed map[string]time.Time) error {
-	if len(lastUsed) == 0 {
+func (s *Store) TouchTokens(ctx context.Context, uses map[string]accountd.TokenUse) error {
+	if len(uses) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(lastUsed))
-	for id := range lastUsed {
+	ids := make([]string, 0, len(uses))
+	for id := range uses {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	return s.inTx(ctx, func(tx *Store) error {
 		for _, id := range ids {
-			ms := millis(lastUsed[id])
-			if _, err := tx.exec(ctx, "UPDATE tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?", ms, id, ms); err != nil {
+			u := uses[id]
+			ms := millis(u.At)
+			if _, err := tx.exec(ctx, `UPDATE tokens SET last_used_at = ?, last_used_address = ?, last_used_user_agent = ?
+				WHERE id = ? AND last_used_at < ?`, ms, u.Address, u.UserAgent, id, ms); err != nil {
 				return internal("touching tokens", err)
 			}
 		}
 		return nil
 	})
+}
+
+// SessionTokens lists the user's session tokens that expire after now (or
+// never), newest first, the id breaking ties.
+func (s *Store) SessionTokens(ctx context.Context, userID string, now time.Time) ([]*accountd.Token, error) {
+	rows, err := s.query(ctx, "SELECT "+tokenColumns+` FROM tokens
+		WHERE user_id = ? AND kind = ? AND (expires_at = 0 OR expires_at > ?)
+		ORDER BY created_at DESC, id DESC`, userID, string(accountd.KindSession), millis(now))
+	if err != nil {
+		return nil, internal("listing sessions", err)
+	}
+	defer rows.Close()
+	var out []*accountd.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, internal("listing sessions", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("listing sessions", err)
+	}
+	return out, nil
 }
 
 // DeleteExpiredTokens removes the kind's tokens that expire at or before

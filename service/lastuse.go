@@ -1,0 +1,127 @@
+package service
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/accountd/accountd"
+)
+
+// A token's last use (when, from which address, with which user agent) is
+// noted in memory on the instance that authenticated it and written in
+// batches every LastUsedFlush, so the hot path never writes:
+//
+//   - Each cached token remembers when its use was last noted (an atomic
+//     in its cache entry). A request within lastUsedGranularity of that
+//     costs one atomic load and nothing else: no lock, no allocation.
+//   - Otherwise one request wins a compare-and-swap on it and records the
+//     use, with its client, in one of lastUseShards maps chosen by the
+//     token id, under that shard's lock: at most one such write a token a
+//     minute, spread over the shards.
+//   - The flush swaps every shard's map for an empty one and writes the
+//     lot in one transaction (Store.TouchTokens, which never moves a use
+//     back). Close flushes once more.
+//
+// Memory is bounded: past maxPendingUses a use is dropped and the token's
+// next use after the flush records it. So the recorded last use is at most
+// about lastUsedGranularity plus LastUsedFlush behind the true one.
+
+const lastUseShards = 16
+
+// maxPendingUses bounds the uses held between flushes.
+const maxPendingUses = 100_000
+
+type lastUseShard struct {
+	mu sync.Mutex
+	m  map[string]accountd.TokenUse
+	_  [40]byte // keep shards' locks off one another's cache lines
+}
+
+type lastUses struct {
+	seed   maphash.Seed
+	shards [lastUseShards]lastUseShard
+}
+
+func (l *lastUses) init() {
+	l.seed = maphash.MakeSeed()
+	for i := range l.shards {
+		l.shards[i].m = map[string]accountd.TokenUse{}
+	}
+}
+
+func (l *lastUses) shard(id string) *lastUseShard {
+	return &l.shards[maphash.String(l.seed, id)%lastUseShards]
+}
+
+func (l *lastUses) put(id string, u accountd.TokenUse) {
+	sh := l.shard(id)
+	sh.mu.Lock()
+	if _, ok := sh.m[id]; ok || len(sh.m) < maxPendingUses/lastUseShards {
+		sh.m[id] = u
+	}
+	sh.mu.Unlock()
+}
+
+// pending returns the use of id noted here and not yet written, if any.
+func (l *lastUses) pending(id string) (accountd.TokenUse, bool) {
+	sh := l.shard(id)
+	sh.mu.Lock()
+	u, ok := sh.m[id]
+	sh.mu.Unlock()
+	return u, ok
+}
+
+// take empties every shard and returns what they held.
+func (l *lastUses) take() map[string]accountd.TokenUse {
+	var out map[string]accountd.TokenUse
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		m := sh.m
+		if len(m) > 0 {
+			sh.m = map[string]accountd.TokenUse{}
+		}
+		sh.mu.Unlock()
+		if len(m) == 0 {
+			continue
+		}
+		if out == nil {
+			out = m
+			continue
+		}
+		for id, u := range m {
+			out[id] = u
+		}
+	}
+	return out
+}
+
+// markUsed notes a use of the token at now, unless one was noted within
+// lastUsedGranularity. The client is what ctx carries or, failing that,
+// what from says.
+func (s *Service) markUsed(ctx context.Context, from accountd.ClientSource, id string, e *tokenEntry, now time.Time) {
+	last := e.lastUsed.Load()
+	ms := now.UnixMilli()
+	if ms-last < lastUsedGranularity.Milliseconds() || !e.lastUsed.CompareAndSwap(last, ms) {
+		return
+	}
+	c := accountd.ClientFrom(ctx)
+	if c == (accountd.Client{}) && from != nil {
+		c = from.Client()
+	}
+	c = c.Clipped()
+	s.auth.uses.put(id, accountd.TokenUse{At: accountd.Millis(now), Address: c.Address, UserAgent: c.UserAgent})
+}
+
+// flushLastUsed writes the uses noted since the last flush.
+func (s *Service) flushLastUsed(ctx context.Context) {
+	uses := s.auth.uses.take()
+	if len(uses) == 0 {
+		return
+	}
+	if err := s.store.TouchTokens(ctx, uses); err != nil {
+		s.log.Error("recording token last use", "err", err, "tokens", len(uses))
+	}
+}
