@@ -237,6 +237,8 @@ var notices = map[string]string{
 	"verify":         "We sent a verification link to your email address.",
 	"password":       "Your password is changed.",
 	"password-all":   "Your password is changed, and every other session and token of yours is signed out.",
+	"session-out":    "The session is signed out.",
+	"sessions-out":   "Every other session of yours is signed out.",
 	"2fa-off":        "Two-factor authentication is off.",
 	"github-off":     "Your GitHub account is unlinked.",
 	"token-active":   "The token is active again.",

@@ -23,6 +23,8 @@ func (c *Console) routes() {
 	c.handle("POST "+Prefix+"/security/recovery-codes", "recoveryCodes.regenerate", c.regenerateCodes)
 	c.handle("GET "+Prefix+"/security/github", "github.connect", c.connectGithub)
 	c.handle("POST "+Prefix+"/security/github/disconnect", "me.disconnectGithub", c.disconnectGithub)
+	c.handle("POST "+Prefix+"/security/sessions/{id}/revoke", "me.revokeSession", c.revokeSession)
+	c.handle("POST "+Prefix+"/security/sessions/revoke-others", "me.revokeOtherSessions", c.revokeOtherSessions)
 
 	c.handle("GET "+Prefix+"/tokens", "userApiTokens.get", c.tokens)
 	c.handle("POST "+Prefix+"/tokens", "userApiTokens.post", c.createToken)

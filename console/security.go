@@ -15,6 +15,10 @@ type securityPage struct {
 	TwoFactor     bool
 	Github        string
 	GithubEnabled bool
+	// Sessions are the user's live login sessions, listed when the
+	// session's scope grants me.sessions (ShowSessions).
+	ShowSessions bool
+	Sessions     []service.Session
 }
 
 func (c *Console) security(w http.ResponseWriter, r *http.Request, s *session, v *view) error {
@@ -23,7 +27,15 @@ func (c *Console) security(w http.ResponseWriter, r *http.Request, s *session, v
 
 func (c *Console) renderSecurity(w http.ResponseWriter, r *http.Request, s *session, v *view, status int) error {
 	v.Title, v.Nav = "Security", "security"
-	v.Page = securityPage{TwoFactor: s.twoFactor, Github: s.github, GithubEnabled: c.svc.GithubEnabled()}
+	page := securityPage{TwoFactor: s.twoFactor, Github: s.github, GithubEnabled: c.svc.GithubEnabled()}
+	if c.svc.Catalog().Allows(s.p.Scope, "me.sessions") {
+		sessions, err := c.svc.Sessions(r.Context(), s.p)
+		if err != nil {
+			return err
+		}
+		page.ShowSessions, page.Sessions = true, sessions
+	}
+	v.Page = page
 	c.render(w, r, status, "security", v)
 	return nil
 }
