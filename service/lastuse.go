@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -42,6 +43,15 @@ type lastUseShard struct {
 type lastUses struct {
 	seed   maphash.Seed
 	shards [lastUseShards]lastUseShard
+
+	// flushing holds what the flush under way is writing, so a listing
+	// made meanwhile still sees it.
+	flushMu  sync.Mutex
+	flushing map[string]accountd.TokenUse
+	// flushed counts finished flushes: a reader that saw it move while it
+	// read rows and then looked here may have missed a use that went from
+	// here to the database in between, and reads again.
+	flushed atomic.Int64
 }
 
 func (l *lastUses) init() {
@@ -70,6 +80,12 @@ func (l *lastUses) pending(id string) (accountd.TokenUse, bool) {
 	sh.mu.Lock()
 	u, ok := sh.m[id]
 	sh.mu.Unlock()
+	if ok {
+		return u, true
+	}
+	l.flushMu.Lock()
+	u, ok = l.flushing[id]
+	l.flushMu.Unlock()
 	return u, ok
 }
 
@@ -80,13 +96,12 @@ func (l *lastUses) take() map[string]accountd.TokenUse {
 		sh := &l.shards[i]
 		sh.mu.Lock()
 		m := sh.m
-		if len(m) > 0 {
-			sh.m = map[string]accountd.TokenUse{}
-		}
-		sh.mu.Unlock()
 		if len(m) == 0 {
+			sh.mu.Unlock()
 			continue
 		}
+		sh.m = map[string]accountd.TokenUse{}
+		sh.mu.Unlock()
 		if out == nil {
 			out = m
 			continue
@@ -115,13 +130,23 @@ func (s *Service) markUsed(ctx context.Context, from accountd.ClientSource, id s
 	s.auth.uses.put(id, accountd.TokenUse{At: accountd.Millis(now), Address: c.Address, UserAgent: c.UserAgent})
 }
 
-// flushLastUsed writes the uses noted since the last flush.
+// flushLastUsed writes the uses noted since the last flush. Flushes run
+// one at a time: from the background ticker, then once from Close after
+// it stopped.
 func (s *Service) flushLastUsed(ctx context.Context) {
-	uses := s.auth.uses.take()
+	l := &s.auth.uses
+	uses := l.take()
 	if len(uses) == 0 {
 		return
 	}
+	l.flushMu.Lock()
+	l.flushing = uses
+	l.flushMu.Unlock()
 	if err := s.store.TouchTokens(ctx, uses); err != nil {
 		s.log.Error("recording token last use", "err", err, "tokens", len(uses))
 	}
+	l.flushMu.Lock()
+	l.flushing = nil
+	l.flushMu.Unlock()
+	l.flushed.Add(1)
 }

@@ -28,6 +28,23 @@ func (s *Service) Sessions(ctx context.Context, p accountd.Principal) ([]Session
 }
 
 func (s *Service) liveSessions(ctx context.Context, p accountd.Principal, u *accountd.User) ([]Session, error) {
+	var (
+		out []Session
+		err error
+	)
+	// A flush finishing between reading the rows and looking at the uses
+	// not yet written could hide one: then read again (flushes are a
+	// minute apart, so once is nearly always enough).
+	for range 3 {
+		flushed := s.auth.uses.flushed.Load()
+		if out, err = s.readSessions(ctx, p, u); err != nil || s.auth.uses.flushed.Load() == flushed {
+			break
+		}
+	}
+	return out, err
+}
+
+func (s *Service) readSessions(ctx context.Context, p accountd.Principal, u *accountd.User) ([]Session, error) {
 	now := s.now()
 	tokens, err := s.store.SessionTokens(ctx, u.ID, now)
 	if err != nil {
