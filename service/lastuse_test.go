@@ -1,0 +1,88 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accountd/accountd"
+)
+
+type countingSource struct{ n int }
+
+func (c *countingSource) Client() accountd.Client {
+	c.n++
+	return accountd.Client{Address: "192.0.2.1", UserAgent: "agent"}
+}
+
+// TestMarkUsedHotPath: a token whose use was noted within the minute costs
+// no allocation, no lock and no look at the client; the first use after it
+// is noted once, with the client the source gives.
+func TestMarkUsedHotPath(t *testing.T) {
+	s := &Service{auth: newAuthState(DefaultCacheBudget)}
+	id := accountd.NewID(time.Now())
+	e := &tokenEntry{}
+	src := &countingSource{}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ctx := context.Background()
+
+	s.markUsed(ctx, src, id, e, t0)
+	if u, ok := s.auth.uses.pending(id); !ok || !u.At.Equal(t0) || u.Address != "192.0.2.1" || u.UserAgent != "agent" || src.n != 1 {
+		t.Fatalf("first use: pending %+v %v, source asked %d times", u, ok, src.n)
+	}
+	later := t0.Add(59 * time.Second)
+	if allocs := testing.AllocsPerRun(1000, func() { s.markUsed(ctx, src, id, e, later) }); allocs != 0 {
+		t.Errorf("a use within the minute allocates %v times, want 0", allocs)
+	}
+	if u, _ := s.auth.uses.pending(id); !u.At.Equal(t0) || src.n != 1 {
+		t.Errorf("a use within the minute was noted: pending %+v, source asked %d times", u, src.n)
+	}
+	// a client in the context wins over the source
+	next := t0.Add(time.Minute)
+	s.markUsed(accountd.WithClient(ctx, accountd.Client{Address: "198.51.100.9", UserAgent: "ctx"}), src, id, e, next)
+	if u, _ := s.auth.uses.pending(id); !u.At.Equal(next) || u.Address != "198.51.100.9" || src.n != 1 {
+		t.Errorf("use after the minute: pending %+v, source asked %d times", u, src.n)
+	}
+}
+
+// TestLastUsesBounded: the uses held between flushes stay under the bound,
+// a token already held is still updated, and take empties every shard.
+func TestLastUsesBounded(t *testing.T) {
+	var l lastUses
+	l.init()
+	at := time.Unix(1700000000, 0)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range maxPendingUses / 2 {
+				l.put(fmt.Sprintf("%08x%016x", w, i), accountd.TokenUse{At: at})
+			}
+		}()
+	}
+	wg.Wait()
+	held := 0
+	var someID string
+	for i := range l.shards {
+		held += len(l.shards[i].m)
+		for id := range l.shards[i].m {
+			someID = id
+		}
+	}
+	if held > maxPendingUses || held < maxPendingUses*9/10 {
+		t.Errorf("holding %d uses; want at most %d and near it", held, maxPendingUses)
+	}
+	l.put(someID, accountd.TokenUse{At: at.Add(time.Minute)})
+	if u, _ := l.pending(someID); !u.At.Equal(at.Add(time.Minute)) {
+		t.Errorf("a held token's newer use was dropped: %+v", u)
+	}
+	if got := l.take(); len(got) != held {
+		t.Errorf("take returned %d uses, want %d", len(got), held)
+	}
+	if got := l.take(); len(got) != 0 {
+		t.Errorf("second take returned %d uses, want none", len(got))
+	}
+}
