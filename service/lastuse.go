@@ -25,19 +25,29 @@ import (
 //     lot in one transaction (Store.TouchTokens, which never moves a use
 //     back). Close flushes once more.
 //
-// Memory is bounded: past maxPendingUses a use is dropped and the token's
-// next use after the flush records it. So the recorded last use is at most
-// about lastUsedGranularity plus LastUsedFlush behind the true one.
+// Memory is bounded: past maxPendingBytes (estimated per entry; a user
+// agent is at most 256 bytes) a use of a token not already held is
+// dropped, and the token's next use after the minute records it. So the
+// recorded last use is at most about lastUsedGranularity plus LastUsedFlush
+// behind the true one.
 
 const lastUseShards = 16
 
-// maxPendingUses bounds the uses held between flushes.
-const maxPendingUses = 100_000
+// maxPendingBytes bounds the uses held between flushes: about 60,000
+// tokens with a typical user agent, 16 MiB at worst.
+const maxPendingBytes = 16 << 20
+
+// pendingUseSize estimates what holding a use costs: the map slot, the
+// id, address and user agent.
+func pendingUseSize(id string, u accountd.TokenUse) int {
+	return 96 + len(id) + len(u.Address) + len(u.UserAgent)
+}
 
 type lastUseShard struct {
-	mu sync.Mutex
-	m  map[string]accountd.TokenUse
-	_  [40]byte // keep shards' locks off one another's cache lines
+	mu    sync.Mutex
+	m     map[string]accountd.TokenUse
+	bytes int
+	_     [32]byte // keep shards' locks off one another's cache lines
 }
 
 type lastUses struct {
@@ -67,8 +77,13 @@ func (l *lastUses) shard(id string) *lastUseShard {
 
 func (l *lastUses) put(id string, u accountd.TokenUse) {
 	sh := l.shard(id)
+	size := pendingUseSize(id, u)
 	sh.mu.Lock()
-	if _, ok := sh.m[id]; ok || len(sh.m) < maxPendingUses/lastUseShards {
+	if old, ok := sh.m[id]; ok {
+		sh.bytes += size - pendingUseSize(id, old)
+		sh.m[id] = u
+	} else if sh.bytes+size <= maxPendingBytes/lastUseShards {
+		sh.bytes += size
 		sh.m[id] = u
 	}
 	sh.mu.Unlock()
@@ -100,7 +115,7 @@ func (l *lastUses) take() map[string]accountd.TokenUse {
 			sh.mu.Unlock()
 			continue
 		}
-		sh.m = map[string]accountd.TokenUse{}
+		sh.m, sh.bytes = map[string]accountd.TokenUse{}, 0
 		sh.mu.Unlock()
 		if out == nil {
 			out = m

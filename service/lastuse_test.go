@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,33 +48,39 @@ func TestMarkUsedHotPath(t *testing.T) {
 	}
 }
 
-// TestLastUsesBounded: the uses held between flushes stay under the bound,
-// a token already held is still updated, and take empties every shard.
+// TestLastUsesBounded: the uses held between flushes stay under the byte
+// bound, a token already held is still updated, and take empties every
+// shard.
 func TestLastUsesBounded(t *testing.T) {
 	var l lastUses
 	l.init()
 	at := time.Unix(1700000000, 0)
+	ua := strings.Repeat("u", 256)
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range maxPendingUses / 2 {
-				l.put(fmt.Sprintf("%08x%016x", w, i), accountd.TokenUse{At: at})
+			for i := range 20_000 {
+				l.put(fmt.Sprintf("%08x%016x", w, i), accountd.TokenUse{At: at, Address: "2001:db8::1", UserAgent: ua})
 			}
 		}()
 	}
 	wg.Wait()
-	held := 0
+	held, bytes := 0, 0
 	var someID string
 	for i := range l.shards {
 		held += len(l.shards[i].m)
-		for id := range l.shards[i].m {
+		for id, u := range l.shards[i].m {
 			someID = id
+			bytes += pendingUseSize(id, u)
+		}
+		if l.shards[i].bytes > maxPendingBytes/lastUseShards {
+			t.Errorf("shard %d holds %d bytes, over its share %d", i, l.shards[i].bytes, maxPendingBytes/lastUseShards)
 		}
 	}
-	if held > maxPendingUses || held < maxPendingUses*9/10 {
-		t.Errorf("holding %d uses; want at most %d and near it", held, maxPendingUses)
+	if bytes > maxPendingBytes || bytes < maxPendingBytes*9/10 {
+		t.Errorf("holding %d bytes of uses; want at most %d and near it", bytes, maxPendingBytes)
 	}
 	l.put(someID, accountd.TokenUse{At: at.Add(time.Minute)})
 	if u, _ := l.pending(someID); !u.At.Equal(at.Add(time.Minute)) {
@@ -84,5 +91,10 @@ func TestLastUsesBounded(t *testing.T) {
 	}
 	if got := l.take(); len(got) != 0 {
 		t.Errorf("second take returned %d uses, want none", len(got))
+	}
+	for i := range l.shards {
+		if l.shards[i].bytes != 0 {
+			t.Errorf("shard %d counts %d bytes after take", i, l.shards[i].bytes)
+		}
 	}
 }
