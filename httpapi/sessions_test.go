@@ -358,3 +358,27 @@ func TestSessionScopes(t *testing.T) {
 		t.Error("the revoked session still works")
 	}
 }
+
+// TestSessionFromBeforeSessions: a session row issued before accountd
+// recorded how and where (no obtainedVia, no client) lists as unknown.
+func TestSessionFromBeforeSessions(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, "sqlite", testenv.Options{})
+	uid := env.User(t, "yuri@example.com")
+	c := env.Login(t, "yuri@example.com")
+	u, err := env.Store.User(ctx, uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := accountd.Millis(time.Now())
+	old := &accountd.Token{ID: accountd.NewID(now), UserID: uid, Kind: accountd.KindSession, Scope: []string{"all.User"},
+		Status: accountd.StatusActive, CreatorType: "user", CreatorID: uid, CreatedAt: now, UpdatedAt: now,
+		ExpiresAt: now.Add(time.Hour), UserGen: u.TokenGen}
+	if err := env.Store.CreateToken(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	s, ok := listSessions(t, c)[old.ID]
+	if !ok || s.ObtainedVia != "unknown" || s.CreatedAddress != "" || s.CreatedUserAgent != "" || s.LastUsed != nil || s.Current {
+		t.Errorf("old session = %+v (listed %v), want obtainedVia unknown and nothing else known", s, ok)
+	}
+}
