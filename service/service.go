@@ -70,6 +70,9 @@ type Config struct {
 
 	// Usage configures usage metering (usage.go).
 	Usage UsageConfig
+
+	// SecurityLog configures the security log and notifications (seclog.go).
+	SecurityLog SecurityLogConfig
 }
 
 // Service implements the actions. It is safe for concurrent use.
@@ -97,6 +100,8 @@ type Service struct {
 	sendLimit      *sendLimit
 	usageKeys      map[[32]byte]string // SHA-256 of a usage key -> its name
 	states         *stateWriter
+	secObservers   secObservers
+	throttledSeen  *throttledSeen
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -154,6 +159,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.LastUsedFlush = 30 * time.Second
 	}
 	cfg.Security.defaults()
+	cfg.SecurityLog.defaults()
 	if cfg.Usage.IDRetention <= 0 {
 		cfg.Usage.IDRetention = 30 * 24 * time.Hour
 	}
@@ -162,23 +168,24 @@ func New(cfg Config) (*Service, error) {
 		usageKeys[k.Hash] = k.Name
 	}
 	s := &Service{
-		usageKeys:  usageKeys,
-		store:      cfg.Store,
-		keys:       cfg.Keys,
-		catalog:    cfg.Catalog,
-		log:        cfg.Logger,
-		now:        cfg.Clock,
-		random:     cfg.Random,
-		cfg:        cfg,
-		hashSem:    make(chan struct{}, cfg.HashConcurrency),
-		hooks:      cfg.Hooks,
-		throttle:   newMemThrottle(cfg.Cache.Throttle * 3 / 4),
-		localTrust: newLocalTrust(cfg.Cache.Throttle / 4),
-		auth:       newAuthState(cfg.Cache),
-		meViews:    newMeViewCache(cfg.Cache.Views),
-		verified:   newVerifiedCache(cfg.Cache.Verified),
-		sendLimit:  newSendLimit(),
-		stop:       make(chan struct{}),
+		usageKeys:     usageKeys,
+		store:         cfg.Store,
+		keys:          cfg.Keys,
+		catalog:       cfg.Catalog,
+		log:           cfg.Logger,
+		now:           cfg.Clock,
+		random:        cfg.Random,
+		cfg:           cfg,
+		hashSem:       make(chan struct{}, cfg.HashConcurrency),
+		hooks:         cfg.Hooks,
+		throttle:      newMemThrottle(cfg.Cache.Throttle * 3 / 4),
+		localTrust:    newLocalTrust(cfg.Cache.Throttle / 4),
+		auth:          newAuthState(cfg.Cache),
+		meViews:       newMeViewCache(cfg.Cache.Views),
+		verified:      newVerifiedCache(cfg.Cache.Verified),
+		sendLimit:     newSendLimit(),
+		throttledSeen: newThrottledSeen(),
+		stop:          make(chan struct{}),
 	}
 	if cfg.Throttle.Shared {
 		s.throttle = cfg.Store
@@ -299,6 +306,9 @@ func (s *Service) housekeeping(ctx context.Context) {
 	s.verified.prune(now)
 	s.meViews.pruneIndex()
 	s.sendLimit.prune(now)
+	s.throttledSeen.prune(now)
+	s.pruneSecurityLog(ctx, now)
+	s.remindExpiringTokens(ctx, now)
 }
 
 // Hooks observe work the service does, for tests that count it. Nil
