@@ -104,6 +104,9 @@ func routes() []route {
 		{"dashboards.post", "POST", "/dashboards", userScopes("dashboards", "post", false), (*Server).createDashboard},
 		{"dashboard.get", "GET", "/dashboards/{dashboardId}", userScopes("dashboard", "get", true), (*Server).getDashboard},
 		{"dashboard.delete", "DELETE", "/dashboards/{dashboardId}", userScopes("dashboard", "delete", false), (*Server).deleteDashboard},
+		// The security log (seclog.go), an accountd extension scoped like
+		// the Me actions.
+		{"me.securityLog", "GET", "/me/securityLog", userScopes("me", "securityLog", true), (*Server).securityLog},
 	}
 }
 
