@@ -78,8 +78,8 @@ type SecurityLogStore interface {
 	// (ties broken by id, also descending), and how many match in all.
 	SecurityEvents(ctx context.Context, userID string, q SecurityQuery) ([]*SecurityEvent, int, error)
 	// SecurityEventSeen reports whether the user's log holds an entry of
-	// kind from address ("" matches any address), before before.
-	SecurityEventSeen(ctx context.Context, userID, kind, address string, before time.Time) (bool, error)
+	// kind from address ("" matches any address).
+	SecurityEventSeen(ctx context.Context, userID, kind, address string) (bool, error)
 	// PruneSecurityEvents removes at most limit entries older than before,
 	// oldest first through the time index, and says how many went.
 	PruneSecurityEvents(ctx context.Context, before time.Time, limit int) (int, error)

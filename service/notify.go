@@ -172,8 +172,8 @@ your personal API token %q (created %s) expires at %s, in about %s.
 Whatever uses it will be refused from then on: create a new token
 (%s/tokens) and replace it before then.
 
-If you do not recognise this token, delete it now (%s/tokens) and see
-what else happened in your security log (%s/security-log).
+If it was not you who created this token, delete it now (%s/tokens) and
+see what else happened in your security log (%s/security-log).
 `, displayName(u), t.Name, t.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
 		t.ExpiresAt.UTC().Format("2006-01-02 15:04:05 UTC"), left, base, base, base)
 }
@@ -190,3 +190,7 @@ func roughDuration(d time.Duration) string {
 	}
 	return "less than an hour"
 }
+
+// RemindExpiringTokens sends the expiry reminders that are due now, as
+// housekeeping does every minute (operators and tests).
+func (s *Service) RemindExpiringTokens(ctx context.Context) { s.remindExpiringTokens(ctx, s.now()) }

@@ -301,13 +301,12 @@ func (s *Service) loginFailed(ctx context.Context, u *accountd.User, method, rea
 func (s *Service) loginSession(ctx context.Context, u *accountd.User, scope []string, ttl time.Duration, method string) (AuthedUser, error) {
 	detail := map[string]string{"method": method}
 	if addr := accountd.ClientAddrFrom(ctx); addr != "" {
-		now := s.now()
-		seen, err := s.store.SecurityEventSeen(ctx, u.ID, accountd.SecLoginSucceeded, addr, now)
+		seen, err := s.store.SecurityEventSeen(ctx, u.ID, accountd.SecLoginSucceeded, addr)
 		if err != nil {
 			return AuthedUser{}, err
 		}
 		if !seen {
-			before, err := s.store.SecurityEventSeen(ctx, u.ID, accountd.SecLoginSucceeded, "", now)
+			before, err := s.store.SecurityEventSeen(ctx, u.ID, accountd.SecLoginSucceeded, "")
 			if err != nil {
 				return AuthedUser{}, err
 			}

@@ -96,9 +96,11 @@ func (s *Store) SecurityEvents(ctx context.Context, userID string, q accountd.Se
 	return out, total, nil
 }
 
-func (s *Store) SecurityEventSeen(ctx context.Context, userID, kind, address string, before time.Time) (bool, error) {
-	query := "SELECT COUNT(*) FROM (SELECT 1 FROM security_log WHERE user_id = ? AND at_ms < ? AND kind = ?"
-	args := []any{userID, millis(before), kind}
+// SecurityEventSeen reads the user's rows off security_log_user_at and
+// stops at the first match.
+func (s *Store) SecurityEventSeen(ctx context.Context, userID, kind, address string) (bool, error) {
+	query := "SELECT COUNT(*) FROM (SELECT 1 FROM security_log WHERE user_id = ? AND kind = ?"
+	args := []any{userID, kind}
 	if address != "" {
 		query += " AND address = ?"
 		args = append(args, address)
