@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/client"
@@ -608,4 +609,26 @@ func checkNotice(t *testing.T, bodies []string, parts ...string) {
 			}
 		}
 	}
+}
+
+// TestSecurityLogOddAgent: a user agent of bytes that are not UTF-8, cut
+// inside a character, is stored as valid text and does not fail the login.
+func TestSecurityLogOddAgent(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, backend string) {
+		env := testenv.Start(t, backend, testenv.Options{})
+		env.User(t, "vic@example.com")
+		agent := "odd\xff\xfeagent " + strings.Repeat("é", 200) // cut at 256 bytes, inside an é
+		status, _, body := raw(t, env, "POST", "/auth/user", "", `{"email":"vic@example.com","password":"`+testenv.Password+`"}`,
+			map[string]string{"User-Agent": agent})
+		if status != 200 {
+			t.Fatalf("login = %d %s", status, body)
+		}
+		var a struct{ Token string }
+		json.Unmarshal(body, &a)
+		log := fullLog(t, env.Client(t, a.Token))
+		if len(log) != 1 || !utf8.ValidString(log[0].UserAgent) || !strings.HasPrefix(log[0].UserAgent, "odd\uFFFDagent éé") {
+			t.Errorf("log = %+v", log)
+		}
+	})
 }

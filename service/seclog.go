@@ -87,7 +87,7 @@ func (s *Service) RecordSecurityEvent(ctx context.Context, st accountd.Store, e 
 	now := accountd.Millis(s.now())
 	ev := &accountd.SecurityEvent{
 		ID: accountd.NewID(now), UserID: e.UserID, At: now, Kind: e.Kind,
-		Address: c.Address, UserAgent: c.UserAgent, ObjectType: e.ObjectType, ObjectID: e.ObjectID, Detail: e.Detail,
+		Address: c.Address, UserAgent: printable(c.UserAgent), ObjectType: e.ObjectType, ObjectID: e.ObjectID, Detail: e.Detail,
 	}
 	if err := st.AddSecurityEvent(ctx, ev); err != nil {
 		return nil, err
@@ -343,4 +343,18 @@ func codeReason(code string) string {
 		return "twoFactorCode"
 	}
 	return "recoveryCode"
+}
+
+// printable makes a caller's text safe to store and show: valid UTF-8 (a
+// header may hold any bytes, and may have been cut inside a character)
+// without control characters, which PostgreSQL's text refuses or a log
+// reader could be fooled by.
+func printable(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
