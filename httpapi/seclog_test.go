@@ -3,11 +3,15 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -15,6 +19,7 @@ import (
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/client"
 	"github.com/accountd/accountd/internal/testenv"
+	amail "github.com/accountd/accountd/mail"
 	"github.com/accountd/accountd/service"
 )
 
@@ -631,4 +636,119 @@ func TestSecurityLogOddAgent(t *testing.T) {
 			t.Errorf("log = %+v", log)
 		}
 	})
+}
+
+// TestSecurityNoticesAcrossInstances: two instances on one database, one
+// outbox. Tokens created at once through both send one notice between
+// them, and both sweeping for expiring tokens at once send one reminder.
+func TestSecurityNoticesAcrossInstances(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, backend string) {
+		dir := t.TempDir()
+		box, err := amail.NewOutbox(dir, "accountd <noreply@example.com>", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock := testenv.NewClock(time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC))
+		a := testenv.Start(t, backend, testenv.Options{Mailer: box, Clock: clock.Now})
+		b := testenv.Start(t, backend, testenv.Options{Store: a.Store, Keys: a.Keys, Mailer: box, Clock: clock.Now})
+		a.User(t, "wes@example.com")
+		ca := a.Login(t, "wes@example.com")
+		cb := b.Client(t, ca.Token())
+		expires := clock.Now().Add(2 * 24 * time.Hour)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			c := ca
+			if i%2 == 1 {
+				c = cb
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.UserAPITokens.Post(ctx, client.APITokenPost{Name: fmt.Sprint("t", i), ExpirationDate: &expires}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		count := func(subject string) int {
+			t.Helper()
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range entries {
+				raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(string(raw), "Subject: "+subject+"\r\n") {
+					n++
+				}
+			}
+			return n
+		}
+		if n := count("A personal API token was created"); n != 1 {
+			t.Errorf("%d token notices, want 1", n)
+		}
+		// one reminder a sweep per user (the interval), whichever instance
+		// sweeps: eight sweeps at once, then the interval passes and the
+		// next token's turn comes
+		sweep := func() {
+			var wg sync.WaitGroup
+			for i := range 8 {
+				svc := a.Service
+				if i%2 == 1 {
+					svc = b.Service
+				}
+				wg.Add(1)
+				go func() { defer wg.Done(); svc.RemindExpiringTokens(ctx) }()
+			}
+			wg.Wait()
+		}
+		sweep()
+		if n := count("A personal API token expires soon"); n != 1 {
+			t.Errorf("%d reminders after one sweep, want 1", n)
+		}
+		for range 7 {
+			clock.Add(5 * time.Minute)
+			sweep()
+		}
+		if n := count("A personal API token expires soon"); n != 8 {
+			t.Errorf("%d reminders for 8 tokens, want 8", n)
+		}
+		clock.Add(5 * time.Minute)
+		sweep()
+		if n := count("A personal API token expires soon"); n != 8 {
+			t.Errorf("%d reminders after another sweep, want 8 (once per token)", n)
+		}
+	})
+}
+
+// TestNewAddressNoticeOff: with the notice off, a login from a new address
+// is logged as such and mails nothing.
+func TestNewAddressNoticeOff(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, "sqlite", testenv.Options{TrustForwardedFor: true, Configure: func(c *service.Config) {
+		c.SecurityLog.NoNewAddressNotice = true
+	}})
+	env.User(t, "xia@example.com")
+	var token string
+	for _, addr := range []string{"203.0.113.5", "203.0.113.6"} {
+		status, _, body := raw(t, env, "POST", "/auth/user", "", `{"email":"xia@example.com","password":"`+testenv.Password+`"}`,
+			map[string]string{"X-Forwarded-For": addr, "Content-Type": "application/json"})
+		var a struct{ Token string }
+		if json.Unmarshal(body, &a); status != 200 {
+			t.Fatalf("login: %d %s", status, body)
+		}
+		token = a.Token
+	}
+	if msgs := outbox(t, env); len(msgs) != 0 {
+		t.Errorf("%d messages, want none", len(msgs))
+	}
+	log := fullLog(t, env.Client(t, token))
+	if len(log) != 2 || log[0].Detail["newAddress"] != "true" || log[0].Address != "203.0.113.6" || log[1].Detail["newAddress"] != "" {
+		t.Errorf("log = %+v", log)
+	}
 }
