@@ -354,7 +354,9 @@ func (s *Service) DeleteMe(ctx context.Context, p accountd.Principal, c Credenti
 		return accountd.Invalid("email", "does not match the signed-in account")
 	}
 	if err := s.checkCredentials(ctx, u, "password", c.Password, "twoFactorCode", c.TwoFactorCode); err != nil {
-		if code := accountd.ErrorCode(err); code == accountd.CodeInvalid || code == accountd.CodeTooManyRequests {
+		// wrong secrets only, which the throttle bounds; a refusal by the
+		// throttle itself would let a flood of requests write a row each
+		if accountd.ErrorCode(err) == accountd.CodeInvalid {
 			s.deleteRefused(ctx, u.ID, "credentials")
 		}
 		return err
@@ -389,7 +391,8 @@ func userCreator(u *accountd.User) creator {
 }
 
 // deleteRefused logs a refused deletion of the account, with the reason's
-// category: email (not the account's), credentials (wrong or throttled),
+// category: email (not the account's), credentials (a wrong password or
+// code, or none where one is needed),
 // ownsResources (applications, dashboards or organizations it alone
 // administers).
 func (s *Service) deleteRefused(ctx context.Context, userID, reason string) {
