@@ -6,28 +6,30 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/accountd/accountd"
 )
 
-// Security log kinds (SecurityEvent.Kind).
+// Security log kinds (SecurityEvent.Kind), as the server names them.
 const (
-	SecLoginSucceeded     = "login.succeeded"
-	SecLoginFailed        = "login.failed"
-	SecLoginThrottled     = "login.throttled"
-	SecTwoFactorEnabled   = "twoFactor.enabled"
-	SecTwoFactorDisabled  = "twoFactor.disabled"
-	SecRecoveryCodeUsed   = "recoveryCode.used"
-	SecRecoveryCodesNew   = "recoveryCodes.regenerated"
-	SecPasswordChanged    = "password.changed"
-	SecEmailChanged       = "email.changed"
-	SecGithubLinked       = "github.linked"
-	SecGithubUnlinked     = "github.unlinked"
-	SecTokenCreated       = "token.created"
-	SecTokenChanged       = "token.changed"
-	SecTokenRevoked       = "token.revoked"
-	SecSessionRevoked     = "session.revoked"
-	SecInvitationAnswered = "invitation.answered"
-	SecResourcesMoved     = "resources.transferred"
-	SecDeleteRefused      = "account.deleteRefused"
+	SecLoginSucceeded     = accountd.SecLoginSucceeded
+	SecLoginFailed        = accountd.SecLoginFailed
+	SecLoginThrottled     = accountd.SecLoginThrottled
+	SecTwoFactorEnabled   = accountd.SecTwoFactorEnabled
+	SecTwoFactorDisabled  = accountd.SecTwoFactorDisabled
+	SecRecoveryCodeUsed   = accountd.SecRecoveryCodeUsed
+	SecRecoveryCodesNew   = accountd.SecRecoveryCodesNew
+	SecPasswordChanged    = accountd.SecPasswordChanged
+	SecEmailChanged       = accountd.SecEmailChanged
+	SecGithubLinked       = accountd.SecGithubLinked
+	SecGithubUnlinked     = accountd.SecGithubUnlinked
+	SecTokenCreated       = accountd.SecTokenCreated
+	SecTokenChanged       = accountd.SecTokenChanged
+	SecTokenRevoked       = accountd.SecTokenRevoked
+	SecSessionRevoked     = accountd.SecSessionRevoked
+	SecInvitationAnswered = accountd.SecInvitationAnswered
+	SecResourcesMoved     = accountd.SecResourcesMoved
+	SecDeleteRefused      = accountd.SecDeleteRefused
 )
 
 // SecurityEvent is one entry of the signed-in user's security log.

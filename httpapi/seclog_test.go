@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/client"
+	"github.com/accountd/accountd/httpapi"
 	"github.com/accountd/accountd/internal/testenv"
 	amail "github.com/accountd/accountd/mail"
 	"github.com/accountd/accountd/service"
@@ -750,5 +752,43 @@ func TestNewAddressNoticeOff(t *testing.T) {
 	log := fullLog(t, env.Client(t, token))
 	if len(log) != 2 || log[0].Detail["newAddress"] != "true" || log[0].Address != "203.0.113.6" || log[1].Detail["newAddress"] != "" {
 		t.Errorf("log = %+v", log)
+	}
+}
+
+// TestSecurityKindsDocumented: the document lists exactly the kinds the
+// service records, in the entry schema and in the page's kinds.
+func TestSecurityKindsDocumented(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				SecurityEvent struct {
+					Properties struct {
+						Kind struct {
+							Enum []string `json:"enum"`
+						} `json:"kind"`
+					} `json:"properties"`
+				} `json:"securityEvent"`
+				SecurityLog struct {
+					Properties struct {
+						Kinds struct {
+							Items struct {
+								Enum []string `json:"enum"`
+							} `json:"items"`
+						} `json:"kinds"`
+					} `json:"properties"`
+				} `json:"securityLog"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(httpapi.OpenAPIDocument(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Components.Schemas
+	for name, got := range map[string][]string{"securityEvent.kind": s.SecurityEvent.Properties.Kind.Enum,
+		"securityLog.kinds": s.SecurityLog.Properties.Kinds.Items.Enum} {
+		if !slices.Equal(got, accountd.SecurityKinds) {
+			t.Errorf("%s enum %v, want %v", name, got, accountd.SecurityKinds)
+		}
 	}
 }
