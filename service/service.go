@@ -168,25 +168,25 @@ func New(cfg Config) (*Service, error) {
 		usageKeys[k.Hash] = k.Name
 	}
 	s := &Service{
-		usageKeys:     usageKeys,
-		store:         cfg.Store,
-		keys:          cfg.Keys,
-		catalog:       cfg.Catalog,
-		log:           cfg.Logger,
-		now:           cfg.Clock,
-		random:        cfg.Random,
-		cfg:           cfg,
-		hashSem:       make(chan struct{}, cfg.HashConcurrency),
-		hooks:         cfg.Hooks,
-		throttle:      newMemThrottle(cfg.Cache.Throttle * 3 / 4),
-		localTrust:    newLocalTrust(cfg.Cache.Throttle / 4),
-		auth:          newAuthState(cfg.Cache),
-		meViews:       newMeViewCache(cfg.Cache.Views),
-		verified:      newVerifiedCache(cfg.Cache.Verified),
-		sendLimit:     newSendLimit(),
-		throttledSeen: newThrottledSeen(),
-		stop:          make(chan struct{}),
+		usageKeys:  usageKeys,
+		store:      cfg.Store,
+		keys:       cfg.Keys,
+		catalog:    cfg.Catalog,
+		log:        cfg.Logger,
+		now:        cfg.Clock,
+		random:     cfg.Random,
+		cfg:        cfg,
+		hashSem:    make(chan struct{}, cfg.HashConcurrency),
+		hooks:      cfg.Hooks,
+		throttle:   newMemThrottle(cfg.Cache.Throttle * 3 / 4),
+		localTrust: newLocalTrust(cfg.Cache.Throttle / 4),
+		auth:       newAuthState(cfg.Cache),
+		meViews:    newMeViewCache(cfg.Cache.Views),
+		verified:   newVerifiedCache(cfg.Cache.Verified),
+		sendLimit:  newSendLimit(),
+		stop:       make(chan struct{}),
 	}
+	s.throttledSeen = newThrottledSeen()
 	if cfg.Throttle.Shared {
 		s.throttle = cfg.Store
 	}
