@@ -16,6 +16,7 @@ type Store interface {
 	OrgStore
 	UsageStore
 	ThrottleStore
+	SecurityLogStore
 
 	// InTx runs fn in one transaction: its writes land together or not at
 	// all. fn must use the Store it is given.

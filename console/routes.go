@@ -42,6 +42,8 @@ func (c *Console) routes() {
 
 	c.handle("GET "+Prefix+"/usage", "me.payloadCountsBreakdown", c.usage)
 
+	c.handle("GET "+Prefix+"/security-log", "me.securityLog", c.securityLog)
+
 	c.handle("GET "+Prefix+"/delete", "me.delete", c.deletePage)
 	c.handle("POST "+Prefix+"/delete", "me.delete", c.deleteAccount)
 

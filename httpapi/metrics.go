@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/accountd/accountd"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,6 +19,10 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	usage    *prometheus.CounterVec
+	security *prometheus.CounterVec
+	// securityKinds are security's children, one per kind, made up front
+	// so that every kind shows (at 0) and counting looks nothing up.
+	securityKinds map[string]prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -37,6 +42,15 @@ func newMetrics() *metrics {
 			Help: "Usage events platform services reported (POST /usage/events), by the usage key's name and whether they were recorded or skipped as already recorded.",
 		}, []string{"service", "result"}),
 	}
+	m.security = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "accountd_security_events_total",
+		Help: "Security log entries recorded (GET /me/securityLog), by kind.",
+	}, []string{"kind"})
+	m.securityKinds = map[string]prometheus.Counter{}
+	for _, k := range accountd.SecurityKinds {
+		m.securityKinds[k] = m.security.WithLabelValues(k)
+	}
+	m.reg.MustRegister(m.security)
 	m.reg.MustRegister(m.requests, m.duration, m.usage,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -76,6 +90,13 @@ func (m *metrics) observe(action, method string, next http.Handler) http.Handler
 		hist.Observe(time.Since(rq.start).Seconds())
 		counter(r, status).Inc()
 	})
+}
+
+// securityEvent counts one security log entry of kind.
+func (m *metrics) securityEvent(kind string) {
+	if c, ok := m.securityKinds[kind]; ok {
+		c.Inc()
+	}
 }
 
 // MetricsHandler serves the Prometheus metrics. serve mounts it on its own

@@ -109,6 +109,9 @@ func routes() []route {
 		{"me.sessions", "GET", "/me/sessions", userScopes("me", "sessions", true), (*Server).listSessions},
 		{"me.revokeOtherSessions", "DELETE", "/me/sessions", userScopes("me", "revokeOtherSessions", false), (*Server).revokeOtherSessions},
 		{"me.revokeSession", "DELETE", "/me/sessions/{sessionId}", userScopes("me", "revokeSession", false), (*Server).revokeSession},
+		// The security log (seclog.go), an accountd extension scoped like
+		// the Me actions.
+		{"me.securityLog", "GET", "/me/securityLog", userScopes("me", "securityLog", true), (*Server).securityLog},
 	}
 }
 

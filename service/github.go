@@ -169,10 +169,20 @@ func (s *Service) GithubConfirm(ctx context.Context, token string) (*accountd.Gi
 		return nil, accountd.Errorf(accountd.CodeGone, "this GitHub link request has expired; start again")
 	}
 	l := &accountd.GithubLink{UserID: pd.UserID, GithubID: pd.GithubID, Login: pd.Login, CreatedAt: accountd.Millis(s.now())}
-	if err := s.store.LinkGithub(ctx, l); err != nil {
+	var ann announcements
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
+		if err := tx.LinkGithub(ctx, l); err != nil {
+			return err
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: l.UserID, Kind: accountd.SecGithubLinked,
+			ObjectType: "githubAccount", ObjectID: l.GithubID, Detail: map[string]string{"login": l.Login}})
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.forgetUser(pd.UserID)
+	ann.run()
 	return l, nil
 }
 
@@ -218,13 +228,26 @@ func (s *Service) DisconnectGithub(ctx context.Context, p accountd.Principal) (*
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.UnlinkGithub(ctx, u.ID)
+	var ann announcements
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
+		l, err := tx.GithubLink(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := tx.UnlinkGithub(ctx, u.ID); err != nil {
+			return err
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: u.ID, Kind: accountd.SecGithubUnlinked,
+			ObjectType: "githubAccount", ObjectID: l.GithubID, Detail: map[string]string{"login": l.Login}})
+	})
 	if errors.Is(err, accountd.ErrNotFound) {
 		return nil, accountd.Errorf(accountd.CodeInvalid, "no GitHub account is linked to this user")
 	}
 	if err != nil {
 		return nil, err
 	}
+	ann.run()
 	return u, nil
 }
 
@@ -286,11 +309,17 @@ func (s *Service) LoginGithub(ctx context.Context, c GithubCredentials) (AuthedU
 	}
 	// The second factor is guessed against the user's account.
 	uatt, err := s.reserveAttempt(ctx, accountd.EmailKey(u.Email), addr, now, false)
+	if accountd.ErrorCode(err) == accountd.CodeTooManyRequests {
+		s.loginThrottled(ctx, u.Email, now)
+	}
 	if err != nil {
 		return AuthedUser{}, err
 	}
 	defer uatt.release()
 	if err := s.secondFactor(ctx, u, "twoFactorCode", c.TwoFactorCode, accountd.CodeUnauthorized, uatt, now); err != nil {
+		if uatt.reason != "" {
+			s.loginFailed(ctx, u, "github", uatt.reason)
+		}
 		return AuthedUser{}, err
 	}
 	uatt.succeeded()
@@ -301,5 +330,5 @@ func (s *Service) LoginGithub(ctx context.Context, c GithubCredentials) (AuthedU
 			s.log.WarnContext(ctx, "updating GitHub login", "user", u.ID, "err", err)
 		}
 	}
-	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u), accountd.ViaGithub)
+	return s.loginSession(ctx, u, scope, ttl, accountd.ViaGithub)
 }

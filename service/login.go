@@ -47,6 +47,9 @@ func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) 
 		return AuthedUser{}, err
 	}
 	att, err := s.reserveAttempt(ctx, accountd.EmailKey(c.Email), accountd.ClientAddrFrom(ctx), now, true)
+	if accountd.ErrorCode(err) == accountd.CodeTooManyRequests {
+		s.loginThrottled(ctx, c.Email, now)
+	}
 	if err != nil {
 		return AuthedUser{}, err
 	}
@@ -68,14 +71,18 @@ func (s *Service) Login(ctx context.Context, c Credentials) (AuthedUser, error) 
 		return AuthedUser{}, err
 	}
 	if !ok {
-		att.failed()
+		att.failedFor("password")
+		s.loginFailed(ctx, u, "password", "password")
 		return AuthedUser{}, errBadCredentials
 	}
 	if err := s.secondFactor(ctx, u, "twoFactorCode", c.TwoFactorCode, accountd.CodeUnauthorized, att, now); err != nil {
+		if att.reason != "" {
+			s.loginFailed(ctx, u, "password", att.reason)
+		}
 		return AuthedUser{}, err
 	}
 	att.succeeded()
-	return s.newSession(ctx, s.store, u, scope, ttl, userCreator(u), accountd.ViaPassword)
+	return s.loginSession(ctx, u, scope, ttl, accountd.ViaPassword)
 }
 
 // checkUserPassword checks password against u's hash. A hash made under

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -162,11 +163,14 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 	// The change is applied to the row as committed, under its lock, so a
 	// concurrent change (a password, a cut-off) is never written over.
 	verified := u.PasswordUpdatedAt
+	var ann announcements
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
 		cur, err := lockedMe(ctx, tx, u.ID, verified, emailChanges || m.Password != nil, "currentCredentials.password")
 		if err != nil {
 			return err
 		}
+		oldEmail := cur.Email
 		for _, f := range []struct {
 			dst *string
 			src *string
@@ -200,6 +204,17 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 		if err := tx.UpdateUser(ctx, cur); err != nil {
 			return err
 		}
+		if emailChanges && cur.Email != oldEmail {
+			if err := ann.record(ctx, s, tx, SecurityEntry{UserID: u.ID, Kind: accountd.SecEmailChanged,
+				Detail: map[string]string{"from": oldEmail, "to": cur.Email}}); err != nil {
+				return err
+			}
+		}
+		if m.Password != nil {
+			if err := ann.record(ctx, s, tx, SecurityEntry{UserID: u.ID, Kind: accountd.SecPasswordChanged}); err != nil {
+				return err
+			}
+		}
 		u = cur
 		return nil
 	})
@@ -207,6 +222,7 @@ func (s *Service) PatchMe(ctx context.Context, p accountd.Principal, m MePatch) 
 		return nil, err
 	}
 	s.forgetUser(u.ID)
+	ann.run()
 	if emailChanges {
 		s.emailChanged(ctx, u)
 	}
@@ -267,7 +283,10 @@ func (s *Service) ChangePassword(ctx context.Context, p accountd.Principal, c Ch
 	}
 	by := s.creatorOf(ctx, p, u)
 	verified := u.PasswordUpdatedAt
-	var out AuthedUser
+	var (
+		out AuthedUser
+		ann announcements
+	)
 	// One transaction under the user's row lock: the password verified must
 	// still be the password, and with InvalidateExistingTokens the user's
 	// token generation moves, so every token issued under the old one fails
@@ -287,13 +306,18 @@ func (s *Service) ChangePassword(ctx context.Context, p accountd.Principal, c Ch
 		if err := tx.UpdateUser(ctx, cur); err != nil {
 			return err
 		}
-		out, err = s.newSession(ctx, tx, cur, p.Scope, ttl, by, accountd.ViaPassword)
-		return err
+		if out, err = s.newSession(ctx, tx, cur, p.Scope, ttl, by, accountd.ViaPassword); err != nil {
+			return err
+		}
+		ann = nil
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: u.ID, Kind: accountd.SecPasswordChanged,
+			Detail: map[string]string{"tokensInvalidated": fmt.Sprint(c.InvalidateExistingTokens)}})
 	})
 	if err != nil {
 		return AuthedUser{}, err
 	}
 	s.forgetUser(u.ID)
+	ann.run()
 	return out, nil
 }
 
@@ -326,12 +350,21 @@ func (s *Service) DeleteMe(ctx context.Context, p accountd.Principal, c Credenti
 		return err
 	}
 	if accountd.EmailKey(c.Email) != accountd.EmailKey(u.Email) {
+		s.deleteRefused(ctx, u.ID, "email")
 		return accountd.Invalid("email", "does not match the signed-in account")
 	}
 	if err := s.checkCredentials(ctx, u, "password", c.Password, "twoFactorCode", c.TwoFactorCode); err != nil {
+		// wrong secrets only, which the throttle bounds; a refusal by the
+		// throttle itself would let a flood of requests write a row each
+		if accountd.ErrorCode(err) == accountd.CodeInvalid {
+			s.deleteRefused(ctx, u.ID, "credentials")
+		}
 		return err
 	}
 	if err := s.deleteUserChecked(ctx, u.ID); err != nil {
+		if accountd.ErrorCode(err) == accountd.CodeInvalid {
+			s.deleteRefused(ctx, u.ID, "ownsResources")
+		}
 		return err
 	}
 	s.forgetUser(u.ID)
@@ -355,4 +388,13 @@ func (s *Service) creatorOf(ctx context.Context, p accountd.Principal, u *accoun
 
 func userCreator(u *accountd.User) creator {
 	return creator{typ: "user", id: u.ID, name: displayName(u)}
+}
+
+// deleteRefused logs a refused deletion of the account, with the reason's
+// category: email (not the account's), credentials (a wrong password or
+// code, or none where one is needed),
+// ownsResources (applications, dashboards or organizations it alone
+// administers).
+func (s *Service) deleteRefused(ctx context.Context, userID, reason string) {
+	s.securityEvent(ctx, SecurityEntry{UserID: userID, Kind: accountd.SecDeleteRefused, Detail: map[string]string{"reason": reason}})
 }

@@ -406,8 +406,12 @@ func (s *Service) RespondToInvite(ctx context.Context, p accountd.Principal, id,
 		return "", "", err
 	}
 	now := accountd.Millis(s.now())
-	var orgID string
+	var (
+		orgID string
+		ann   announcements
+	)
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
 		i, err := s.myInvite(ctx, tx, u, id)
 		if err != nil {
 			return err
@@ -441,6 +445,11 @@ func (s *Service) RespondToInvite(ctx context.Context, p accountd.Principal, id,
 		if !won {
 			return accountd.Invalid("inviteId", "the invitation was already answered")
 		}
+		if err := ann.record(ctx, s, tx, SecurityEntry{UserID: u.ID, Kind: accountd.SecInvitationAnswered,
+			ObjectType: "organization", ObjectID: i.OrgID,
+			Detail: map[string]string{"answer": result, "invite": i.ID, "role": string(i.Role)}}); err != nil {
+			return err
+		}
 		if result != accountd.InviteAccepted {
 			return nil
 		}
@@ -453,6 +462,7 @@ func (s *Service) RespondToInvite(ctx context.Context, p accountd.Principal, id,
 	if err != nil {
 		return "", "", err
 	}
+	ann.run()
 	return result, orgID, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,8 +97,12 @@ func (s *Service) TransferResources(ctx context.Context, p accountd.Principal, t
 		return NotMoved{}, accountd.Invalid("destinationId", "must be 24 hex characters")
 	}
 	now := accountd.Millis(s.now())
-	var out NotMoved
+	var (
+		out NotMoved
+		ann announcements
+	)
 	err := s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
 		switch t.DestinationType {
 		case accountd.OwnerUser:
 			if t.DestinationID == p.UserID {
@@ -128,10 +133,29 @@ func (s *Service) TransferResources(ctx context.Context, p accountd.Principal, t
 		if out.ApplicationIDs, err = s.move(ctx, tx, p, t, accountd.KindApplication, "applicationIds", t.ApplicationIDs, now); err != nil {
 			return err
 		}
-		out.DashboardIDs, err = s.move(ctx, tx, p, t, accountd.KindDashboard, "dashboardIds", t.DashboardIDs, now)
-		return err
+		if out.DashboardIDs, err = s.move(ctx, tx, p, t, accountd.KindDashboard, "dashboardIds", t.DashboardIDs, now); err != nil {
+			return err
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: p.UserID, Kind: accountd.SecResourcesMoved,
+			ObjectType: t.DestinationType, ObjectID: t.DestinationID, Detail: map[string]string{
+				"applications": strconv.Itoa(distinct(t.ApplicationIDs) - len(out.ApplicationIDs)),
+				"dashboards":   strconv.Itoa(distinct(t.DashboardIDs) - len(out.DashboardIDs)),
+			}})
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	ann.run()
+	return out, nil
+}
+
+// distinct counts the different ids of ids.
+func distinct(ids []string) int {
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		seen[id] = true
+	}
+	return len(seen)
 }
 
 func (s *Service) move(ctx context.Context, tx accountd.Store, p accountd.Principal, t Transfer, kind, field string, ids []string, now time.Time) ([]string, error) {

@@ -71,6 +71,9 @@ type Config struct {
 
 	// Usage configures usage metering (usage.go).
 	Usage UsageConfig
+
+	// SecurityLog configures the security log and notifications (seclog.go).
+	SecurityLog SecurityLogConfig
 }
 
 // Service implements the actions. It is safe for concurrent use.
@@ -98,6 +101,8 @@ type Service struct {
 	sendLimit      *sendLimit
 	usageKeys      map[[32]byte]string // SHA-256 of a usage key -> its name
 	states         *stateWriter
+	secObservers   secObservers
+	throttledSeen  *throttledSeen
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -155,6 +160,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.LastUsedFlush = time.Minute
 	}
 	cfg.Security.defaults()
+	cfg.SecurityLog.defaults()
 	if cfg.Usage.IDRetention <= 0 {
 		cfg.Usage.IDRetention = 30 * 24 * time.Hour
 	}
@@ -181,6 +187,7 @@ func New(cfg Config) (*Service, error) {
 		sendLimit:  newSendLimit(),
 		stop:       make(chan struct{}),
 	}
+	s.throttledSeen = newThrottledSeen()
 	if cfg.Throttle.Shared {
 		s.throttle = cfg.Store
 	}
@@ -300,6 +307,9 @@ func (s *Service) housekeeping(ctx context.Context) {
 	s.verified.prune(now)
 	s.meViews.pruneIndex()
 	s.sendLimit.prune(now)
+	s.throttledSeen.prune(now)
+	s.pruneSecurityLog(ctx, now)
+	s.remindExpiringTokens(ctx, now)
 }
 
 // Hooks observe work the service does, for tests that count it. Nil

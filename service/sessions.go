@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/accountd/accountd"
 )
@@ -93,13 +94,23 @@ func (s *Service) RevokeSession(ctx context.Context, p accountd.Principal, id st
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteToken(ctx, t.ID); err != nil {
-		if errors.Is(err, accountd.ErrNotFound) {
-			return errNoSession()
+	var ann announcements
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
+		if err := tx.DeleteToken(ctx, t.ID); err != nil {
+			return err
 		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: t.UserID, Kind: accountd.SecSessionRevoked,
+			ObjectType: "session", ObjectID: t.ID, Detail: map[string]string{"obtainedVia": t.ObtainedVia}})
+	})
+	if errors.Is(err, accountd.ErrNotFound) {
+		return errNoSession()
+	}
+	if err != nil {
 		return err
 	}
 	s.forgetToken(t.UserID, t.ID)
+	ann.run()
 	return nil
 }
 
@@ -120,9 +131,12 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p accountd.Principal)
 	if err != nil {
 		return 0, err
 	}
-	var revoked []string
+	var (
+		revoked []string
+		ann     announcements
+	)
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
-		revoked = revoked[:0]
+		revoked, ann = revoked[:0], nil
 		for _, sess := range live {
 			if keep[sess.ID] {
 				continue
@@ -136,7 +150,13 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p accountd.Principal)
 				return err
 			}
 		}
-		return nil
+		if len(revoked) == 0 {
+			return nil
+		}
+		// One entry for the whole sign-out, so a user with many sessions
+		// does not get a log page of them.
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: p.UserID, Kind: accountd.SecSessionRevoked,
+			ObjectType: "session", Detail: map[string]string{"others": "true", "count": strconv.Itoa(len(revoked))}})
 	})
 	if err != nil {
 		return 0, err
@@ -144,6 +164,7 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p accountd.Principal)
 	for _, id := range revoked {
 		s.forgetToken(p.UserID, id)
 	}
+	ann.run()
 	return len(revoked), nil
 }
 

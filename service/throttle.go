@@ -71,6 +71,8 @@ type attempt struct {
 	hashCtx context.Context
 	place   *hashPlace // nil when the attempt hashes nothing
 	settled bool
+	// reason names the secret found wrong (failedFor), for the security log.
+	reason string
 }
 
 // reserveAttempt counts an attempt on account from addr before any secret
@@ -115,6 +117,13 @@ func (s *Service) reserveAttempt(ctx context.Context, account, addr string, now 
 
 // failed keeps the attempt counted: a secret was wrong.
 func (a *attempt) failed() { a.settled = true }
+
+// failedFor is failed, naming which secret was wrong (password,
+// twoFactorCode, recoveryCode).
+func (a *attempt) failedFor(reason string) {
+	a.reason = reason
+	a.failed()
+}
 
 // succeeded gives the attempt back, clears the pair's failures and trusts
 // the address for the account. Call it only once every factor has passed:

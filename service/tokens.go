@@ -55,10 +55,27 @@ func (s *Service) CreateAPIToken(ctx context.Context, p accountd.Principal, n Ne
 	if err := derive(t, p, "expirationDate", n.ExpiresAt != nil); err != nil {
 		return nil, "", err
 	}
-	signed, err := s.issue(ctx, s.store, t, tokenBasis(p))
+	var (
+		signed string
+		ann    announcements
+	)
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
+		var err error
+		if signed, err = s.issue(ctx, tx, t, tokenBasis(p)); err != nil {
+			return err
+		}
+		detail := map[string]string{"name": t.Name, "scope": strings.Join(t.Scope, " ")}
+		if !t.ExpiresAt.IsZero() {
+			detail["expirationDate"] = accountd.FormatTime(t.ExpiresAt)
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: t.UserID, Kind: accountd.SecTokenCreated,
+			ObjectType: "apiToken", ObjectID: t.ID, Detail: detail})
+	})
 	if err != nil {
 		return nil, "", err
 	}
+	ann.run()
 	return t, signed, nil
 }
 
@@ -145,23 +162,41 @@ func (s *Service) PatchAPIToken(ctx context.Context, p accountd.Principal, id st
 	if err != nil {
 		return nil, err
 	}
-	if m.Name != nil {
+	detail := map[string]string{}
+	if m.Name != nil && *m.Name != t.Name {
+		detail["name"] = *m.Name
+		detail["oldName"] = t.Name
 		t.Name = *m.Name
 	}
-	if m.Description != nil {
+	if m.Description != nil && *m.Description != t.Description {
+		detail["description"] = "changed"
 		t.Description = *m.Description
 	}
-	if m.Status != nil {
+	if m.Status != nil && *m.Status != t.Status {
+		detail["status"] = *m.Status
 		t.Status = *m.Status
 	}
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
 	t.UpdatedAt = accountd.Millis(s.now())
-	if err := s.store.UpdateToken(ctx, t); err != nil {
+	if _, ok := detail["name"]; !ok {
+		detail["name"] = t.Name
+	}
+	var ann announcements
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
+		if err := tx.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: t.UserID, Kind: accountd.SecTokenChanged,
+			ObjectType: "apiToken", ObjectID: t.ID, Detail: detail})
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.forgetToken(t.UserID, t.ID)
+	ann.run()
 	return t, nil
 }
 
@@ -171,9 +206,19 @@ func (s *Service) DeleteAPIToken(ctx context.Context, p accountd.Principal, id s
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteToken(ctx, t.ID); err != nil {
+	var ann announcements
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		ann = nil
+		if err := tx.DeleteToken(ctx, t.ID); err != nil {
+			return err
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: t.UserID, Kind: accountd.SecTokenRevoked,
+			ObjectType: "apiToken", ObjectID: t.ID, Detail: map[string]string{"name": t.Name}})
+	})
+	if err != nil {
 		return err
 	}
 	s.forgetToken(t.UserID, t.ID)
+	ann.run()
 	return nil
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -139,15 +140,20 @@ func (s *Service) EnableTwoFactorAuth(ctx context.Context, p accountd.Principal,
 		return nil, nil, accountd.Internal(err)
 	}
 	tf.Pending, tf.LastStep, tf.UpdatedAt = "", step, accountd.Millis(now)
+	var ann announcements
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
 		if err := tx.PutTwoFactor(ctx, tf); err != nil {
 			return err
 		}
-		return tx.SetRecoveryCodes(ctx, u.ID, hashes)
+		if err := tx.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
+			return err
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: u.ID, Kind: accountd.SecTwoFactorEnabled})
 	})
 	if err != nil {
 		return nil, nil, err
 	}
+	ann.run()
 	return u, codes, nil
 }
 
@@ -169,15 +175,20 @@ func (s *Service) DisableTwoFactorAuth(ctx context.Context, p accountd.Principal
 		return nil, err
 	}
 	tf.Secret, tf.Pending, tf.UpdatedAt = "", "", accountd.Millis(s.now())
+	var ann announcements
 	err = s.store.InTx(ctx, func(tx accountd.Store) error {
 		if err := tx.PutTwoFactor(ctx, tf); err != nil {
 			return err
 		}
-		return tx.SetRecoveryCodes(ctx, u.ID, nil)
+		if err := tx.SetRecoveryCodes(ctx, u.ID, nil); err != nil {
+			return err
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: u.ID, Kind: accountd.SecTwoFactorDisabled})
 	})
 	if err != nil {
 		return nil, err
 	}
+	ann.run()
 	return u, nil
 }
 
@@ -202,9 +213,17 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, p accountd.Princi
 	if err != nil {
 		return nil, accountd.Internal(err)
 	}
-	if err := s.store.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
+	var ann announcements
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		if err := tx.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
+			return err
+		}
+		return ann.record(ctx, s, tx, SecurityEntry{UserID: u.ID, Kind: accountd.SecRecoveryCodesNew})
+	})
+	if err != nil {
 		return nil, err
 	}
+	ann.run()
 	return codes, nil
 }
 
@@ -238,7 +257,7 @@ func (s *Service) secondFactor(ctx context.Context, u *accountd.User, field, cod
 		return err
 	}
 	if !ok {
-		att.failed()
+		att.failedFor(codeReason(code))
 		return &accountd.Error{Code: errCode, Field: field, Message: field + ": the two-factor authentication code is incorrect"}
 	}
 	return nil
@@ -273,5 +292,10 @@ func (s *Service) matchSecondFactor(ctx context.Context, userID string, tf *acco
 	if match == "" {
 		return false, nil
 	}
-	return s.store.UseRecoveryCode(ctx, userID, match)
+	used, err := s.store.UseRecoveryCode(ctx, userID, match)
+	if used {
+		s.securityEvent(ctx, SecurityEntry{UserID: userID, Kind: accountd.SecRecoveryCodeUsed,
+			Detail: map[string]string{"left": fmt.Sprint(len(hashes) - 1)}})
+	}
+	return used, err
 }

@@ -62,6 +62,7 @@ Losant platform's REST wire format, on an embedded SQLite file or on PostgreSQL.
 		loginCmd(e), logoutCmd(e), meCmd(e), tokensCmd(e), tokenCmd(e), twoFactorCmd(e), verifyEmailCmd(e), accountCmd(e), githubCmd(e),
 		invitesCmd(e), recentCmd(e), orgsCmd(e), appsCmd(e), devicesCmd(e), transferCmd(e), usageCmd(e))
 	root.AddCommand(sessionsCmd(e))
+	root.AddCommand(securityLogCmd(e))
 	completeFlags(root)
 	// Only flags marked with a documented variable read the environment.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return bindEnv(cmd, e) }
