@@ -121,9 +121,14 @@ func TestSecurityLogKinds(t *testing.T) {
 		_, err = anon.Auth.AuthenticateUser(ctx, client.UserCredentials{Email: "sam@example.com", Password: testenv.Password, TwoFactorCode: "zzzz-zzzz"})
 		wantError(t, err, 401)
 		want[accountd.SecLoginFailed]++
-		agentLogin(t, env, "sam@example.com", testenv.Password, codes[0])
+		second := agentLogin(t, env, "sam@example.com", testenv.Password, codes[0])
 		want[accountd.SecRecoveryCodeUsed]++
 		want[accountd.SecLoginSucceeded]++
+		secondID := currentID(t, second)
+		if err := c.Me.RevokeSession(ctx, secondID); err != nil {
+			t.Fatal(err)
+		}
+		want[accountd.SecSessionRevoked]++
 		secrets = append(secrets, codes...)
 		newCodes, err := c.Me.RegenerateRecoveryCodes(ctx, client.MultiFactorAuthDisable{Password: testenv.Password, TwoFactorCode: app.next()})
 		if err != nil {
@@ -187,14 +192,6 @@ func TestSecurityLogKinds(t *testing.T) {
 		wantError(t, err, 400, "dashboard")
 		want[accountd.SecDeleteRefused]++
 
-		// the lead wires session revocation to this method
-		revoke, err := env.Service.RecordSecurityEvent(accountd.WithClient(ctx, accountd.Client{Address: "127.0.0.1", UserAgent: secAgent}),
-			nil, service.SecurityEntry{UserID: samID, Kind: accountd.SecSessionRevoked, ObjectType: "session", ObjectID: accountd.NewID(clock.Now())})
-		if err != nil {
-			t.Fatal(err)
-		}
-		revoke()
-		want[accountd.SecSessionRevoked]++
 
 		newEmail := "samuel@example.com"
 		if _, err := c.Me.Patch(ctx, client.MePatch{Email: &newEmail, CurrentCredentials: &client.CurrentCredentials{Password: newPassword}}, nil); err != nil {
@@ -253,6 +250,7 @@ func TestSecurityLogKinds(t *testing.T) {
 			{accountd.SecTokenCreated, "apiToken", tok.ID, map[string]string{"name": "ci", "scope": "me.get"}},
 			{accountd.SecTokenChanged, "apiToken", tok.ID, map[string]string{"name": "ci-renamed", "oldName": "ci"}},
 			{accountd.SecTokenRevoked, "apiToken", tok.ID, map[string]string{"name": "ci-renamed"}},
+			{accountd.SecSessionRevoked, "session", secondID, map[string]string{"obtainedVia": "password"}},
 			{accountd.SecGithubLinked, "githubAccount", "583231", map[string]string{"login": "octocat"}},
 			{accountd.SecInvitationAnswered, "organization", org.ID, map[string]string{"answer": "accepted", "invite": invites[0].ID, "role": "edit"}},
 			{accountd.SecResourcesMoved, "organization", org.ID, map[string]string{"applications": "1", "dashboards": "0"}},

@@ -297,6 +297,17 @@ func TestSessionRevoke(t *testing.T) {
 		if n != 3 { // mine and the two others
 			t.Errorf("revoked %d sessions, want 3", n)
 		}
+		// the security log has one entry for the one revoked by id and one
+		// for the whole sign-out of the others
+		var revokedEntries []string
+		for _, e := range fullLog(t, caller) {
+			if e.Kind == accountd.SecSessionRevoked {
+				revokedEntries = append(revokedEntries, e.ObjectID+"/"+e.Detail["count"])
+			}
+		}
+		if w := []string{"/3", stolenID + "/"}; !slices.Equal(revokedEntries, w) {
+			t.Errorf("session.revoked entries, newest first: %q, want %q", revokedEntries, w)
+		}
 		for i, c := range append(others, mine) {
 			if _, err := c.Me.Get(ctx, nil); err == nil {
 				t.Errorf("session %d still works after revoking the others", i)
