@@ -192,7 +192,6 @@ func TestSecurityLogKinds(t *testing.T) {
 		wantError(t, err, 400, "dashboard")
 		want[accountd.SecDeleteRefused]++
 
-
 		newEmail := "samuel@example.com"
 		if _, err := c.Me.Patch(ctx, client.MePatch{Email: &newEmail, CurrentCredentials: &client.CurrentCredentials{Password: newPassword}}, nil); err != nil {
 			t.Fatal(err)
