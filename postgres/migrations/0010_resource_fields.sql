@@ -1,0 +1,35 @@
+-- Every documented property of a new application, dashboard, device or
+-- flow is kept. What has no behaviour here is one JSON object in data ('' for
+-- none); what lists filter on or the service checks has its own column.
+
+ALTER TABLE applications ADD COLUMN data TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE dashboards ADD COLUMN data TEXT NOT NULL DEFAULT '';
+ALTER TABLE dashboards ADD COLUMN application_id TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE dashboards ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE devices ADD COLUMN data TEXT NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN parent_id TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE devices ADD COLUMN gateway_id TEXT COLLATE "C" NOT NULL DEFAULT '';
+
+ALTER TABLE flows ADD COLUMN data TEXT NOT NULL DEFAULT '';
+
+-- A device's tags, as rows tagFilter can look up; the application's id is
+-- repeated so that a lookup starts from the list's own application.
+CREATE TABLE device_tags (
+    device_id      TEXT COLLATE "C" NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    application_id TEXT COLLATE "C" NOT NULL,
+    key            TEXT NOT NULL,
+    value          TEXT NOT NULL,
+    PRIMARY KEY (device_id, key, value)
+);
+
+CREATE INDEX device_tags_lookup ON device_tags (application_id, key, value, device_id);
+
+-- Lists filtered by what they document, read in name order off an index:
+-- an application's children of one device, its flows of one class (flows
+-- lists default to the cloud class), the dashboards linked to one
+-- application.
+CREATE INDEX devices_application_parent_name ON devices (application_id, parent_id, name, id);
+CREATE INDEX flows_application_class_name ON flows (application_id, flow_class, name, id);
+CREATE INDEX dashboards_application_name ON dashboards (application_id, name, id);
