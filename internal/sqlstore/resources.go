@@ -71,7 +71,8 @@ func (o ownedRow) dashboard() *accountd.Dashboard {
 	return &accountd.Dashboard{Owned: o.Owned, ApplicationID: o.applicationID, PasswordHash: o.passwordHash}
 }
 
-// dataIn and dataOut store a resource's data object: ” stands for none.
+// dataIn and dataOut store a resource's data object: the empty string
+// stands for none.
 func dataIn(b []byte) string { return string(b) }
 
 func dataOut(s string) []byte {
