@@ -172,3 +172,55 @@ func optionalQuery(qv url.Values, name string) (v string, given bool) {
 	}
 	return strings.TrimSpace(qv.Get(name)), true
 }
+
+// boolQuery reads a documented true/false flag of a list (false when
+// absent).
+func boolQuery(qv url.Values, name string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(qv.Get(name))) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, accountd.Invalid(name, "must be true or false")
+}
+
+// refuseFeatures answers 400 for documented list parameters whose feature
+// accountd does not have (an advanced query, say), naming the parameter,
+// rather than ignore them and answer a list they did not ask for. Flags are
+// refused only when true; other parameters whenever given.
+func refuseFeatures(qv url.Values, flags map[string]string, params map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(flags)) {
+		on, err := boolQuery(qv, name)
+		if err != nil {
+			return err
+		}
+		if on {
+			return accountd.Invalid(name, "is not supported: %s", flags[name])
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		for k := range qv {
+			if k == name || strings.HasPrefix(k, name+"[") {
+				return accountd.Invalid(name, "is not supported: %s", params[name])
+			}
+		}
+	}
+	return nil
+}
+
+// The documented parameters of the device and flow lists that accountd
+// refuses, and why.
+var (
+	deviceFlags = map[string]string{
+		"tagsAsObject":       "tags are answered as an array",
+		"attributesAsObject": "attributes are answered as an array",
+		"queryDeleted":       "deleted devices are not kept",
+	}
+	deviceParams = map[string]string{"query": "use filter, deviceClass, tagFilter and parentId"}
+	flowFlags    = map[string]string{"includeCustomNodes": "custom nodes are kept as data only"}
+	flowParams   = map[string]string{
+		"query":         "use filter and flowClass",
+		"triggerFilter": "triggers are kept as data only",
+	}
+)

@@ -274,6 +274,12 @@ type childListBody[T any] struct {
 
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 	qv := r.URL.Query()
+	if err := refuseFeatures(qv, deviceFlags, deviceParams); err != nil {
+		return err
+	}
+	if _, err := boolQuery(qv, "excludeConnectionInfo"); err != nil {
+		return err // connection info is never sent, so either way is honoured
+	}
 	var f accountd.DeviceFilter
 	f.Classes = queryList(qv, "deviceClass")
 	f.ParentID, f.HasParent = optionalQuery(qv, "parentId")
@@ -413,7 +419,14 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
-	f := accountd.FlowFilter{Classes: queryList(r.URL.Query(), "flowClass")}
+	qv := r.URL.Query()
+	if err := refuseFeatures(qv, flowFlags, flowParams); err != nil {
+		return err
+	}
+	if _, err := boolQuery(qv, "allVersions"); err != nil {
+		return err // applies to advanced queries only, which are refused
+	}
+	f := accountd.FlowFilter{Classes: queryList(qv, "flowClass")}
 	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Flow], error) {
 		return s.svc.Flows(ctx, p, appID, f, q)
 	}, flowJSON)

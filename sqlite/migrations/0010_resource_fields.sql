@@ -26,10 +26,11 @@ CREATE TABLE device_tags (
 
 CREATE INDEX device_tags_lookup ON device_tags (application_id, key, value, device_id);
 
--- Lists filtered by what they document, read in name order off an index:
--- an application's children of one device, its flows of one class (flows
--- lists default to the cloud class), the dashboards linked to one
--- application.
+-- Lists filtered by what they document, read in order off an index: an
+-- application's children of one device and its flows of one class (flows
+-- lists default to the cloud class) by name; the dashboards linked to one
+-- application by name; an owner's dashboards by application.
 CREATE INDEX devices_application_parent_name ON devices (application_id, parent_id, name, id);
 CREATE INDEX flows_application_class_name ON flows (application_id, flow_class, name, id);
 CREATE INDEX dashboards_application_name ON dashboards (application_id, name, id);
+CREATE INDEX dashboards_owner_application ON dashboards (owner_id, owner_type, application_id, id);
