@@ -217,6 +217,8 @@ type ResourceStore interface {
 	Devices(ctx context.Context, f DeviceFilter, q ListQuery) ([]*Device, int, error)
 	// CreateDevice and DeleteDevice also count the change for the
 	// application's owner (UsageStore.DeviceHours); the deletion at at.
+	// DeleteDevice clears the device from the parentId and gatewayId of the
+	// others, as DeleteApplication clears dashboards' link to it.
 	DeleteDevice(ctx context.Context, applicationID, id string, at time.Time) error
 
 	CreateFlow(ctx context.Context, f *Flow) error

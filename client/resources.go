@@ -80,6 +80,12 @@ func (o *Owned) UnmarshalJSON(b []byte) error {
 	return unmarshalWithData(b, (*plain)(o), &o.Data)
 }
 
+// MarshalJSON writes the resource back with its data, as the server sent it.
+func (o Owned) MarshalJSON() ([]byte, error) {
+	type plain Owned
+	return marshalWithData(plain(o), o.Data)
+}
+
 func (o OwnedPost) MarshalJSON() ([]byte, error) {
 	type plain OwnedPost
 	return marshalWithData(plain(o), o.Data)
@@ -90,6 +96,12 @@ func (d *Device) UnmarshalJSON(b []byte) error {
 	return unmarshalWithData(b, (*plain)(d), &d.Data)
 }
 
+// MarshalJSON writes the device back with its data, as the server sent it.
+func (d Device) MarshalJSON() ([]byte, error) {
+	type plain Device
+	return marshalWithData(plain(d), d.Data)
+}
+
 func (d DevicePost) MarshalJSON() ([]byte, error) {
 	type plain DevicePost
 	return marshalWithData(plain(d), d.Data)
@@ -98,6 +110,12 @@ func (d DevicePost) MarshalJSON() ([]byte, error) {
 func (f *Flow) UnmarshalJSON(b []byte) error {
 	type plain Flow
 	return unmarshalWithData(b, (*plain)(f), &f.Data)
+}
+
+// MarshalJSON writes the flow back with its data, as the server sent it.
+func (f Flow) MarshalJSON() ([]byte, error) {
+	type plain Flow
+	return marshalWithData(plain(f), f.Data)
 }
 
 func (f FlowPost) MarshalJSON() ([]byte, error) {

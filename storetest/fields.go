@@ -194,8 +194,21 @@ func testResourceFilters(t *testing.T, st accountd.Store) {
 			t.Errorf("Flows(%v) = %v, total %d, %v; want %v", tc.classes, got, total, err, tc.want)
 		}
 	}
-	// the tag rows go with their devices, and so with the application
+	// deleting a device clears it from the devices that named it
+	if err := st.DeleteDevice(ctx, mine.ID, gw.ID, base); err != nil {
+		t.Fatal(err)
+	}
+	devs, _, err := st.Devices(ctx, accountd.DeviceFilter{ApplicationID: mine.ID, HasParent: true}, accountd.ListQuery{})
+	if err != nil || len(devs) != 3 {
+		t.Errorf("devices without a parent after deleting theirs = %d, %v; want 3", len(devs), err)
+	}
+	// the tag rows go with their devices, and so with the application;
+	// dashboards linked to it are linked to none
 	if err := st.DeleteApplication(ctx, mine.ID, base); err != nil {
 		t.Fatalf("DeleteApplication with tagged devices: %v", err)
+	}
+	got, err := st.Dashboard(ctx, linked.ID)
+	if err != nil || got.ApplicationID != "" {
+		t.Errorf("linked dashboard after its application went: %v, %v; want no application", got, err)
 	}
 }

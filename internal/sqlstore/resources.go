@@ -231,6 +231,10 @@ func (s *Store) DeleteApplication(ctx context.Context, id string, at time.Time) 
 		if err := tx.deleteOwned(ctx, "applications", "application", id); err != nil {
 			return err
 		}
+		// dashboards linked to it are linked to none from now on
+		if _, err := tx.exec(ctx, "UPDATE dashboards SET application_id = '' WHERE application_id = ?", id); err != nil {
+			return internal("unlinking dashboards", err)
+		}
 		if n == 0 {
 			return nil
 		}
@@ -436,6 +440,12 @@ func (s *Store) DeleteDevice(ctx context.Context, applicationID, id string, at t
 		}
 		if err := tx.deleteChild(ctx, "devices", "device", applicationID, id); err != nil {
 			return err
+		}
+		// its children and the devices it was the gateway of lose it
+		for _, col := range []string{"parent_id", "gateway_id"} {
+			if _, err := tx.exec(ctx, "UPDATE devices SET "+col+" = '' WHERE application_id = ? AND "+col+" = ?", applicationID, id); err != nil {
+				return internal("unlinking devices", err)
+			}
 		}
 		return tx.addDevices(ctx, o, at, 0, 1, -1)
 	})
