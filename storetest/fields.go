@@ -69,6 +69,12 @@ func testResourceFields(t *testing.T, st accountd.Store) {
 	want := *dev
 	want.Tags = nil // reads return the tags inside Data
 	checkSame(t, gotDev, &want)
+	if err := st.DeleteDevice(ctx, app.ID, plain.ID, base); err != nil {
+		t.Fatal(err)
+	}
+	if gotDev, err = st.Device(ctx, app.ID, dev.ID); err != nil || gotDev.ParentID != "" || gotDev.GatewayID != "" {
+		t.Errorf("device after its parent and gateway went = %+v, %v; want neither", gotDev, err)
+	}
 
 	flow := &accountd.Flow{ID: accountd.NewID(base), ApplicationID: app.ID, Name: "with nodes", FlowClass: "cloud",
 		Data: []byte(`{"nodes":[],"triggers":[]}`), CreatedAt: base, UpdatedAt: base}
