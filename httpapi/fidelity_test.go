@@ -54,6 +54,9 @@ type fidelityCase struct {
 	// readBack gives the resource as GET shows it after the action, given
 	// the action's answer; nil when the answer alone shows it.
 	readBack func(f *fidelityFixture, answer map[string]any) (path string)
+	// list, when set, gives the list (with its query) whose items must
+	// show the resource as GET does.
+	list func(answer map[string]any) (path string)
 	// renamed maps a property to the answer's property that shows it
 	// (orgId is shown as ownerId).
 	renamed map[string]string
@@ -73,6 +76,7 @@ var fidelityCases = map[string]fidelityCase{
 		},
 		status:   http.StatusCreated,
 		readBack: func(_ *fidelityFixture, a map[string]any) string { return "/applications/" + a["id"].(string) },
+		list:     func(map[string]any) string { return "/applications" },
 		renamed:  map[string]string{"orgId": "ownerId"},
 	},
 	"dashboards.post": {
@@ -81,6 +85,7 @@ var fidelityCases = map[string]fidelityCase{
 		},
 		status:   http.StatusCreated,
 		readBack: func(_ *fidelityFixture, a map[string]any) string { return "/dashboards/" + a["id"].(string) },
+		list:     func(map[string]any) string { return "/dashboards" },
 		renamed:  map[string]string{"orgId": "ownerId"},
 		shown: map[string]func(any, map[string]any) error{
 			"password": func(_ any, a map[string]any) error {
@@ -104,6 +109,7 @@ var fidelityCases = map[string]fidelityCase{
 		readBack: func(_ *fidelityFixture, a map[string]any) string {
 			return "/applications/" + a["applicationId"].(string) + "/devices/" + a["id"].(string)
 		},
+		list: func(a map[string]any) string { return "/applications/" + a["applicationId"].(string) + "/devices" },
 	},
 	"flows.post": {
 		prepare: func(f *fidelityFixture) (string, map[string]any) {
@@ -112,6 +118,11 @@ var fidelityCases = map[string]fidelityCase{
 		status: http.StatusCreated,
 		readBack: func(_ *fidelityFixture, a map[string]any) string {
 			return "/applications/" + a["applicationId"].(string) + "/flows/" + a["id"].(string)
+		},
+		// the generated flow takes the first flow class, which the list
+		// must be asked for
+		list: func(a map[string]any) string {
+			return "/applications/" + a["applicationId"].(string) + "/flows?flowClass=" + a["flowClass"].(string)
 		},
 	},
 	"userApiTokens.post": {
@@ -400,6 +411,22 @@ func TestRequestFidelity(t *testing.T) {
 						t.Fatalf("GET %s = %d %v", p, st, got)
 					}
 					views["GET "+p] = got
+				}
+				if tc.list != nil {
+					p := tc.list(answer)
+					st, got := fidelitySend(t, env, http.MethodGet, p, f.token, nil)
+					if st != http.StatusOK {
+						t.Fatalf("GET %s = %d %v", p, st, got)
+					}
+					items, _ := got["items"].([]any)
+					for _, it := range items {
+						if m, _ := it.(map[string]any); m != nil && m["id"] == answer["id"] {
+							views["GET "+p] = m
+						}
+					}
+					if views["GET "+p] == nil {
+						t.Errorf("GET %s does not list %v", p, answer["id"])
+					}
 				}
 				for _, name := range slices.Sorted(maps.Keys(body)) {
 					if why, ok := tc.notShown[name]; ok {
