@@ -322,8 +322,8 @@ func (s *Store) CreateDevice(ctx context.Context, d *accountd.Device) error {
 		switch {
 		case err == nil:
 			for _, tag := range uniqueTags(d.Tags) {
-				if _, err := tx.exec(ctx, "INSERT INTO device_tags (device_id, application_id, key, value) VALUES (?, ?, ?, ?)",
-					d.ID, d.ApplicationID, tag.Key, tag.Value); err != nil {
+				if _, err := tx.exec(ctx, "INSERT INTO device_tags (device_id, key, value) VALUES (?, ?, ?)",
+					d.ID, tag.Key, tag.Value); err != nil {
 					return internal("creating device tags", err)
 				}
 			}
@@ -377,7 +377,7 @@ func (s *Store) Device(ctx context.Context, applicationID, id string) (*accountd
 }
 
 // Devices reads one query; each tagFilter pair is an EXISTS on the tag
-// rows, looked up from the application in device_tags_lookup.
+// rows of the device at hand, looked up by their primary key.
 func (s *Store) Devices(ctx context.Context, f accountd.DeviceFilter, q accountd.ListQuery) ([]*accountd.Device, int, error) {
 	var out []*accountd.Device
 	where, args := " FROM devices WHERE application_id = ?", []any{f.ApplicationID}
@@ -391,7 +391,7 @@ func (s *Store) Devices(ctx context.Context, f accountd.DeviceFilter, q accountd
 		}
 	}
 	for _, t := range f.Tags {
-		where += " AND EXISTS (SELECT 1 FROM device_tags t WHERE t.application_id = devices.application_id AND t.device_id = devices.id"
+		where += " AND EXISTS (SELECT 1 FROM device_tags t WHERE t.device_id = devices.id"
 		if t.Key != "" {
 			where, args = where+" AND t.key = ?", append(args, t.Key)
 		}

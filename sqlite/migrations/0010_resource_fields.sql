@@ -14,17 +14,14 @@ ALTER TABLE devices ADD COLUMN gateway_id TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE flows ADD COLUMN data TEXT NOT NULL DEFAULT '';
 
--- A device's tags, as rows tagFilter can look up; the application's id is
--- repeated so that a lookup starts from the list's own application.
+-- A device's tags, as rows tagFilter can look up: a devices list reads an
+-- application's devices in order and checks each one's tags by the key.
 CREATE TABLE device_tags (
     device_id      TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
-    application_id TEXT NOT NULL,
     key            TEXT NOT NULL,
     value          TEXT NOT NULL,
     PRIMARY KEY (device_id, key, value)
 ) STRICT;
-
-CREATE INDEX device_tags_lookup ON device_tags (application_id, key, value, device_id);
 
 -- Lists filtered by what they document, read in order off an index: an
 -- application's children of one device and its flows of one class (flows
