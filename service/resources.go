@@ -137,7 +137,11 @@ func (s *Service) CreateDashboard(ctx context.Context, p accountd.Principal, n N
 		d.ApplicationID = a.ID
 	}
 	if n.Password != nil {
-		// the schema checked the password rule; only the hash is kept
+		// the reference gives a dashboard's password the account password
+		// rule; only the hash is kept
+		if err := accountd.ValidatePassword("password", *n.Password); err != nil {
+			return nil, err
+		}
 		if d.PasswordHash, err = s.hashPassword(ctx, *n.Password); err != nil {
 			return nil, err
 		}
