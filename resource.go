@@ -35,15 +35,27 @@ type Owned struct {
 	OrgName     string // the owning organization's name, read at read time
 	Name        string
 	Description string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Data holds, as one JSON object, the documented properties that have
+	// no behaviour in accountd (an application's globals, a dashboard's
+	// blocks, ...): kept as sent and returned as they were; nil for none.
+	Data      []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Application and Dashboard are owned resources; an application holds
 // devices and flows.
 type (
 	Application struct{ Owned }
-	Dashboard   struct{ Owned }
+	Dashboard   struct {
+		Owned
+		// ApplicationID links the dashboard to an application ("" for
+		// none); lists filter on it.
+		ApplicationID string
+		// PasswordHash protects a dashboard's public view ("" for none);
+		// only the hash is kept.
+		PasswordHash string
+	}
 )
 
 // MaxAppDescriptionLen is application.json's limit; dashboards, devices and
@@ -76,8 +88,48 @@ type Device struct {
 	Name          string
 	Description   string
 	DeviceClass   string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// ParentID and GatewayID name other devices of the same application
+	// ("" for none).
+	ParentID  string
+	GatewayID string
+	// Tags are the device's tags as written, the rows tagFilter searches;
+	// they are also in Data, which is what reads return (reads leave Tags
+	// nil).
+	Tags []Tag
+	// Data holds the other documented properties (tags, attributes,
+	// systemInterval, ...) as one JSON object; nil for none.
+	Data      []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Tag is one key and value of a device's tags.
+type Tag struct {
+	Key, Value string
+}
+
+// TagFilter is one pair of a devices list's tagFilter: a device matches
+// when it has a tag with the key (any key when "") and the value (any value
+// when "").
+type TagFilter struct {
+	Key, Value string
+}
+
+// DeviceFilter selects the devices of one application a list shows.
+type DeviceFilter struct {
+	ApplicationID string
+	Classes       []string // any of these device classes; all when empty
+	// ParentID, when HasParent, keeps the children of that device ("" for
+	// devices without a parent).
+	ParentID  string
+	HasParent bool
+	Tags      []TagFilter // every pair must match
+}
+
+// FlowFilter selects the flows of one application a list shows.
+type FlowFilter struct {
+	ApplicationID string
+	Classes       []string // any of these flow classes; all when empty
 }
 
 // Flow is a workflow of an application.
@@ -88,8 +140,11 @@ type Flow struct {
 	Description   string
 	Enabled       bool
 	FlowClass     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Data holds the other documented properties (triggers, nodes,
+	// globals, ...) as one JSON object; nil for none.
+	Data      []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // ValidateChild checks what devices and flows share: ids, name and
@@ -113,6 +168,12 @@ func ValidateChild(id, applicationID, name, description string) error {
 type Scope struct {
 	UserID string
 	OrgID  string
+	// OwnOnly keeps only what UserID owns directly (orgId given blank).
+	OwnOnly bool
+	// ApplicationID, when HasApplication, keeps dashboards linked to that
+	// application ("" for dashboards linked to none).
+	ApplicationID  string
+	HasApplication bool
 }
 
 // RecentItem is one use of an item by a user. ParentID is the application
@@ -153,14 +214,16 @@ type ResourceStore interface {
 
 	CreateDevice(ctx context.Context, d *Device) error
 	Device(ctx context.Context, applicationID, id string) (*Device, error)
-	Devices(ctx context.Context, applicationID string, q ListQuery) ([]*Device, int, error)
+	Devices(ctx context.Context, f DeviceFilter, q ListQuery) ([]*Device, int, error)
 	// CreateDevice and DeleteDevice also count the change for the
 	// application's owner (UsageStore.DeviceHours); the deletion at at.
+	// DeleteDevice clears the device from the parentId and gatewayId of the
+	// others, as DeleteApplication clears dashboards' link to it.
 	DeleteDevice(ctx context.Context, applicationID, id string, at time.Time) error
 
 	CreateFlow(ctx context.Context, f *Flow) error
 	Flow(ctx context.Context, applicationID, id string) (*Flow, error)
-	Flows(ctx context.Context, applicationID string, q ListQuery) ([]*Flow, int, error)
+	Flows(ctx context.Context, f FlowFilter, q ListQuery) ([]*Flow, int, error)
 	DeleteFlow(ctx context.Context, applicationID, id string) error
 
 	// LockOwner holds the user's or organization's row until the

@@ -291,20 +291,36 @@ type Owned struct {
 	OrganizationName string    `json:"organizationName,omitempty"`
 	Name             string    `json:"name"`
 	Description      string    `json:"description,omitempty"`
+	// IsPasswordProtected is a dashboard's: whether its public view has a
+	// password.
+	IsPasswordProtected *bool `json:"isPasswordProtected,omitempty"`
+	// Data holds the other documented properties (an application's
+	// globals, a dashboard's blocks, ...) as the server returned them.
+	Data Data `json:"-"`
 }
 
 // OwnedPost creates an application or dashboard, owned by the caller or,
-// with OrgID, by an organization.
+// with OrgID, by an organization. ApplicationID and Password are a
+// dashboard's. Data carries any other documented property of
+// applicationPost or dashboardPost, sent alongside the fields.
 type OwnedPost struct {
-	OrgID       string `json:"orgId,omitempty"`
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
+	OrgID         string  `json:"orgId,omitempty"`
+	Name          string  `json:"name"`
+	Description   string  `json:"description,omitempty"`
+	ApplicationID string  `json:"applicationId,omitempty"`
+	Password      *string `json:"password,omitempty"`
+	Data          Data    `json:"-"`
 }
 
-// OwnedListParams are ListParams with the orgId filter.
+// OwnedListParams are ListParams with the orgId filter: OrgID for one
+// organization's, or Own for only the caller's own (orgId sent blank).
+// ApplicationID filters dashboards: set to a pointer to "" for those linked
+// to no application.
 type OwnedListParams struct {
 	ListParams
-	OrgID string
+	OrgID         string
+	Own           bool
+	ApplicationID *string
 }
 
 func ownedQuery(p *OwnedListParams) url.Values {
@@ -314,6 +330,11 @@ func ownedQuery(p *OwnedListParams) url.Values {
 	q := listQuery(&p.ListParams)
 	if p.OrgID != "" {
 		q.Set("orgId", p.OrgID)
+	} else if p.Own {
+		q.Set("orgId", "")
+	}
+	if p.ApplicationID != nil {
+		q.Set("applicationId", *p.ApplicationID)
 	}
 	return q
 }
@@ -399,13 +420,25 @@ type Device struct {
 	Name          string    `json:"name"`
 	Description   string    `json:"description,omitempty"`
 	DeviceClass   string    `json:"deviceClass"`
+	ParentID      string    `json:"parentId,omitempty"`
+	GatewayID     string    `json:"gatewayId,omitempty"`
+	Tags          []Tag     `json:"tags,omitempty"`
+	// Data holds the other documented properties (attributes,
+	// systemInterval, ...) as the server returned them.
+	Data Data `json:"-"`
 }
 
 // DevicePost creates a device; DeviceClass defaults to standalone.
+// ParentID and GatewayID must be devices of the same application. Data
+// carries any other documented property of devicePost (attributes, ...).
 type DevicePost struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	DeviceClass string `json:"deviceClass,omitempty"`
+	ParentID    string `json:"parentId,omitempty"`
+	GatewayID   string `json:"gatewayId,omitempty"`
+	Tags        []Tag  `json:"tags,omitempty"`
+	Data        Data   `json:"-"`
 }
 
 func appPath(applicationID, rest string) (string, error) {
@@ -427,12 +460,21 @@ type DevicesService struct{ c *Client }
 
 // Get lists an application's devices (GET /applications/{applicationId}/devices).
 func (s *DevicesService) Get(ctx context.Context, applicationID string, p *ListParams) (*Page[Device], error) {
+	var fp *DeviceListParams
+	if p != nil {
+		fp = &DeviceListParams{ListParams: *p}
+	}
+	return s.GetFiltered(ctx, applicationID, fp)
+}
+
+// GetFiltered lists an application's devices with the list's filters.
+func (s *DevicesService) GetFiltered(ctx context.Context, applicationID string, p *DeviceListParams) (*Page[Device], error) {
 	path, err := appPath(applicationID, "/devices")
 	if err != nil {
 		return nil, err
 	}
 	var out Page[Device]
-	return &out, s.c.do(ctx, "GET", path, listQuery(p), nil, &out)
+	return &out, s.c.do(ctx, "GET", path, p.query(), nil, &out)
 }
 
 // Post adds a device (POST /applications/{applicationId}/devices).
@@ -478,14 +520,19 @@ type Flow struct {
 	Description   string    `json:"description,omitempty"`
 	Enabled       bool      `json:"enabled"`
 	FlowClass     string    `json:"flowClass"`
+	// Data holds the other documented properties (triggers, nodes, ...) as
+	// the server returned them.
+	Data Data `json:"-"`
 }
 
-// FlowPost creates a flow; FlowClass defaults to cloud.
+// FlowPost creates a flow; FlowClass defaults to cloud. Data carries any
+// other documented property of flowPost (triggers, nodes, ...).
 type FlowPost struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	Enabled     bool   `json:"enabled,omitempty"`
 	FlowClass   string `json:"flowClass,omitempty"`
+	Data        Data   `json:"-"`
 }
 
 // FlowsService holds the actions on an application's flows.
@@ -493,12 +540,21 @@ type FlowsService struct{ c *Client }
 
 // Get lists an application's flows (GET /applications/{applicationId}/flows).
 func (s *FlowsService) Get(ctx context.Context, applicationID string, p *ListParams) (*Page[Flow], error) {
+	var fp *FlowListParams
+	if p != nil {
+		fp = &FlowListParams{ListParams: *p}
+	}
+	return s.GetFiltered(ctx, applicationID, fp)
+}
+
+// GetFiltered lists an application's flows of the given classes.
+func (s *FlowsService) GetFiltered(ctx context.Context, applicationID string, p *FlowListParams) (*Page[Flow], error) {
 	path, err := appPath(applicationID, "/flows")
 	if err != nil {
 		return nil, err
 	}
 	var out Page[Flow]
-	return &out, s.c.do(ctx, "GET", path, listQuery(p), nil, &out)
+	return &out, s.c.do(ctx, "GET", path, p.query(), nil, &out)
 }
 
 // Post adds a flow (POST /applications/{applicationId}/flows).

@@ -69,6 +69,7 @@ func appendOwned(dst []byte, o *accountd.Owned, idField string) []byte {
 	dst = appendJSONString(dst, o.Name)
 	dst = append(dst, `,"description":`...)
 	dst = appendJSONString(dst, o.Description)
+	dst = appendData(dst, o.Data)
 	return append(dst, '}')
 }
 

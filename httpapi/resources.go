@@ -23,11 +23,24 @@ type ownedBody struct {
 	OrganizationName string `json:"organizationName,omitempty"`
 	Name             string `json:"name"`
 	Description      string `json:"description"`
+	// IsPasswordProtected is a dashboard's: whether its public view has a
+	// password (the password itself is never shown).
+	IsPasswordProtected *bool `json:"isPasswordProtected,omitempty"`
+	// data holds the documented properties kept as data, sent after the
+	// others.
+	data []byte
+}
+
+// MarshalJSON sends the kept data along with the fields.
+func (b ownedBody) MarshalJSON() ([]byte, error) {
+	type plain ownedBody
+	obj, err := marshalPlain(plain(b))
+	return withData(obj, b.data), err
 }
 
 func ownedJSON(o accountd.Owned) ownedBody {
 	return ownedBody{ID: o.ID, CreationDate: accountd.FormatTime(o.CreatedAt), LastUpdated: accountd.FormatTime(o.UpdatedAt),
-		OwnerID: o.OwnerID, OwnerType: o.OwnerType, OrganizationName: o.OrgName, Name: o.Name, Description: o.Description}
+		OwnerID: o.OwnerID, OwnerType: o.OwnerType, OrganizationName: o.OrgName, Name: o.Name, Description: o.Description, data: o.Data}
 }
 
 func appJSON(a *accountd.Application) ownedBody {
@@ -39,28 +52,47 @@ func appJSON(a *accountd.Application) ownedBody {
 func dashJSON(d *accountd.Dashboard) ownedBody {
 	b := ownedJSON(d.Owned)
 	b.DashboardID = d.ID
+	b.ApplicationID = d.ApplicationID // the linked application, if any
+	protected := d.PasswordHash != ""
+	b.IsPasswordProtected = &protected
 	return b
 }
 
 type ownedPostBody struct {
-	OrgID       string `json:"orgId"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
+	OrgID         string  `json:"orgId"`
+	Name          string  `json:"name"`
+	Description   string  `json:"description"`
+	ApplicationID string  `json:"applicationId"` // dashboards only
+	Password      *string `json:"password"`      // dashboards only
 }
 
-func (b ownedPostBody) toService() service.NewOwned {
-	return service.NewOwned{OrgID: b.OrgID, Name: b.Name, Description: b.Description}
+// The properties of applicationPost and dashboardPost that have behaviour
+// here; the others are kept as data.
+var (
+	appCore  = []string{"orgId", "name", "description"}
+	dashCore = []string{"orgId", "name", "description", "applicationId", "password"}
+)
+
+func (b ownedPostBody) toService(data []byte) service.NewOwned {
+	return service.NewOwned{OrgID: b.OrgID, Name: b.Name, Description: b.Description, Data: data,
+		ApplicationID: b.ApplicationID, Password: b.Password}
 }
 
-// orgQuery reads the optional orgId filter of a list ("" for none).
-func orgQuery(r *http.Request) string { return strings.TrimSpace(r.URL.Query().Get("orgId")) }
+// listOwnedQuery reads the orgId filter of an application or dashboard
+// list: absent for everything the caller can see, blank for what they own
+// themselves, an id for an organization's.
+func listOwnedQuery(r *http.Request) service.ListOwned {
+	orgID, given := optionalQuery(r.URL.Query(), "orgId")
+	return service.ListOwned{OrgID: orgID, Own: given && orgID == ""}
+}
 
 func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error {
 	var b ownedPostBody
-	if err := s.decode(r, "applicationPost", &b); err != nil {
+	data, err := s.decodeWithData(r, "applicationPost", &b, appCore, nil)
+	if err != nil {
 		return err
 	}
-	a, err := s.svc.CreateApplication(r.Context(), principal(r), b.toService())
+	a, err := s.svc.CreateApplication(r.Context(), principal(r), b.toService(data))
 	if err != nil {
 		return err
 	}
@@ -73,7 +105,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	page, err := s.svc.Applications(r.Context(), principal(r), orgQuery(r), q)
+	page, err := s.svc.Applications(r.Context(), principal(r), listOwnedQuery(r), q)
 	if err != nil {
 		return err
 	}
@@ -120,10 +152,11 @@ func deleteOne(w http.ResponseWriter, r *http.Request, param string,
 
 func (s *Server) createDashboard(w http.ResponseWriter, r *http.Request) error {
 	var b ownedPostBody
-	if err := s.decode(r, "dashboardPost", &b); err != nil {
+	data, err := s.decodeWithData(r, "dashboardPost", &b, dashCore, nil)
+	if err != nil {
 		return err
 	}
-	d, err := s.svc.CreateDashboard(r.Context(), principal(r), b.toService())
+	d, err := s.svc.CreateDashboard(r.Context(), principal(r), b.toService(data))
 	if err != nil {
 		return err
 	}
@@ -143,7 +176,9 @@ func (s *Server) listDashboards(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := s.svc.Dashboards(r.Context(), principal(r), orgQuery(r), q)
+	l := listOwnedQuery(r)
+	l.ApplicationID, l.HasApplication = optionalQuery(r.URL.Query(), "applicationId")
+	page, err := s.svc.Dashboards(r.Context(), principal(r), l, q)
 	if err != nil {
 		return err
 	}
@@ -151,7 +186,7 @@ func (s *Server) listDashboards(w http.ResponseWriter, r *http.Request) error {
 	for _, d := range page.Items {
 		items = append(items, dashJSON(d))
 	}
-	writeJSON(w, http.StatusOK, dashboardsBody{listBody: newList(items, page.Total, page.Query), OrgID: orgQuery(r)})
+	writeJSON(w, http.StatusOK, dashboardsBody{listBody: newList(items, page.Total, page.Query), OrgID: l.OrgID})
 	return nil
 }
 
@@ -173,13 +208,27 @@ type deviceBody struct {
 	Name          string `json:"name"`
 	Description   string `json:"description"`
 	DeviceClass   string `json:"deviceClass"`
+	ParentID      string `json:"parentId,omitempty"`
+	GatewayID     string `json:"gatewayId,omitempty"`
+	data          []byte // tags, attributes and the rest kept as data
+}
+
+// MarshalJSON sends the kept data along with the fields.
+func (b deviceBody) MarshalJSON() ([]byte, error) {
+	type plain deviceBody
+	obj, err := marshalPlain(plain(b))
+	return withData(obj, b.data), err
 }
 
 func deviceJSON(d *accountd.Device) deviceBody {
 	return deviceBody{ID: d.ID, DeviceID: d.ID, ApplicationID: d.ApplicationID,
 		CreationDate: accountd.FormatTime(d.CreatedAt), LastUpdated: accountd.FormatTime(d.UpdatedAt),
-		Name: d.Name, Description: d.Description, DeviceClass: d.DeviceClass}
+		Name: d.Name, Description: d.Description, DeviceClass: d.DeviceClass, ParentID: d.ParentID, GatewayID: d.GatewayID, data: d.Data}
 }
+
+// The properties of devicePost that have behaviour here; the others (tags
+// among them, which are also read for tagFilter) are kept as data.
+var deviceCore = []string{"name", "description", "deviceClass", "parentId", "gatewayId"}
 
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) error {
 	appID, err := pathID(r, "applicationId")
@@ -187,14 +236,28 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var b struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		DeviceClass string `json:"deviceClass"`
+		Name        string  `json:"name"`
+		Description string  `json:"description"`
+		DeviceClass string  `json:"deviceClass"`
+		ParentID    *string `json:"parentId"`
+		GatewayID   string  `json:"gatewayId"`
+		Tags        []struct {
+			Key   string `json:"key"`
+			Value string `json:"value"`
+		} `json:"tags"`
 	}
-	if err := s.decode(r, "devicePost", &b); err != nil {
+	data, err := s.decodeWithData(r, "devicePost", &b, deviceCore, nil)
+	if err != nil {
 		return err
 	}
-	d, err := s.svc.CreateDevice(r.Context(), principal(r), appID, service.NewDevice{Name: b.Name, Description: b.Description, DeviceClass: b.DeviceClass})
+	n := service.NewDevice{Name: b.Name, Description: b.Description, DeviceClass: b.DeviceClass, GatewayID: b.GatewayID, Data: data}
+	if b.ParentID != nil {
+		n.ParentID = *b.ParentID
+	}
+	for _, t := range b.Tags {
+		n.Tags = append(n.Tags, accountd.Tag{Key: t.Key, Value: t.Value})
+	}
+	d, err := s.svc.CreateDevice(r.Context(), principal(r), appID, n)
 	if err != nil {
 		return err
 	}
@@ -210,7 +273,24 @@ type childListBody[T any] struct {
 }
 
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
-	return listChildren(s, w, r, s.svc.Devices, deviceJSON)
+	qv := r.URL.Query()
+	if err := refuseFeatures(qv, deviceFlags, deviceParams); err != nil {
+		return err
+	}
+	if _, err := boolQuery(qv, "excludeConnectionInfo"); err != nil {
+		return err // connection info is never sent, so either way is honoured
+	}
+	var f accountd.DeviceFilter
+	f.Classes = queryList(qv, "deviceClass")
+	f.ParentID, f.HasParent = optionalQuery(qv, "parentId")
+	tags, err := tagFilterQuery(qv)
+	if err != nil {
+		return err
+	}
+	f.Tags = tags
+	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Device], error) {
+		return s.svc.Devices(ctx, p, appID, f, q)
+	}, deviceJSON)
 }
 
 func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
@@ -292,13 +372,28 @@ type flowBody struct {
 	Description   string `json:"description"`
 	Enabled       bool   `json:"enabled"`
 	FlowClass     string `json:"flowClass"`
+	data          []byte // triggers, nodes and the rest kept as data
+}
+
+// MarshalJSON sends the kept data along with the fields.
+func (b flowBody) MarshalJSON() ([]byte, error) {
+	type plain flowBody
+	obj, err := marshalPlain(plain(b))
+	return withData(obj, b.data), err
 }
 
 func flowJSON(f *accountd.Flow) flowBody {
 	return flowBody{ID: f.ID, FlowID: f.ID, ApplicationID: f.ApplicationID,
 		CreationDate: accountd.FormatTime(f.CreatedAt), LastUpdated: accountd.FormatTime(f.UpdatedAt),
-		Name: f.Name, Description: f.Description, Enabled: f.Enabled, FlowClass: f.FlowClass}
+		Name: f.Name, Description: f.Description, Enabled: f.Enabled, FlowClass: f.FlowClass, data: f.Data}
 }
+
+// The properties of flowPost that have behaviour here; the others are kept
+// as data. A blank category means none: flow.json has no blank category.
+var (
+	flowCore = []string{"name", "description", "enabled", "flowClass"}
+	flowNone = map[string]string{"category": ""}
+)
 
 func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 	appID, err := pathID(r, "applicationId")
@@ -311,10 +406,11 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 		Enabled     bool   `json:"enabled"`
 		FlowClass   string `json:"flowClass"`
 	}
-	if err := s.decode(r, "flowPost", &b); err != nil {
+	data, err := s.decodeWithData(r, "flowPost", &b, flowCore, flowNone)
+	if err != nil {
 		return err
 	}
-	f, err := s.svc.CreateFlow(r.Context(), principal(r), appID, service.NewFlow{Name: b.Name, Description: b.Description, Enabled: b.Enabled, FlowClass: b.FlowClass})
+	f, err := s.svc.CreateFlow(r.Context(), principal(r), appID, service.NewFlow{Name: b.Name, Description: b.Description, Enabled: b.Enabled, FlowClass: b.FlowClass, Data: data})
 	if err != nil {
 		return err
 	}
@@ -323,7 +419,17 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
-	return listChildren(s, w, r, s.svc.Flows, flowJSON)
+	qv := r.URL.Query()
+	if err := refuseFeatures(qv, flowFlags, flowParams); err != nil {
+		return err
+	}
+	if _, err := boolQuery(qv, "allVersions"); err != nil {
+		return err // applies to advanced queries only, which are refused
+	}
+	f := accountd.FlowFilter{Classes: queryList(qv, "flowClass")}
+	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Flow], error) {
+		return s.svc.Flows(ctx, p, appID, f, q)
+	}, flowJSON)
 }
 
 func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) error {

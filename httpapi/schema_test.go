@@ -256,6 +256,7 @@ func TestSchemasKeepReferenceConstraints(t *testing.T) {
 		{"recentItem", true}, {"resourceTransfer", true},
 		{"payloadStats", false}, {"payloadCountsBreakdown", false}, {"deviceCounts", false}, {"notebookMinuteCounts", false},
 		{"deviceStateOrStates", true},
+		{"applicationPost", true}, {"dashboardPost", true}, {"devicePost", true}, {"flowPost", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(dir, "schemas", tc.name+".json"))

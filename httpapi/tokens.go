@@ -58,18 +58,12 @@ type apiTokensBody struct {
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	qv := r.URL.Query()
-	q := accountd.TokenQuery{
-		SortField: qv.Get("sortField"), SortDirection: qv.Get("sortDirection"),
-		FilterField: qv.Get("filterField"), Filter: qv.Get("filter"),
-	}
-	var err error
-	if q.Page, err = intParam(qv, "page", 0); err != nil {
+	lq, err := listQuery(r) // the paging and sorting every list reads
+	if err != nil {
 		return err
 	}
-	if q.PerPage, err = intParam(qv, "perPage", accountd.DefaultPerPage); err != nil {
-		return err
-	}
+	q := accountd.TokenQuery{SortField: lq.SortField, SortDirection: lq.SortDirection,
+		FilterField: lq.FilterField, Filter: lq.Filter, Page: lq.Page, PerPage: lq.PerPage}
 	page, err := s.svc.APITokens(r.Context(), principal(r), q)
 	if err != nil {
 		return err
@@ -106,16 +100,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "apiTokenId")
-	if err != nil {
-		return err
-	}
-	t, err := s.svc.APIToken(r.Context(), principal(r), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, apiTokenJSON(t, ""))
-	return nil
+	return getOne(w, r, "apiTokenId", s.svc.APIToken, func(t *accountd.Token) apiTokenBody { return apiTokenJSON(t, "") })
 }
 
 type apiTokenPatchBody struct {
@@ -142,13 +127,5 @@ func (s *Server) patchToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "apiTokenId")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteAPIToken(r.Context(), principal(r), id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, success)
-	return nil
+	return deleteOne(w, r, "apiTokenId", s.svc.DeleteAPIToken)
 }

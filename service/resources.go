@@ -3,25 +3,47 @@ package service
 import (
 	"context"
 	"errors"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/accountd/accountd"
 )
 
 // NewOwned is what POST /applications and POST /dashboards carry: with
 // OrgID the organization owns the new resource, otherwise the caller does.
+// Data is the JSON object of the other documented properties, kept as
+// data. ApplicationID and Password are a dashboard's: the application it
+// is linked to, and the password of its public view (nil for none).
 type NewOwned struct {
 	OrgID, Name, Description string
+	Data                     []byte
+	ApplicationID            string
+	Password                 *string
 }
 
-// ownedSortFields are the sort fields of application and dashboard lists.
-var ownedSortFields = []string{"name", "id", "creationDate", "ownerId", "lastUpdated"}
+// ownedSortFields are the sort fields of application lists; dashboards
+// also sort by their application.
+var (
+	ownedSortFields = []string{"name", "id", "creationDate", "ownerId", "lastUpdated"}
+	dashSortFields  = []string{"name", "id", "creationDate", "ownerId", "applicationId", "lastUpdated"}
+)
+
+// ListOwned is what an application or dashboard list selects beyond paging:
+// OrgID as the orgId parameter (Own when it was given blank), and for
+// dashboards ApplicationID as applicationId (HasApplication when given).
+type ListOwned struct {
+	OrgID          string
+	Own            bool
+	ApplicationID  string
+	HasApplication bool
+}
 
 func (s *Service) newOwned(ctx context.Context, p accountd.Principal, n NewOwned, maxDescription int) (accountd.Owned, error) {
 	now := accountd.Millis(s.now())
 	o := accountd.Owned{ID: accountd.NewID(now), OwnerType: accountd.OwnerUser, OwnerID: p.UserID,
-		Name: n.Name, Description: n.Description, CreatedAt: now, UpdatedAt: now}
+		Name: n.Name, Description: n.Description, Data: n.Data, CreatedAt: now, UpdatedAt: now}
 	if n.OrgID != "" {
 		org, _, err := s.orgFor(ctx, s.store, p, n.OrgID, opWrite)
 		if errors.Is(err, accountd.ErrNotFound) {
@@ -35,14 +57,15 @@ func (s *Service) newOwned(ctx context.Context, p accountd.Principal, n NewOwned
 	return o, o.Validate(maxDescription)
 }
 
-// listScope checks that the caller may list what orgID owns ("" for all
-// they can see).
-func (s *Service) listScope(ctx context.Context, p accountd.Principal, orgID string) (accountd.Scope, error) {
+// listScope checks that the caller may list what l.OrgID owns ("" for all
+// they can see, or with Own for what they own themselves).
+func (s *Service) listScope(ctx context.Context, p accountd.Principal, l ListOwned) (accountd.Scope, error) {
+	orgID := l.OrgID
 	if orgID == "" {
-		return accountd.Scope{UserID: p.UserID}, nil
+		return accountd.Scope{UserID: p.UserID, OwnOnly: l.Own}, nil
 	}
 	if !accountd.ValidID(orgID) {
-		return accountd.Scope{}, accountd.Invalid("orgId", "must be 24 hex characters")
+		return accountd.Scope{}, accountd.Invalid("orgId", "must be 24 hex characters or blank")
 	}
 	if _, _, err := s.orgFor(ctx, s.store, p, orgID, opRead); err != nil {
 		return accountd.Scope{}, err
@@ -75,11 +98,11 @@ type Page[T any] struct {
 
 // Applications lists the applications the caller can see, or those of one
 // of their organizations.
-func (s *Service) Applications(ctx context.Context, p accountd.Principal, orgID string, q accountd.ListQuery) (Page[*accountd.Application], error) {
+func (s *Service) Applications(ctx context.Context, p accountd.Principal, l ListOwned, q accountd.ListQuery) (Page[*accountd.Application], error) {
 	if err := checkList(&q, ownedSortFields); err != nil {
 		return Page[*accountd.Application]{}, err
 	}
-	sc, err := s.listScope(ctx, p, orgID)
+	sc, err := s.listScope(ctx, p, l)
 	if err != nil {
 		return Page[*accountd.Application]{}, err
 	}
@@ -103,6 +126,26 @@ func (s *Service) CreateDashboard(ctx context.Context, p accountd.Principal, n N
 		return nil, err
 	}
 	d := &accountd.Dashboard{Owned: o}
+	if n.ApplicationID != "" {
+		a, err := s.appFor(ctx, p, n.ApplicationID, opRead)
+		if errors.Is(err, accountd.ErrNotFound) {
+			return nil, accountd.Invalid("applicationId", "is not an application you can see")
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.ApplicationID = a.ID
+	}
+	if n.Password != nil {
+		// the reference gives a dashboard's password the account password
+		// rule; only the hash is kept
+		if err := accountd.ValidatePassword("password", *n.Password); err != nil {
+			return nil, err
+		}
+		if d.PasswordHash, err = s.hashPassword(ctx, *n.Password); err != nil {
+			return nil, err
+		}
+	}
 	return d, s.store.CreateDashboard(ctx, d)
 }
 
@@ -113,14 +156,18 @@ func (s *Service) Dashboard(ctx context.Context, p accountd.Principal, id string
 
 // Dashboards lists the dashboards the caller can see, or those of one of
 // their organizations.
-func (s *Service) Dashboards(ctx context.Context, p accountd.Principal, orgID string, q accountd.ListQuery) (Page[*accountd.Dashboard], error) {
-	if err := checkList(&q, ownedSortFields); err != nil {
+func (s *Service) Dashboards(ctx context.Context, p accountd.Principal, l ListOwned, q accountd.ListQuery) (Page[*accountd.Dashboard], error) {
+	if err := checkList(&q, dashSortFields); err != nil {
 		return Page[*accountd.Dashboard]{}, err
 	}
-	sc, err := s.listScope(ctx, p, orgID)
+	if l.ApplicationID != "" && !accountd.ValidID(l.ApplicationID) {
+		return Page[*accountd.Dashboard]{}, accountd.Invalid("applicationId", "must be 24 hex characters or blank")
+	}
+	sc, err := s.listScope(ctx, p, l)
 	if err != nil {
 		return Page[*accountd.Dashboard]{}, err
 	}
+	sc.ApplicationID, sc.HasApplication = l.ApplicationID, l.HasApplication
 	items, total, err := s.store.Dashboards(ctx, sc, q)
 	return Page[*accountd.Dashboard]{Items: items, Total: total, Query: q}, err
 }
@@ -139,11 +186,22 @@ var (
 	DeviceClasses = []string{"standalone", "gateway", "peripheral", "floating", "edgeCompute", "system", "embedded"}
 	FlowClasses   = []string{"cloud", "edge", "embedded", "experience", "customNode"}
 	childSorts    = []string{"name", "id", "creationDate", "lastUpdated"}
+	// tagKey is the reference's pattern of tag keys.
+	tagKey = regexp.MustCompile(`^[0-9a-zA-Z_-]{1,255}$`)
 )
 
-// NewDevice is what POST /applications/{id}/devices carries.
+// maxTagFilters bounds the pairs of one tagFilter, as the reference's
+// deviceTagFilter bounds its items.
+const maxTagFilters = 100
+
+// NewDevice is what POST /applications/{id}/devices carries. ParentID and
+// GatewayID must name devices of the same application; Tags are also in
+// Data, the JSON object of the documented properties kept as data.
 type NewDevice struct {
 	Name, Description, DeviceClass string
+	ParentID, GatewayID            string
+	Tags                           []accountd.Tag
+	Data                           []byte
 }
 
 // CreateDevice adds a device to an application the caller may change.
@@ -158,9 +216,23 @@ func (s *Service) CreateDevice(ctx context.Context, p accountd.Principal, appID 
 	if err != nil {
 		return nil, err
 	}
+	for _, rel := range []struct{ field, id string }{{"parentId", n.ParentID}, {"gatewayId", n.GatewayID}} {
+		if rel.id == "" {
+			continue
+		}
+		if !accountd.ValidID(rel.id) {
+			return nil, accountd.Invalid(rel.field, "must be 24 hex characters")
+		}
+		if _, err := s.store.Device(ctx, a.ID, rel.id); errors.Is(err, accountd.ErrNotFound) {
+			return nil, accountd.Invalid(rel.field, "is not a device of this application")
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	now := accountd.Millis(s.now())
 	d := &accountd.Device{ID: accountd.NewID(now), ApplicationID: a.ID, Name: n.Name, Description: n.Description,
-		DeviceClass: n.DeviceClass, CreatedAt: now, UpdatedAt: now}
+		DeviceClass: n.DeviceClass, ParentID: n.ParentID, GatewayID: n.GatewayID, Tags: n.Tags, Data: n.Data,
+		CreatedAt: now, UpdatedAt: now}
 	if err := accountd.ValidateChild(d.ID, d.ApplicationID, d.Name, d.Description); err != nil {
 		return nil, err
 	}
@@ -179,16 +251,40 @@ func (s *Service) Device(ctx context.Context, p accountd.Principal, appID, id st
 	return s.store.Device(ctx, a.ID, id)
 }
 
-// Devices lists the devices of an application the caller can see.
-func (s *Service) Devices(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (Page[*accountd.Device], error) {
+// Devices lists the devices of an application the caller can see, those
+// f selects (its ApplicationID is appID's).
+func (s *Service) Devices(ctx context.Context, p accountd.Principal, appID string, f accountd.DeviceFilter, q accountd.ListQuery) (Page[*accountd.Device], error) {
 	if err := checkList(&q, childSorts); err != nil {
 		return Page[*accountd.Device]{}, err
+	}
+	for _, c := range f.Classes {
+		if !slices.Contains(DeviceClasses, c) {
+			return Page[*accountd.Device]{}, accountd.Invalid("deviceClass", "must be one of %s", strings.Join(DeviceClasses, ", "))
+		}
+	}
+	if f.HasParent && f.ParentID != "" && !accountd.ValidID(f.ParentID) {
+		return Page[*accountd.Device]{}, accountd.Invalid("parentId", "must be 24 hex characters or blank")
+	}
+	for _, t := range f.Tags {
+		if t.Key == "" && t.Value == "" {
+			return Page[*accountd.Device]{}, accountd.Invalid("tagFilter", "each pair must have a key or a value")
+		}
+		if t.Key != "" && !tagKey.MatchString(t.Key) {
+			return Page[*accountd.Device]{}, accountd.Invalid("tagFilter", "keys must be 1 to 255 letters, digits, _ or -")
+		}
+		if utf8.RuneCountInString(t.Value) > 255 {
+			return Page[*accountd.Device]{}, accountd.Invalid("tagFilter", "values must be at most 255 characters")
+		}
+	}
+	if len(f.Tags) > maxTagFilters {
+		return Page[*accountd.Device]{}, accountd.Invalid("tagFilter", "must have at most %d pairs", maxTagFilters)
 	}
 	a, err := s.appFor(ctx, p, appID, opRead)
 	if err != nil {
 		return Page[*accountd.Device]{}, err
 	}
-	items, total, err := s.store.Devices(ctx, a.ID, q)
+	f.ApplicationID = a.ID
+	items, total, err := s.store.Devices(ctx, f, q)
 	return Page[*accountd.Device]{Items: items, Total: total, Query: q}, err
 }
 
@@ -204,10 +300,12 @@ func (s *Service) DeleteDevice(ctx context.Context, p accountd.Principal, appID,
 	return s.store.DeleteDevice(ctx, a.ID, id, accountd.Millis(s.now()))
 }
 
-// NewFlow is what POST /applications/{id}/flows carries.
+// NewFlow is what POST /applications/{id}/flows carries; Data is the JSON
+// object of the other documented properties, kept as data.
 type NewFlow struct {
 	Name, Description, FlowClass string
 	Enabled                      bool
+	Data                         []byte
 }
 
 // CreateFlow adds a flow to an application the caller may change.
@@ -224,7 +322,7 @@ func (s *Service) CreateFlow(ctx context.Context, p accountd.Principal, appID st
 	}
 	now := accountd.Millis(s.now())
 	f := &accountd.Flow{ID: accountd.NewID(now), ApplicationID: a.ID, Name: n.Name, Description: n.Description,
-		Enabled: n.Enabled, FlowClass: n.FlowClass, CreatedAt: now, UpdatedAt: now}
+		Enabled: n.Enabled, FlowClass: n.FlowClass, Data: n.Data, CreatedAt: now, UpdatedAt: now}
 	if err := accountd.ValidateChild(f.ID, f.ApplicationID, f.Name, f.Description); err != nil {
 		return nil, err
 	}
@@ -243,16 +341,27 @@ func (s *Service) Flow(ctx context.Context, p accountd.Principal, appID, id stri
 	return s.store.Flow(ctx, a.ID, id)
 }
 
-// Flows lists the flows of an application the caller can see.
-func (s *Service) Flows(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (Page[*accountd.Flow], error) {
+// Flows lists the flows of an application the caller can see, of the
+// flow classes f names: the cloud class when it names none, as the
+// reference's default.
+func (s *Service) Flows(ctx context.Context, p accountd.Principal, appID string, f accountd.FlowFilter, q accountd.ListQuery) (Page[*accountd.Flow], error) {
 	if err := checkList(&q, childSorts); err != nil {
 		return Page[*accountd.Flow]{}, err
+	}
+	if len(f.Classes) == 0 {
+		f.Classes = []string{"cloud"}
+	}
+	for _, c := range f.Classes {
+		if !slices.Contains(FlowClasses, c) {
+			return Page[*accountd.Flow]{}, accountd.Invalid("flowClass", "must be one of %s", strings.Join(FlowClasses, ", "))
+		}
 	}
 	a, err := s.appFor(ctx, p, appID, opRead)
 	if err != nil {
 		return Page[*accountd.Flow]{}, err
 	}
-	items, total, err := s.store.Flows(ctx, a.ID, q)
+	f.ApplicationID = a.ID
+	items, total, err := s.store.Flows(ctx, f, q)
 	return Page[*accountd.Flow]{Items: items, Total: total, Query: q}, err
 }
 

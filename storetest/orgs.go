@@ -30,6 +30,8 @@ var orgTests = []struct {
 	{"Counts", testCounts},
 	{"RecentItems", testRecentItems},
 	{"DeleteCascades", testDeleteCascades},
+	{"ResourceFields", testResourceFields},
+	{"ResourceFilters", testResourceFilters},
 }
 
 func fullOrg(name string) *accountd.Org {
@@ -55,7 +57,7 @@ func addMember(t *testing.T, st accountd.Store, orgID, userID string, role accou
 
 func owned(kind, ownerType, ownerID, name string) accountd.Owned {
 	return accountd.Owned{ID: accountd.NewID(base), OwnerType: ownerType, OwnerID: ownerID, Name: name,
-		Description: kind + " " + name, CreatedAt: base, UpdatedAt: base.Add(time.Second)}
+		Description: kind + " " + name, Data: []byte(`{"kept":"` + kind + `"}`), CreatedAt: base, UpdatedAt: base.Add(time.Second)}
 }
 
 func createApp(t *testing.T, st accountd.Store, ownerType, ownerID, name string) *accountd.Application {
@@ -89,7 +91,7 @@ func createDevice(t *testing.T, st accountd.Store, appID, name string) *accountd
 func createFlow(t *testing.T, st accountd.Store, appID, name string) *accountd.Flow {
 	t.Helper()
 	f := &accountd.Flow{ID: accountd.NewID(base), ApplicationID: appID, Name: name, Description: "a flow",
-		Enabled: true, FlowClass: "edge", CreatedAt: base, UpdatedAt: base.Add(time.Second)}
+		Enabled: true, FlowClass: "edge", Data: []byte(`{"triggers":[]}`), CreatedAt: base, UpdatedAt: base.Add(time.Second)}
 	if err := st.CreateFlow(t.Context(), f); err != nil {
 		t.Fatalf("CreateFlow: %v", err)
 	}
@@ -481,10 +483,18 @@ func testDevicesAndFlows(t *testing.T, st accountd.Store) {
 	u := createUser(t, st, fullUser("maker@example.com"))
 	app := createApp(t, st, accountd.OwnerUser, u.ID, "app")
 	other := createApp(t, st, accountd.OwnerUser, u.ID, "other")
-	dev := createDevice(t, st, app.ID, "sensor")
+	// the store keeps a parent and gateway as given: the service checks them
+	dev := &accountd.Device{ID: accountd.NewID(base), ApplicationID: app.ID, Name: "sensor", Description: "a device",
+		DeviceClass: "peripheral", ParentID: accountd.NewID(base), GatewayID: accountd.NewID(base),
+		Tags: []accountd.Tag{{Key: "k", Value: "v"}}, Data: []byte(`{"tags":[{"key":"k","value":"v"}]}`),
+		CreatedAt: base, UpdatedAt: base.Add(time.Second)}
+	if err := st.CreateDevice(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
 	flow := createFlow(t, st, app.ID, "alarm")
 	requireAllSet(t, dev)
 	requireAllSet(t, flow)
+	dev.Tags = nil // reads return the tags inside Data
 	gotDev, err := st.Device(ctx, app.ID, dev.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -504,7 +514,7 @@ func testDevicesAndFlows(t *testing.T, st accountd.Store) {
 	checkNotFound(t, st.CreateFlow(ctx, &accountd.Flow{ID: accountd.NewID(base), ApplicationID: accountd.NewID(base), Name: "x", FlowClass: "cloud", CreatedAt: base, UpdatedAt: base}), "application")
 	createDevice(t, st, app.ID, "actuator")
 	createDevice(t, st, other.ID, "elsewhere")
-	devs, total, err := st.Devices(ctx, app.ID, accountd.ListQuery{SortField: "name", SortDirection: "desc"})
+	devs, total, err := st.Devices(ctx, accountd.DeviceFilter{ApplicationID: app.ID}, accountd.ListQuery{SortField: "name", SortDirection: "desc"})
 	if err != nil || total != 2 || devs[0].Name != "sensor" || devs[1].Name != "actuator" {
 		t.Errorf("Devices = %v, %d, %v", devs, total, err)
 	}
@@ -516,7 +526,7 @@ func testDevicesAndFlows(t *testing.T, st accountd.Store) {
 		{0, 2, []string{"sensor", "actuator"}},
 		{1, 2, nil},
 	} {
-		devs, total, err := st.Devices(ctx, app.ID, accountd.ListQuery{SortField: "name", SortDirection: "desc", Page: tc.page, PerPage: tc.perPage})
+		devs, total, err := st.Devices(ctx, accountd.DeviceFilter{ApplicationID: app.ID}, accountd.ListQuery{SortField: "name", SortDirection: "desc", Page: tc.page, PerPage: tc.perPage})
 		var got []string
 		for _, d := range devs {
 			got = append(got, d.Name)
@@ -525,7 +535,7 @@ func testDevicesAndFlows(t *testing.T, st accountd.Store) {
 			t.Errorf("Devices page %d of %d = %v, total %d, %v; want %v, total 2", tc.page, tc.perPage, got, total, err, tc.want)
 		}
 	}
-	flows, total, err := st.Flows(ctx, app.ID, accountd.ListQuery{FilterField: "name", Filter: "AL*"})
+	flows, total, err := st.Flows(ctx, accountd.FlowFilter{ApplicationID: app.ID}, accountd.ListQuery{FilterField: "name", Filter: "AL*"})
 	if err != nil || total != 1 || flows[0].ID != flow.ID {
 		t.Errorf("Flows = %v, %d, %v", flows, total, err)
 	}

@@ -23,8 +23,26 @@ func devicesCmd(e env) *cobra.Command {
 			}
 		})
 	}
-	var post client.DevicePost
+	var (
+		post       client.DevicePost
+		createTags []string
+		data       string
+	)
 	create := remoteCmd(f, "create APP --name NAME", "Add a device to an application", cobra.ExactArgs(1), func(cmd *cobra.Command, c *client.Client, args []string) error {
+		tags, err := parseTags(createTags, true)
+		if err != nil {
+			return usageError{err}
+		}
+		post.Tags = nil
+		for _, t := range tags {
+			post.Tags = append(post.Tags, client.Tag{Key: t.Key, Value: t.Value})
+		}
+		post.Data = nil
+		if data != "" {
+			if err := json.Unmarshal([]byte(data), &post.Data); err != nil {
+				return usageError{fmt.Errorf("--data: must be a JSON object of devicePost properties: %w", err)}
+			}
+		}
 		d, err := c.Devices.Post(cmd.Context(), args[0], post)
 		if err != nil {
 			return err
@@ -34,7 +52,35 @@ func devicesCmd(e env) *cobra.Command {
 	create.Flags().StringVar(&post.Name, "name", "", "name (required)")
 	create.Flags().StringVar(&post.Description, "description", "", "description")
 	create.Flags().StringVar(&post.DeviceClass, "class", "", "device class (default standalone)")
+	create.Flags().StringVar(&post.ParentID, "parent", "", "parent device (of the same application)")
+	create.Flags().StringVar(&post.GatewayID, "gateway", "", "gateway device (of the same application)")
+	create.Flags().StringArrayVar(&createTags, "tag", nil, "tag as KEY=VALUE (repeatable)")
+	create.Flags().StringVar(&data, "data", "", `other documented properties as a JSON object, e.g. '{"attributes":[{"name":"temp","dataType":"number"}]}'`)
 	create.MarkFlagRequired("name")
+
+	var (
+		listClasses, listTags []string
+		listParent            string
+	)
+	list := remoteCmd(f, "list APP", "List an application's devices", cobra.ExactArgs(1), func(cmd *cobra.Command, c *client.Client, args []string) error {
+		p := &client.DeviceListParams{DeviceClass: listClasses}
+		tags, err := parseTags(listTags, false)
+		if err != nil {
+			return usageError{err}
+		}
+		p.TagFilter = tags
+		if cmd.Flags().Changed("parent") {
+			p.ParentID = &listParent
+		}
+		page, err := c.Devices.GetFiltered(cmd.Context(), args[0], p)
+		if err != nil {
+			return err
+		}
+		return printDevices(cmd, page, page.Items...)
+	})
+	list.Flags().StringArrayVar(&listClasses, "class", nil, "only devices of this class (repeatable)")
+	list.Flags().StringArrayVar(&listTags, "tag", nil, "only devices with this tag, KEY=VALUE, KEY or =VALUE (repeatable: all must match)")
+	list.Flags().StringVar(&listParent, "parent", "", `only the children of this device ("" for devices without a parent)`)
 
 	sendState := remoteCmd(f, "send-state APP DEVICE STATE|-",
 		`Send a device state, or an array of them, as JSON: {"data": {"temp": 21.5}, "time": 1700000000000}; "-" reads standard input`,
@@ -59,14 +105,7 @@ func devicesCmd(e env) *cobra.Command {
 			})
 		})
 
-	cmd.AddCommand(create, sendState,
-		remoteCmd(f, "list APP", "List an application's devices", cobra.ExactArgs(1), func(cmd *cobra.Command, c *client.Client, args []string) error {
-			p, err := c.Devices.Get(cmd.Context(), args[0], nil)
-			if err != nil {
-				return err
-			}
-			return printDevices(cmd, p, p.Items...)
-		}),
+	cmd.AddCommand(create, sendState, list,
 		remoteCmd(f, "get APP DEVICE", "Show a device", cobra.ExactArgs(2), func(cmd *cobra.Command, c *client.Client, args []string) error {
 			d, err := c.Device.Get(cmd.Context(), args[0], args[1])
 			if err != nil {
@@ -82,6 +121,23 @@ func devicesCmd(e env) *cobra.Command {
 		}),
 	)
 	return cmd
+}
+
+// parseTags reads KEY=VALUE tags; for a filter (whole false) KEY alone or
+// =VALUE alone match any value or key.
+func parseTags(args []string, whole bool) ([]client.TagFilter, error) {
+	var out []client.TagFilter
+	for _, a := range args {
+		k, v, hasValue := strings.Cut(a, "=")
+		if whole && (!hasValue || k == "" || v == "") {
+			return nil, fmt.Errorf("--tag %q: must be KEY=VALUE", a)
+		}
+		if k == "" && v == "" {
+			return nil, fmt.Errorf("--tag %q: needs a key or a value", a)
+		}
+		out = append(out, client.TagFilter{Key: k, Value: v})
+	}
+	return out, nil
 }
 
 // parseStates reads one device state or an array of them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -25,21 +26,60 @@ func (s *Store) visibleTo() string {
 	OR (a.owner_type = 'organization' AND a.owner_id IN (SELECT org_id FROM org_members WHERE user_id = ?)))`
 }
 
-const ownedColumns = "a.id, a.owner_type, a.owner_id, COALESCE(o.name, ''), a.name, a.description, a.created_at, a.updated_at"
+const ownedColumns = "a.id, a.owner_type, a.owner_id, COALESCE(o.name, ''), a.name, a.description, a.data, a.created_at, a.updated_at"
+
+// dashColumns adds what only dashboards have.
+const dashColumns = ownedColumns + ", a.application_id, a.password_hash"
+
+// columnsOf names the columns an owned table is read with; table is one of
+// ours.
+func columnsOf(table string) string {
+	if table == "dashboards" {
+		return dashColumns
+	}
+	return ownedColumns
+}
 
 // ownedFrom joins the owning organization's name; table is one of ours.
 func ownedFrom(table string) string {
 	return " FROM " + table + " a LEFT JOIN orgs o ON a.owner_type = 'organization' AND o.id = a.owner_id"
 }
 
-func scanOwned(row scanner) (accountd.Owned, error) {
+// ownedRow is a row of applications or dashboards; the dashboard fields
+// stay empty for applications.
+type ownedRow struct {
+	accountd.Owned
+	applicationID, passwordHash string
+}
+
+func scanOwned(row scanner, table string) (ownedRow, error) {
 	var (
-		o                accountd.Owned
+		o                ownedRow
+		data             string
 		created, updated int64
 	)
-	err := row.Scan(&o.ID, &o.OwnerType, &o.OwnerID, &o.OrgName, &o.Name, &o.Description, &created, &updated)
-	o.CreatedAt, o.UpdatedAt = fromMillis(created), fromMillis(updated)
+	dest := []any{&o.ID, &o.OwnerType, &o.OwnerID, &o.OrgName, &o.Name, &o.Description, &data, &created, &updated}
+	if table == "dashboards" {
+		dest = append(dest, &o.applicationID, &o.passwordHash)
+	}
+	err := row.Scan(dest...)
+	o.CreatedAt, o.UpdatedAt, o.Data = fromMillis(created), fromMillis(updated), dataOut(data)
 	return o, err
+}
+
+func (o ownedRow) dashboard() *accountd.Dashboard {
+	return &accountd.Dashboard{Owned: o.Owned, ApplicationID: o.applicationID, PasswordHash: o.passwordHash}
+}
+
+// dataIn and dataOut store a resource's data object: the empty string
+// stands for none.
+func dataIn(b []byte) string { return string(b) }
+
+func dataOut(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
 }
 
 // ownedTable maps a kind to its table: the only way a kind reaches a query.
@@ -53,15 +93,21 @@ func ownedTable(kind string) (string, error) {
 	return "", accountd.Internal(errors.New("sqlstore: not an owned kind: " + kind))
 }
 
-func (s *Store) createOwned(ctx context.Context, table string, o *accountd.Owned) error {
+func (s *Store) createOwned(ctx context.Context, table string, o *accountd.Owned, dash *accountd.Dashboard) error {
 	return s.inTx(ctx, func(tx *Store) error {
 		// owner_id cannot be a foreign key (it names a user or an
 		// organization), so the owner's row is held while inserting
 		if err := tx.lockOwner(ctx, o.OwnerType, o.OwnerID, tx.d.ForShare); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, "INSERT INTO "+table+" (id, owner_type, owner_id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			o.ID, o.OwnerType, o.OwnerID, o.Name, o.Description, millis(o.CreatedAt), millis(o.UpdatedAt))
+		var err error
+		if dash != nil {
+			_, err = tx.exec(ctx, "INSERT INTO dashboards (id, owner_type, owner_id, name, description, data, created_at, updated_at, application_id, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				o.ID, o.OwnerType, o.OwnerID, o.Name, o.Description, dataIn(o.Data), millis(o.CreatedAt), millis(o.UpdatedAt), dash.ApplicationID, dash.PasswordHash)
+		} else {
+			_, err = tx.exec(ctx, "INSERT INTO "+table+" (id, owner_type, owner_id, name, description, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+				o.ID, o.OwnerType, o.OwnerID, o.Name, o.Description, dataIn(o.Data), millis(o.CreatedAt), millis(o.UpdatedAt))
+		}
 		if err != nil {
 			return internal("creating "+table, err)
 		}
@@ -92,8 +138,8 @@ func (s *Store) lockOwner(ctx context.Context, ownerType, ownerID, lock string) 
 	}
 }
 
-func (s *Store) owned(ctx context.Context, table, what, id string) (accountd.Owned, error) {
-	o, err := scanOwned(s.queryRow(ctx, "SELECT "+ownedColumns+ownedFrom(table)+" WHERE a.id = ?", id))
+func (s *Store) owned(ctx context.Context, table, what, id string) (ownedRow, error) {
+	o, err := scanOwned(s.queryRow(ctx, "SELECT "+columnsOf(table)+ownedFrom(table)+" WHERE a.id = ?", id), table)
 	switch {
 	case err == nil:
 		return o, nil
@@ -104,19 +150,33 @@ func (s *Store) owned(ctx context.Context, table, what, id string) (accountd.Own
 	}
 }
 
-var ownedSort = map[string]string{"name": "a.name", "id": "a.id", "creationDate": "a.created_at", "ownerId": "a.owner_id", "lastUpdated": "a.updated_at"}
+var (
+	ownedSort = map[string]string{"name": "a.name", "id": "a.id", "creationDate": "a.created_at", "ownerId": "a.owner_id", "lastUpdated": "a.updated_at"}
+	dashSort  = map[string]string{"name": "a.name", "id": "a.id", "creationDate": "a.created_at", "ownerId": "a.owner_id", "lastUpdated": "a.updated_at",
+		"applicationId": "a.application_id"}
+)
 
-func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, q accountd.ListQuery, add func(accountd.Owned)) (int, error) {
+func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, q accountd.ListQuery, add func(ownedRow)) (int, error) {
 	where, args := " WHERE "+s.visibleTo(), []any{sc.UserID, sc.UserID}
-	if sc.OrgID != "" {
+	switch {
+	case sc.OrgID != "":
 		where, args = " WHERE a.owner_type = 'organization' AND a.owner_id = ?", []any{sc.OrgID}
+	case sc.OwnOnly:
+		where, args = " WHERE a.owner_type = 'user' AND a.owner_id = ?", []any{sc.UserID}
+	}
+	sort := ownedSort
+	if table == "dashboards" {
+		sort = dashSort
+		if sc.HasApplication {
+			where, args = where+" AND a.application_id = ?", append(args, sc.ApplicationID)
+		}
 	}
 	return s.listPage(ctx, listSpec{
-		what: "listing " + table, columns: ownedColumns, from: ownedFrom(table) + where, args: args,
+		what: "listing " + table, columns: columnsOf(table), from: ownedFrom(table) + where, args: args,
 		countFrom: " FROM " + table + " a" + where, // the LEFT JOIN of the owner's name adds no row
-		sort:      ownedSort, filter: map[string]string{"name": "a.name"}, idCol: "a.id",
+		sort:      sort, filter: map[string]string{"name": "a.name"}, idCol: "a.id",
 	}, q, func(rows scanner) error {
-		o, err := scanOwned(rows)
+		o, err := scanOwned(rows, table)
 		add(o)
 		return err
 	})
@@ -138,7 +198,7 @@ func (s *Store) deleteOwned(ctx context.Context, table, what, id string) error {
 }
 
 func (s *Store) CreateApplication(ctx context.Context, a *accountd.Application) error {
-	return s.createOwned(ctx, "applications", &a.Owned)
+	return s.createOwned(ctx, "applications", &a.Owned, nil)
 }
 
 func (s *Store) Application(ctx context.Context, id string) (*accountd.Application, error) {
@@ -146,12 +206,12 @@ func (s *Store) Application(ctx context.Context, id string) (*accountd.Applicati
 	if err != nil {
 		return nil, err
 	}
-	return &accountd.Application{Owned: o}, nil
+	return &accountd.Application{Owned: o.Owned}, nil
 }
 
 func (s *Store) Applications(ctx context.Context, sc accountd.Scope, q accountd.ListQuery) ([]*accountd.Application, int, error) {
 	var out []*accountd.Application
-	total, err := s.listOwned(ctx, "applications", sc, q, func(o accountd.Owned) { out = append(out, &accountd.Application{Owned: o}) })
+	total, err := s.listOwned(ctx, "applications", sc, q, func(o ownedRow) { out = append(out, &accountd.Application{Owned: o.Owned}) })
 	return out, total, err
 }
 
@@ -171,6 +231,10 @@ func (s *Store) DeleteApplication(ctx context.Context, id string, at time.Time) 
 		if err := tx.deleteOwned(ctx, "applications", "application", id); err != nil {
 			return err
 		}
+		// dashboards linked to it are linked to none from now on
+		if _, err := tx.exec(ctx, "UPDATE dashboards SET application_id = '' WHERE application_id = ?", id); err != nil {
+			return internal("unlinking dashboards", err)
+		}
 		if n == 0 {
 			return nil
 		}
@@ -179,7 +243,7 @@ func (s *Store) DeleteApplication(ctx context.Context, id string, at time.Time) 
 }
 
 func (s *Store) CreateDashboard(ctx context.Context, d *accountd.Dashboard) error {
-	return s.createOwned(ctx, "dashboards", &d.Owned)
+	return s.createOwned(ctx, "dashboards", &d.Owned, d)
 }
 
 func (s *Store) Dashboard(ctx context.Context, id string) (*accountd.Dashboard, error) {
@@ -187,12 +251,12 @@ func (s *Store) Dashboard(ctx context.Context, id string) (*accountd.Dashboard, 
 	if err != nil {
 		return nil, err
 	}
-	return &accountd.Dashboard{Owned: o}, nil
+	return o.dashboard(), nil
 }
 
 func (s *Store) Dashboards(ctx context.Context, sc accountd.Scope, q accountd.ListQuery) ([]*accountd.Dashboard, int, error) {
 	var out []*accountd.Dashboard
-	total, err := s.listOwned(ctx, "dashboards", sc, q, func(o accountd.Owned) { out = append(out, &accountd.Dashboard{Owned: o}) })
+	total, err := s.listOwned(ctx, "dashboards", sc, q, func(o ownedRow) { out = append(out, o.dashboard()) })
 	return out, total, err
 }
 
@@ -253,10 +317,16 @@ func (s *Store) CreateDevice(ctx context.Context, d *accountd.Device) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, "INSERT INTO devices (id, application_id, name, description, device_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			d.ID, d.ApplicationID, d.Name, d.Description, d.DeviceClass, millis(d.CreatedAt), millis(d.UpdatedAt))
+		_, err = tx.exec(ctx, "INSERT INTO devices (id, application_id, name, description, device_class, parent_id, gateway_id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			d.ID, d.ApplicationID, d.Name, d.Description, d.DeviceClass, d.ParentID, d.GatewayID, dataIn(d.Data), millis(d.CreatedAt), millis(d.UpdatedAt))
 		switch {
 		case err == nil:
+			for _, tag := range uniqueTags(d.Tags) {
+				if _, err := tx.exec(ctx, "INSERT INTO device_tags (device_id, key, value) VALUES (?, ?, ?)",
+					d.ID, tag.Key, tag.Value); err != nil {
+					return internal("creating device tags", err)
+				}
+			}
 			tx.recordOwnerEvent(o.Type, o.ID)
 			return tx.addDevices(ctx, o, d.CreatedAt, 1, 0, 1)
 		case tx.d.IsForeignKeyViolation(err):
@@ -267,15 +337,30 @@ func (s *Store) CreateDevice(ctx context.Context, d *accountd.Device) error {
 	})
 }
 
-const deviceColumns = "id, application_id, name, description, device_class, created_at, updated_at"
+const deviceColumns = "id, application_id, name, description, device_class, parent_id, gateway_id, data, created_at, updated_at"
+
+// uniqueTags drops repeated pairs, which the reference does not forbid but
+// the tag rows cannot hold twice.
+func uniqueTags(tags []accountd.Tag) []accountd.Tag {
+	seen := make(map[accountd.Tag]bool, len(tags))
+	out := tags[:0:0]
+	for _, t := range tags {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 func scanDevice(row scanner) (*accountd.Device, error) {
 	var (
 		d                accountd.Device
+		data             string
 		created, updated int64
 	)
-	err := row.Scan(&d.ID, &d.ApplicationID, &d.Name, &d.Description, &d.DeviceClass, &created, &updated)
-	d.CreatedAt, d.UpdatedAt = fromMillis(created), fromMillis(updated)
+	err := row.Scan(&d.ID, &d.ApplicationID, &d.Name, &d.Description, &d.DeviceClass, &d.ParentID, &d.GatewayID, &data, &created, &updated)
+	d.CreatedAt, d.UpdatedAt, d.Data = fromMillis(created), fromMillis(updated), dataOut(data)
 	return &d, err
 }
 
@@ -291,10 +376,32 @@ func (s *Store) Device(ctx context.Context, applicationID, id string) (*accountd
 	}
 }
 
-func (s *Store) Devices(ctx context.Context, applicationID string, q accountd.ListQuery) ([]*accountd.Device, int, error) {
+// Devices reads one query; each tagFilter pair is an EXISTS on the tag
+// rows of the device at hand, looked up by their primary key.
+func (s *Store) Devices(ctx context.Context, f accountd.DeviceFilter, q accountd.ListQuery) ([]*accountd.Device, int, error) {
 	var out []*accountd.Device
+	where, args := " FROM devices WHERE application_id = ?", []any{f.ApplicationID}
+	if f.HasParent {
+		where, args = where+" AND parent_id = ?", append(args, f.ParentID)
+	}
+	if len(f.Classes) > 0 {
+		where += " AND device_class IN (?" + strings.Repeat(", ?", len(f.Classes)-1) + ")"
+		for _, c := range f.Classes {
+			args = append(args, c)
+		}
+	}
+	for _, t := range f.Tags {
+		where += " AND EXISTS (SELECT 1 FROM device_tags t WHERE t.device_id = devices.id"
+		if t.Key != "" {
+			where, args = where+" AND t.key = ?", append(args, t.Key)
+		}
+		if t.Value != "" {
+			where, args = where+" AND t.value = ?", append(args, t.Value)
+		}
+		where += ")"
+	}
 	total, err := s.listPage(ctx, listSpec{
-		what: "listing devices", columns: deviceColumns, from: " FROM devices WHERE application_id = ?", args: []any{applicationID},
+		what: "listing devices", columns: deviceColumns, from: where, args: args,
 		sort: childSort, filter: nameOnly, idCol: "id",
 	}, q, func(rows scanner) error {
 		d, err := scanDevice(rows)
@@ -334,6 +441,12 @@ func (s *Store) DeleteDevice(ctx context.Context, applicationID, id string, at t
 		if err := tx.deleteChild(ctx, "devices", "device", applicationID, id); err != nil {
 			return err
 		}
+		// its children and the devices it was the gateway of lose it
+		for _, col := range []string{"parent_id", "gateway_id"} {
+			if _, err := tx.exec(ctx, "UPDATE devices SET "+col+" = '' WHERE application_id = ? AND "+col+" = ?", applicationID, id); err != nil {
+				return internal("unlinking devices", err)
+			}
+		}
 		return tx.addDevices(ctx, o, at, 0, 1, -1)
 	})
 }
@@ -344,8 +457,8 @@ func (s *Store) CreateFlow(ctx context.Context, f *accountd.Flow) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, "INSERT INTO flows (id, application_id, name, description, enabled, flow_class, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			f.ID, f.ApplicationID, f.Name, f.Description, f.Enabled, f.FlowClass, millis(f.CreatedAt), millis(f.UpdatedAt))
+		_, err = tx.exec(ctx, "INSERT INTO flows (id, application_id, name, description, enabled, flow_class, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			f.ID, f.ApplicationID, f.Name, f.Description, f.Enabled, f.FlowClass, dataIn(f.Data), millis(f.CreatedAt), millis(f.UpdatedAt))
 		switch {
 		case err == nil:
 			tx.recordOwnerEvent(o.Type, o.ID)
@@ -358,15 +471,16 @@ func (s *Store) CreateFlow(ctx context.Context, f *accountd.Flow) error {
 	})
 }
 
-const flowColumns = "id, application_id, name, description, enabled, flow_class, created_at, updated_at"
+const flowColumns = "id, application_id, name, description, enabled, flow_class, data, created_at, updated_at"
 
 func scanFlow(row scanner) (*accountd.Flow, error) {
 	var (
 		f                accountd.Flow
+		data             string
 		created, updated int64
 	)
-	err := row.Scan(&f.ID, &f.ApplicationID, &f.Name, &f.Description, &f.Enabled, &f.FlowClass, &created, &updated)
-	f.CreatedAt, f.UpdatedAt = fromMillis(created), fromMillis(updated)
+	err := row.Scan(&f.ID, &f.ApplicationID, &f.Name, &f.Description, &f.Enabled, &f.FlowClass, &data, &created, &updated)
+	f.CreatedAt, f.UpdatedAt, f.Data = fromMillis(created), fromMillis(updated), dataOut(data)
 	return &f, err
 }
 
@@ -382,10 +496,17 @@ func (s *Store) Flow(ctx context.Context, applicationID, id string) (*accountd.F
 	}
 }
 
-func (s *Store) Flows(ctx context.Context, applicationID string, q accountd.ListQuery) ([]*accountd.Flow, int, error) {
+func (s *Store) Flows(ctx context.Context, f accountd.FlowFilter, q accountd.ListQuery) ([]*accountd.Flow, int, error) {
 	var out []*accountd.Flow
+	where, args := " FROM flows WHERE application_id = ?", []any{f.ApplicationID}
+	if len(f.Classes) > 0 {
+		where += " AND flow_class IN (?" + strings.Repeat(", ?", len(f.Classes)-1) + ")"
+		for _, c := range f.Classes {
+			args = append(args, c)
+		}
+	}
 	total, err := s.listPage(ctx, listSpec{
-		what: "listing flows", columns: flowColumns, from: " FROM flows WHERE application_id = ?", args: []any{applicationID},
+		what: "listing flows", columns: flowColumns, from: where, args: args,
 		sort: childSort, filter: nameOnly, idCol: "id",
 	}, q, func(rows scanner) error {
 		f, err := scanFlow(rows)

@@ -1,0 +1,526 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accountd/accountd/client"
+	"github.com/accountd/accountd/httpapi"
+	"github.com/accountd/accountd/internal/apicheck"
+	"github.com/accountd/accountd/internal/testenv"
+)
+
+// pendingOrgFidelity lists the actions whose bodies are being completed on
+// another branch (fidorg): their maximal bodies are still refused here. The
+// check knows them (a served action missing from fidelityCases fails) but
+// skips them while they are listed. Empty this list when that work merges.
+var pendingOrgFidelity = map[string]bool{
+	"orgs.post":        true,
+	"org.inviteMember": true,
+	"org.modifyMember": true,
+}
+
+// fidelityFixture is what a case's preparation works with: a fresh user
+// signed in, on a server of its own clock.
+type fidelityFixture struct {
+	t     *testing.T
+	env   *testenv.Env
+	clock *testenv.Clock
+	email string
+	c     *client.Client
+	token string
+}
+
+// fidelityCase says how one action is checked.
+type fidelityCase struct {
+	// prepare makes what the body refers to; it returns the request path
+	// and the values of the properties that must name real things (an
+	// organization, an application, the user's password), which replace
+	// the generated ones.
+	prepare func(f *fidelityFixture) (path string, fixed map[string]any)
+	// status is the answer wanted.
+	status int
+	// readBack gives the resource as GET shows it after the action, given
+	// the action's answer; nil when the answer alone shows it.
+	readBack func(f *fidelityFixture, answer map[string]any) (path string)
+	// list, when set, gives the list (with its query) whose items must
+	// show the resource as GET does.
+	list func(answer map[string]any) (path string)
+	// renamed maps a property to the answer's property that shows it
+	// (orgId is shown as ownerId).
+	renamed map[string]string
+	// shown checks properties shown in another form (a dashboard password
+	// as isPasswordProtected).
+	shown map[string]func(sent any, answer map[string]any) error
+	// notShown names the properties that cannot be read back, and why.
+	notShown map[string]string
+}
+
+// fidelityCases covers every reference action with a request body that
+// accountd serves.
+var fidelityCases = map[string]fidelityCase{
+	"applications.post": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			return "/applications", map[string]any{"orgId": f.org()}
+		},
+		status:   http.StatusCreated,
+		readBack: func(_ *fidelityFixture, a map[string]any) string { return "/applications/" + a["id"].(string) },
+		list:     func(map[string]any) string { return "/applications" },
+		renamed:  map[string]string{"orgId": "ownerId"},
+	},
+	"dashboards.post": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			return "/dashboards", map[string]any{"orgId": f.org(), "applicationId": f.app()}
+		},
+		status:   http.StatusCreated,
+		readBack: func(_ *fidelityFixture, a map[string]any) string { return "/dashboards/" + a["id"].(string) },
+		list:     func(map[string]any) string { return "/dashboards" },
+		renamed:  map[string]string{"orgId": "ownerId"},
+		shown: map[string]func(any, map[string]any) error{
+			"password": func(_ any, a map[string]any) error {
+				if a["isPasswordProtected"] != true {
+					return fmt.Errorf("isPasswordProtected = %v, want true", a["isPasswordProtected"])
+				}
+				if _, ok := a["password"]; ok {
+					return fmt.Errorf("the password is shown")
+				}
+				return nil
+			},
+		},
+	},
+	"devices.post": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			app := f.app()
+			parent := f.device(app)
+			return "/applications/" + app + "/devices", map[string]any{"parentId": parent, "gatewayId": parent}
+		},
+		status: http.StatusCreated,
+		readBack: func(_ *fidelityFixture, a map[string]any) string {
+			return "/applications/" + a["applicationId"].(string) + "/devices/" + a["id"].(string)
+		},
+		list: func(a map[string]any) string { return "/applications/" + a["applicationId"].(string) + "/devices" },
+	},
+	"flows.post": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			return "/applications/" + f.app() + "/flows", nil
+		},
+		status: http.StatusCreated,
+		readBack: func(_ *fidelityFixture, a map[string]any) string {
+			return "/applications/" + a["applicationId"].(string) + "/flows/" + a["id"].(string)
+		},
+		// the generated flow takes the first flow class, which the list
+		// must be asked for
+		list: func(a map[string]any) string {
+			return "/applications/" + a["applicationId"].(string) + "/flows?flowClass=" + a["flowClass"].(string)
+		},
+	},
+	"userApiTokens.post": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			// the reference's scope enum lists the whole platform's; a user
+			// token takes the user-level ones
+			return "/me/tokens", map[string]any{"scope": []any{"all.User"},
+				"expirationDate": f.clock.Now().Add(24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")}
+		},
+		status:   http.StatusCreated,
+		readBack: func(_ *fidelityFixture, a map[string]any) string { return "/me/tokens/" + a["id"].(string) },
+	},
+	"userApiToken.patch": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			tok := must(f.c.UserAPITokens.Post(ctx, client.APITokenPost{Name: "to patch", Scope: []string{"all.User"}})).of(f.t)
+			return "/me/tokens/" + tok.ID, nil
+		},
+		status:   http.StatusOK,
+		readBack: func(_ *fidelityFixture, a map[string]any) string { return "/me/tokens/" + a["id"].(string) },
+	},
+	"me.patch": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			return "/me", map[string]any{
+				"email":              "renamed-" + f.email,
+				"currentCredentials": map[string]any{"password": testenv.Password, "twoFactorCode": "123456"},
+				// a cut-off in the past keeps the token the check goes on with
+				"tokenCutoff": f.clock.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05.000Z"),
+			}
+		},
+		status:   http.StatusOK,
+		readBack: func(*fidelityFixture, map[string]any) string { return "/me" },
+		notShown: map[string]string{"password": "a credential", "currentCredentials": "credentials that authorize the change"},
+	},
+	"me.changePassword": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			return "/me/changePassword", map[string]any{"password": testenv.Password, "newPassword": "An0ther-secret-pw"}
+		},
+		status: http.StatusOK,
+		notShown: map[string]string{"password": "a credential", "newPassword": "a credential", "twoFactorCode": "a credential",
+			"invalidateExistingTokens": "acts on other tokens", "tokenTTL": "shapes the new token, answered in its place"},
+	},
+	"auth.authenticateUser": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			return "/auth/user", map[string]any{"email": f.email, "password": testenv.Password, "requestedScopes": []any{"all.User"}}
+		},
+		status: http.StatusOK,
+		notShown: map[string]string{"email": "a credential", "password": "a credential", "twoFactorCode": "a credential",
+			"requestedScopes": "shapes the token, answered in its place", "tokenTTL": "shapes the token, answered in its place"},
+	},
+	"me.delete": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			return "/me/delete", map[string]any{"email": f.email, "password": testenv.Password, "requestedScopes": []any{"all.User"}}
+		},
+		status: http.StatusOK,
+		notShown: map[string]string{"email": "a credential", "password": "a credential", "twoFactorCode": "a credential",
+			"requestedScopes": "part of the credentials", "tokenTTL": "part of the credentials"},
+	},
+	"me.enableTwoFactorAuth": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			info := must(f.c.Me.GenerateTwoFactorAuth(ctx)).of(f.t)
+			app := totp{t: f.t, key: info.Key, clock: f.clock}
+			return "/me/enableTwoFactorAuth", map[string]any{"twoFactorAuthKey": info.Key, "password": testenv.Password, "twoFactorCode": app.code()}
+		},
+		status:   http.StatusOK,
+		notShown: map[string]string{"twoFactorAuthKey": "a secret", "password": "a credential", "twoFactorCode": "a credential"},
+	},
+	"me.disableTwoFactorAuth": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			app, _ := enable2FA(f.t, f.c, f.clock)
+			return "/me/disableTwoFactorAuth", map[string]any{"password": testenv.Password, "twoFactorCode": app.next()}
+		},
+		status:   http.StatusOK,
+		notShown: map[string]string{"password": "a credential", "twoFactorCode": "a credential"},
+	},
+	"me.addRecentItem": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			app := f.app()
+			return "/me/recentItems", map[string]any{"itemType": "device", "parentId": app, "itemId": f.device(app)}
+		},
+		status: http.StatusOK,
+		shown: map[string]func(any, map[string]any) error{
+			"itemId": func(sent any, a map[string]any) error {
+				items, _ := a["items"].([]any)
+				if len(items) == 0 || items[0].(map[string]any)["id"] != sent {
+					return fmt.Errorf("items = %v, want %v first", items, sent)
+				}
+				return nil
+			},
+		},
+	},
+	"me.respondToInvite": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			f.env.User(f.t, "inviter-"+f.email)
+			inviter := f.env.Login(f.t, "inviter-"+f.email)
+			org := must(inviter.Orgs.Post(ctx, client.OrgPost{Name: "Inviting"})).of(f.t)
+			inv := must(inviter.Org.InviteMember(ctx, org.ID, client.OrgInvitePost{Email: f.email, Role: "view"})).of(f.t)
+			return "/me/invites/" + inv[len(inv)-1].ID, map[string]any{"action": "accept"}
+		},
+		status:   http.StatusOK,
+		notShown: map[string]string{"action": "acts on the invitation, which is answered"},
+	},
+	"me.transferResources": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			dash := must(f.c.Dashboards.Post(ctx, client.OwnedPost{Name: "moving"})).of(f.t)
+			return "/me/transferResources", map[string]any{"destinationId": f.org(), "destinationType": "organization",
+				"applicationIds": []any{f.app()}, "dashboardIds": []any{dash.ID}, "strict": true}
+		},
+		status: http.StatusOK,
+		notShown: map[string]string{"destinationId": "acts on the resources", "destinationType": "acts on the resources",
+			"applicationIds": "acts on the resources", "dashboardIds": "acts on the resources", "strict": "acts on the resources"},
+	},
+	"device.sendState": {
+		prepare: func(f *fidelityFixture) (string, map[string]any) {
+			app := f.app()
+			return "/applications/" + app + "/devices/" + f.device(app) + "/state", map[string]any{"time": f.clock.Now().UnixMilli()}
+		},
+		status: http.StatusOK,
+		notShown: map[string]string{"time": "state is counted, not kept", "data": "state is counted, not kept",
+			"meta": "state is counted, not kept", "flowVersion": "state is counted, not kept"},
+	},
+}
+
+func (f *fidelityFixture) org() string {
+	f.t.Helper()
+	return must(f.c.Orgs.Post(ctx, client.OrgPost{Name: "Fidelity"})).of(f.t).ID
+}
+
+func (f *fidelityFixture) app() string {
+	f.t.Helper()
+	return must(f.c.Applications.Post(ctx, client.OwnedPost{Name: "fidelity app"})).of(f.t).ID
+}
+
+func (f *fidelityFixture) device(appID string) string {
+	f.t.Helper()
+	return must(f.c.Devices.Post(ctx, appID, client.DevicePost{Name: "fidelity device"})).of(f.t).ID
+}
+
+// bodyAction is a reference action with a request body.
+type bodyAction struct {
+	name, method, path, schema string
+}
+
+// servedBodyActions lists the reference actions with a request body that
+// our document serves.
+func servedBodyActions(t *testing.T, dir string) []bodyAction {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, "api.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var api map[string]struct {
+		Path    string `json:"path"`
+		Actions map[string]struct {
+			Method string `json:"method"`
+			Path   string `json:"path"`
+			Params []struct {
+				In     string `json:"in"`
+				Schema struct {
+					Ref string `json:"$ref"`
+				} `json:"schema"`
+			} `json:"params"`
+		} `json:"actions"`
+	}
+	if err := json.Unmarshal(raw, &api); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(httpapi.OpenAPIDocument(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	served := func(method, path string) bool {
+		for p, ops := range doc.Paths {
+			if _, ok := ops[strings.ToLower(method)]; ok && sameTemplate(p, path) {
+				return true
+			}
+		}
+		return false
+	}
+	var out []bodyAction
+	for _, resName := range slices.Sorted(maps.Keys(api)) {
+		res := api[resName]
+		for _, actName := range slices.Sorted(maps.Keys(res.Actions)) {
+			act := res.Actions[actName]
+			for _, p := range act.Params {
+				name, ok := strings.CutPrefix(p.Schema.Ref, "#/definitions/")
+				if p.In != "body" || !ok {
+					continue
+				}
+				path := res.Path + act.Path
+				if served(act.Method, path) {
+					out = append(out, bodyAction{resName + "." + actName, strings.ToUpper(act.Method), path, name})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sameTemplate compares two path templates, ignoring parameter names.
+func sameTemplate(a, b string) bool {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	if len(as) != len(bs) {
+		return false
+	}
+	for i := range as {
+		ap, bp := strings.HasPrefix(as[i], "{"), strings.HasPrefix(bs[i], "{")
+		if ap != bp || (!ap && as[i] != bs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRequestFidelity is the generated conformance check: for every action
+// of the reference with a request body that accountd serves, it builds from
+// the reference schema the largest valid body (every documented property,
+// at every depth, each form of a oneOf), sends it over real HTTP, and
+// checks that it is accepted and that every property comes back as sent,
+// in the answer and in the resource's GET. It fails when a documented
+// property is refused or dropped. It needs the reference folder.
+func TestRequestFidelity(t *testing.T) {
+	dir := os.Getenv(apicheck.EnvVar)
+	if dir == "" {
+		t.Skip(apicheck.EnvVar + " is not set")
+	}
+	t.Parallel()
+	actions := servedBodyActions(t, dir)
+	if len(actions) < len(fidelityCases) {
+		t.Fatalf("only %d served actions with a body found; the reference or our document changed shape", len(actions))
+	}
+	for _, a := range actions {
+		if _, ok := fidelityCases[a.name]; !ok && !pendingOrgFidelity[a.name] {
+			t.Errorf("%s (%s %s) has a request body but no case in fidelityCases", a.name, a.method, a.path)
+		}
+	}
+	forEachBackend(t, func(t *testing.T, backend string) {
+		clock := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
+		env := testenv.Start(t, backend, testenv.Options{Clock: clock.Now})
+		for i, a := range actions {
+			t.Run(a.name, func(t *testing.T) {
+				if pendingOrgFidelity[a.name] {
+					t.Skipf("%s: pendingOrgFidelity (completed on another branch)", a.name)
+				}
+				tc := fidelityCases[a.name]
+				gen, err := newMaximal(dir, a.schema)
+				if err != nil {
+					t.Fatal(err)
+				}
+				generated, err := gen.body()
+				if err != nil {
+					t.Fatalf("generating a body from schemas/%s.json: %v", a.schema, err)
+				}
+				email := fmt.Sprintf("fidelity%d@example.com", i)
+				env.User(t, email)
+				c := env.Login(t, email)
+				f := &fidelityFixture{t: t, env: env, clock: clock, email: email, c: c, token: c.Token()}
+				path, fixed := tc.prepare(f)
+				body, _ := generated.(map[string]any)
+				if body == nil {
+					// a body of another form (one state or several): sent as made
+					body = map[string]any{}
+				} else {
+					maps.Copy(body, fixed)
+				}
+				var sent any = body
+				if len(body) == 0 {
+					sent = generated
+				}
+				if err := gen.valid("", sent); err != nil {
+					t.Fatalf("the generated body breaks schemas/%s.json (a generator or fixture bug): %v", a.schema, err)
+				}
+				if raw, err := json.Marshal(sent); err == nil {
+					t.Logf("%s %s: a body of %d properties, %d bytes", a.method, path, len(body), len(raw))
+				}
+				status, answer := fidelitySend(t, env, a.method, path, f.token, sent)
+				if status != tc.status {
+					t.Fatalf("%s %s with the maximal body = %d %v, want %d", a.method, path, status, answer, tc.status)
+				}
+				views := map[string]map[string]any{"answer": answer}
+				if tc.readBack != nil {
+					p := tc.readBack(f, answer)
+					st, got := fidelitySend(t, env, http.MethodGet, p, f.token, nil)
+					if st != http.StatusOK {
+						t.Fatalf("GET %s = %d %v", p, st, got)
+					}
+					views["GET "+p] = got
+				}
+				if tc.list != nil {
+					p := tc.list(answer)
+					st, got := fidelitySend(t, env, http.MethodGet, p, f.token, nil)
+					if st != http.StatusOK {
+						t.Fatalf("GET %s = %d %v", p, st, got)
+					}
+					items, _ := got["items"].([]any)
+					for _, it := range items {
+						if m, _ := it.(map[string]any); m != nil && m["id"] == answer["id"] {
+							views["GET "+p] = m
+						}
+					}
+					if views["GET "+p] == nil {
+						t.Errorf("GET %s does not list %v", p, answer["id"])
+					}
+				}
+				for _, name := range slices.Sorted(maps.Keys(body)) {
+					if why, ok := tc.notShown[name]; ok {
+						t.Logf("%s: not read back (%s)", name, why)
+						continue
+					}
+					for _, view := range slices.Sorted(maps.Keys(views)) {
+						got := views[view]
+						if check, ok := tc.shown[name]; ok {
+							if err := check(body[name], got); err != nil {
+								t.Errorf("%s: %s: %v", view, name, err)
+							}
+							continue
+						}
+						field := name
+						if r, ok := tc.renamed[name]; ok {
+							field = r
+						}
+						g, present := got[field]
+						if !present {
+							t.Errorf("%s: %s was dropped (sent %s)", view, name, jsonText(body[name]))
+							continue
+						}
+						if !sameJSON(body[name], g) {
+							t.Errorf("%s: %s = %s, sent %s", view, field, jsonText(g), jsonText(body[name]))
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+// fidelitySend sends a JSON request through a client whose every answer is
+// held to the API document, and decodes an object answer.
+func fidelitySend(t *testing.T, env *testenv.Env, method, path, token string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, env.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := env.HTTPClient(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	if out == nil && len(b) > 0 {
+		out = map[string]any{"(body)": string(b)}
+	}
+	return resp.StatusCode, out
+}
+
+// sameJSON compares two JSON values, date-times by the instant they name.
+func sameJSON(a, b any) bool {
+	as, aok := a.(string)
+	bs, bok := b.(string)
+	if aok && bok {
+		at, aerr := time.Parse(time.RFC3339Nano, as)
+		bt, berr := time.Parse(time.RFC3339Nano, bs)
+		if aerr == nil && berr == nil {
+			return at.Equal(bt)
+		}
+		return as == bs
+	}
+	return reflect.DeepEqual(normalize(a), normalize(b))
+}
+
+// normalize puts a value through JSON, so that numbers compare alike.
+func normalize(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}

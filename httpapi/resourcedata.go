@@ -1,0 +1,226 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/accountd/accountd"
+)
+
+// decodeWithData is decode for the bodies of new resources: besides filling
+// dst, it returns as one JSON object every documented property that is not
+// among core (the ones dst and the service give behaviour to), so that the
+// resource keeps them as data; nil when there is none. The schema has
+// already checked those properties, so only known names get in. A null
+// value means "none" and is not kept; drop names further values that stand
+// for none (a flow's blank category, which the response schema does not
+// allow).
+func (s *Server) decodeWithData(r *http.Request, schema string, dst any, core []string, drop map[string]string) ([]byte, error) {
+	raw, doc, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.schemas.validate(schema, doc); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return nil, accountd.Invalid("body", "has a value out of range")
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, accountd.Invalid("body", "must be a JSON object")
+	}
+	for name, v := range all {
+		v = bytes.TrimSpace(v)
+		blank, isDropped := drop[name]
+		if slices.Contains(core, name) || string(v) == "null" || (isDropped && string(v) == strconv.Quote(blank)) {
+			delete(all, name)
+		}
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	data, err := marshalPlain(all)
+	if err != nil {
+		return nil, accountd.Internal(err)
+	}
+	return data, nil
+}
+
+// marshalPlain is json.Marshal without the HTML escaping, as every answer
+// is encoded (encodeJSONTo).
+func marshalPlain(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// withData appends the properties of data (a JSON object, or nil) to obj,
+// the JSON object encoding/json made of a response body.
+func withData(obj, data []byte) []byte {
+	if len(data) <= 2 {
+		return obj
+	}
+	obj = bytes.TrimRight(obj, "\n")
+	out := make([]byte, 0, len(obj)+len(data))
+	out = append(out, obj[:len(obj)-1]...)
+	out = append(out, ',')
+	return append(out, data[1:]...)
+}
+
+// appendData is withData for the hand-written encoders: it appends the
+// properties of data, each after a comma, before the caller's closing
+// brace.
+func appendData(dst, data []byte) []byte {
+	if len(data) <= 2 {
+		return dst
+	}
+	dst = append(dst, ',')
+	return append(dst, data[1:len(data)-1]...)
+}
+
+// queryList reads a list-valued query parameter in the forms clients send
+// it: repeated (name=a&name=b), with brackets (name[]=a, name[0]=a), or
+// comma-separated (name=a,b). Blank values are left out.
+func queryList(qv url.Values, name string) []string {
+	var out []string
+	add := func(vs []string) {
+		for _, v := range vs {
+			for _, part := range strings.Split(v, ",") {
+				if part = strings.TrimSpace(part); part != "" {
+					out = append(out, part)
+				}
+			}
+		}
+	}
+	add(qv[name])
+	add(qv[name+"[]"])
+	for _, k := range slices.Sorted(maps.Keys(qv)) {
+		if rest, ok := strings.CutPrefix(k, name+"["); ok && indexKey.MatchString(rest) {
+			add(qv[k])
+		}
+	}
+	return out
+}
+
+// indexKey matches what follows "name[" in an indexed list item: "3]".
+var indexKey = regexp.MustCompile(`^\d{1,4}\]$`)
+
+// tagFilterKey matches the items of a tagFilter in the bracket form:
+// tagFilter[0][key], tagFilter[0][value].
+var tagFilterKey = regexp.MustCompile(`^tagFilter\[(\d{1,4})\]\[(key|value)\]$`)
+
+// tagFilterQuery reads the tagFilter of a devices list: the bracket form
+// (tagFilter[0][key]=floor&tagFilter[0][value]=2) or one JSON array
+// (tagFilter=[{"key":"floor","value":"2"}]), as deviceTagFilter describes.
+func tagFilterQuery(qv url.Values) ([]accountd.TagFilter, error) {
+	byIndex := map[int]*accountd.TagFilter{}
+	for k, vs := range qv {
+		m := tagFilterKey.FindStringSubmatch(k)
+		if m == nil {
+			if strings.HasPrefix(k, "tagFilter[") {
+				return nil, accountd.Invalid("tagFilter", "must be given as tagFilter[N][key] and tagFilter[N][value]")
+			}
+			continue
+		}
+		i, _ := strconv.Atoi(m[1])
+		if byIndex[i] == nil {
+			byIndex[i] = &accountd.TagFilter{}
+		}
+		if m[2] == "key" {
+			byIndex[i].Key = vs[0]
+		} else {
+			byIndex[i].Value = vs[0]
+		}
+	}
+	var out []accountd.TagFilter
+	for _, i := range slices.Sorted(maps.Keys(byIndex)) {
+		out = append(out, *byIndex[i])
+	}
+	if v := qv.Get("tagFilter"); v != "" {
+		var pairs []struct {
+			Key   string `json:"key"`
+			Value string `json:"value"`
+		}
+		if err := json.Unmarshal([]byte(v), &pairs); err != nil {
+			return nil, accountd.Invalid("tagFilter", "must be a JSON array of {key, value} pairs")
+		}
+		for _, p := range pairs {
+			out = append(out, accountd.TagFilter{Key: p.Key, Value: p.Value})
+		}
+	}
+	return out, nil
+}
+
+// optionalQuery reads a query parameter whose absence and blankness mean
+// different things (orgId, applicationId, parentId): given reports
+// whether it was sent at all.
+func optionalQuery(qv url.Values, name string) (v string, given bool) {
+	if !qv.Has(name) {
+		return "", false
+	}
+	return strings.TrimSpace(qv.Get(name)), true
+}
+
+// boolQuery reads a documented true/false flag of a list (false when
+// absent).
+func boolQuery(qv url.Values, name string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(qv.Get(name))) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, accountd.Invalid(name, "must be true or false")
+}
+
+// refuseFeatures answers 400 for documented list parameters whose feature
+// accountd does not have (an advanced query, say), naming the parameter,
+// rather than ignore them and answer a list they did not ask for. Flags are
+// refused only when true; other parameters whenever given.
+func refuseFeatures(qv url.Values, flags map[string]string, params map[string]string) error {
+	for _, name := range slices.Sorted(maps.Keys(flags)) {
+		on, err := boolQuery(qv, name)
+		if err != nil {
+			return err
+		}
+		if on {
+			return accountd.Invalid(name, "is not supported: %s", flags[name])
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(params)) {
+		for k := range qv {
+			if k == name || strings.HasPrefix(k, name+"[") {
+				return accountd.Invalid(name, "is not supported: %s", params[name])
+			}
+		}
+	}
+	return nil
+}
+
+// The documented parameters of the device and flow lists that accountd
+// refuses, and why.
+var (
+	deviceFlags = map[string]string{
+		"tagsAsObject":       "tags are answered as an array",
+		"attributesAsObject": "attributes are answered as an array",
+		"queryDeleted":       "deleted devices are not kept",
+	}
+	deviceParams = map[string]string{"query": "use filter, deviceClass, tagFilter and parentId"}
+	flowFlags    = map[string]string{"includeCustomNodes": "custom nodes are kept as data only"}
+	flowParams   = map[string]string{
+		"query":         "use filter and flowClass",
+		"triggerFilter": "triggers are kept as data only",
+	}
+)
