@@ -24,6 +24,10 @@ type MeView struct {
 	// PayloadCount is the summary's payloadCount, nil unless asked for.
 	PayloadCount PayloadStats
 	Security     SecurityStatus
+	// AvatarURL and Limits are made with the view from the state and the
+	// configuration: they cost no query.
+	AvatarURL string
+	Limits    Limits
 	// Version names the state the view was made from: process-unique, it
 	// changes whenever the state is read again. A cache of encodings keyed
 	// by it never serves an old one.
@@ -159,7 +163,8 @@ func (s *Service) MeView(ctx context.Context, p accountd.Principal, include, exc
 	e.mu.Unlock()
 	if v == nil {
 		v = &MeView{User: e.st.User, Summary: summaryOf(e.st, include, exclude), Version: e.version,
-			Security: SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin}}
+			Security:  SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin},
+			AvatarURL: AvatarURL(e.st.User.Email, e.st.GithubLogin), Limits: s.limits.User}
 		e.mu.Lock()
 		if len(e.views) < maxViewsPerState {
 			e.views[key] = v

@@ -70,6 +70,10 @@ type Config struct {
 
 	// Usage configures usage metering (usage.go).
 	Usage UsageConfig
+
+	// Limits caps what each user and each organization may have
+	// (limits.go; default: no limits).
+	Limits LimitsConfig
 }
 
 // Service implements the actions. It is safe for concurrent use.
@@ -97,6 +101,7 @@ type Service struct {
 	sendLimit      *sendLimit
 	usageKeys      map[[32]byte]string // SHA-256 of a usage key -> its name
 	states         *stateWriter
+	limits         LimitsConfig
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -157,6 +162,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Usage.IDRetention <= 0 {
 		cfg.Usage.IDRetention = 30 * 24 * time.Hour
 	}
+	if err := cfg.Limits.User.check("users"); err != nil {
+		return nil, err
+	}
+	if err := cfg.Limits.Org.check("organizations"); err != nil {
+		return nil, err
+	}
 	usageKeys := map[[32]byte]string{}
 	for _, k := range cfg.Usage.Keys {
 		usageKeys[k.Hash] = k.Name
@@ -178,6 +189,7 @@ func New(cfg Config) (*Service, error) {
 		meViews:    newMeViewCache(cfg.Cache.Views),
 		verified:   newVerifiedCache(cfg.Cache.Verified),
 		sendLimit:  newSendLimit(),
+		limits:     cfg.Limits,
 		stop:       make(chan struct{}),
 	}
 	if cfg.Throttle.Shared {

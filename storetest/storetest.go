@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 	tests = append(tests, usageTests...)
 	tests = append(tests, lineageTests...)
 	tests = append(tests, throttleTests...)
+	tests = append(tests, orgRoleTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -4,25 +4,43 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/accountd/accountd"
 )
 
-// visibleTo is the condition under which user ? (given twice) can see the
-// application or dashboard a: they own it, or an organization of theirs
-// does. Each database gets the form its planner turns into lookups of each
-// owner in the (owner_id, owner_type, ...) index: SQLite searches each side
-// of the OR in the index, but PostgreSQL without statistics scanned the
-// whole table for it; PostgreSQL joins a list of owners to the index, but
-// SQLite scans the index for that list.
+// visibleTo is the condition under which user ? (every ? is the user: see
+// visibleArgs) can see the application or dashboard a: they own it, or an
+// organization of theirs does and their role there is not "none", unless a
+// per-resource role of "none" hides it (admins excepted); or a per-resource
+// role other than "none" shows it. Each database gets the form its planner
+// turns into lookups of each owner in the (owner_id, owner_type, ...)
+// index: SQLite searches each side of the OR in the index, but PostgreSQL
+// without statistics scanned the whole table for it; PostgreSQL joins a
+// list of owners to the index, but SQLite scans the index for that list.
+// The per-resource roles are looked up by their (user_id, resource_id) key.
 func (s *Store) visibleTo() string {
+	const hidden = `NOT EXISTS (SELECT 1 FROM org_member_roles g JOIN org_members gm ON gm.org_id = g.org_id AND gm.user_id = g.user_id
+		WHERE g.user_id = ? AND g.resource_id = a.id AND g.role = 'none' AND gm.role <> 'admin')`
+	const granted = `a.id IN (SELECT g.resource_id FROM org_member_roles g WHERE g.user_id = ? AND g.role <> 'none')`
 	if s.d.Name == "postgres" {
-		return `(a.owner_id, a.owner_type) IN (SELECT CAST(? AS TEXT), 'user'
-	UNION ALL SELECT org_id, 'organization' FROM org_members WHERE user_id = ?)`
+		return `(((a.owner_id, a.owner_type) IN (SELECT CAST(? AS TEXT), 'user'
+	UNION ALL SELECT org_id, 'organization' FROM org_members WHERE user_id = ? AND role <> 'none') AND ` + hidden + `)
+	OR ` + granted + `)`
 	}
 	return `((a.owner_type = 'user' AND a.owner_id = ?)
-	OR (a.owner_type = 'organization' AND a.owner_id IN (SELECT org_id FROM org_members WHERE user_id = ?)))`
+	OR (a.owner_type = 'organization' AND a.owner_id IN (SELECT org_id FROM org_members WHERE user_id = ? AND role <> 'none') AND ` + hidden + `)
+	OR ` + granted + `)`
+}
+
+// visibleArgs are the arguments of visibleTo for userID.
+func (s *Store) visibleArgs(userID string) []any {
+	args := make([]any, strings.Count(s.visibleTo(), "?"))
+	for i := range args {
+		args[i] = userID
+	}
+	return args
 }
 
 const ownedColumns = "a.id, a.owner_type, a.owner_id, COALESCE(o.name, ''), a.name, a.description, a.created_at, a.updated_at"
@@ -107,9 +125,9 @@ func (s *Store) owned(ctx context.Context, table, what, id string) (accountd.Own
 var ownedSort = map[string]string{"name": "a.name", "id": "a.id", "creationDate": "a.created_at", "ownerId": "a.owner_id", "lastUpdated": "a.updated_at"}
 
 func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, q accountd.ListQuery, add func(accountd.Owned)) (int, error) {
-	where, args := " WHERE "+s.visibleTo(), []any{sc.UserID, sc.UserID}
+	where, args := " WHERE "+s.visibleTo(), s.visibleArgs(sc.UserID)
 	if sc.OrgID != "" {
-		where, args = " WHERE a.owner_type = 'organization' AND a.owner_id = ?", []any{sc.OrgID}
+		where, args = " WHERE a.owner_type = 'organization' AND a.owner_id = ? AND "+s.visibleTo(), append([]any{sc.OrgID}, args...)
 	}
 	return s.listPage(ctx, listSpec{
 		what: "listing " + table, columns: ownedColumns, from: ownedFrom(table) + where, args: args,
@@ -438,7 +456,7 @@ func (s *Store) AddRecentItem(ctx context.Context, r accountd.RecentItem, keep i
 
 func (s *Store) RecentItems(ctx context.Context, userID, itemType, parentID string) ([]accountd.NamedItem, error) {
 	var q string
-	args := []any{userID, itemType, parentID, userID, userID}
+	args := append([]any{userID, itemType, parentID}, s.visibleArgs(userID)...)
 	const recent = " FROM recent_items r "
 	const where = " WHERE r.user_id = ? AND r.item_type = ? AND r.parent_id = ? AND "
 	switch itemType {
