@@ -42,6 +42,7 @@ type serveFlags struct {
 	usageKeysFile     string
 	usageIDRetention  time.Duration
 	security          securityFlags
+	limits            limitFlags
 }
 
 func serveCmd() *cobra.Command {
@@ -76,6 +77,7 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.StringVar(&f.usageKeysFile, "usage-keys-file", "", "file of usage keys platform services report usage with (POST /usage/events), one \"NAME SHA256HEX\" a line, as 'accountd usage keygen NAME' prints (default: none, the endpoint refuses every caller)")
 	fs.DurationVar(&f.usageIDRetention, "usage-id-retention", 30*24*time.Hour, "how long reported usage event ids are kept to recognise a retried event")
 	f.security.register(fs)
+	f.limits.register(fs)
 	withEnv(fs)
 	return cmd
 }
@@ -137,6 +139,10 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	limits, err := f.limits.config()
+	if err != nil {
+		return err
+	}
 	svc, err := service.New(service.Config{
 		Store: store, Keys: keys, Catalog: httpapi.Catalog(), Logger: log,
 		Hash:            secret.Params{Memory: f.hashMemory, Time: f.hashTime, Threads: 1},
@@ -147,6 +153,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		Throttle:   service.ThrottleConfig{Shared: isPostgres(f.db)},
 		SessionTTL: f.sessionTTL, MaxSessionTTL: f.maxSessionTTL,
 		Security: sec, Usage: usage,
+		Limits: limits,
 	})
 	if err != nil {
 		return usageError{err}
