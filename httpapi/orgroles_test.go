@@ -230,6 +230,23 @@ func TestOrgBody(t *testing.T) {
 		}
 		_, err := ada.Orgs.Post(ctx, client.OrgPost{Name: "x", BillingEmail: "not an email"})
 		wantError(t, err, 400, "billingEmail")
+
+		// summaryInclude and summaryExclude shape the summary of every
+		// organization action
+		for _, tc := range []struct {
+			path   string
+			status int
+			want   string
+		}{
+			{"/orgs/" + org.ID + "?summaryInclude=appCount,flowCount", 200, `"summary":{"appCount":2,"flowCount":1}`},
+			{"/orgs/" + org.ID + "?summaryExclude=payloadCount,appCount,dashCount,deviceCount,flowCount", 200, `"summary":{"memberCount":2,"pendingInviteCount":1}`},
+			{"/orgs?summaryInclude=memberCount", 200, `"summary":{"memberCount":2}`},
+			{"/orgs/" + org.ID + "?summaryInclude=notAField", 400, `summaryInclude: \"notAField\" is not a summary field`},
+		} {
+			if _, status, body := rawGet(t, env, tc.path, ada); status != tc.status || !strings.Contains(body, tc.want) {
+				t.Errorf("GET %s = %d %s, want %d with %s", tc.path, status, body, tc.status, tc.want)
+			}
+		}
 	})
 }
 

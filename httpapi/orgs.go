@@ -47,17 +47,6 @@ func resourceRoles(in []resourceRoleBody) []accountd.ResourceRole {
 	return out
 }
 
-// orgSummaryBody is the summary of an organization: the counts accountd
-// keeps.
-type orgSummaryBody struct {
-	AppCount           int `json:"appCount"`
-	DashCount          int `json:"dashCount"`
-	DeviceCount        int `json:"deviceCount"`
-	FlowCount          int `json:"flowCount"`
-	MemberCount        int `json:"memberCount"`
-	PendingInviteCount int `json:"pendingInviteCount"`
-}
-
 // orgBody is the reference org schema, as far as accountd keeps it.
 type orgBody struct {
 	ID           string         `json:"id"`
@@ -71,7 +60,7 @@ type orgBody struct {
 	PlanID       string         `json:"planId,omitempty"`
 	BillingEmail string         `json:"billingEmail,omitempty"`
 	Members      []memberBody   `json:"members"`
-	Summary      orgSummaryBody `json:"summary"`
+	Summary      map[string]int `json:"summary"`
 	// Limits lists the limits set for every organization.
 	Limits map[string]int `json:"limits"`
 	// WhitelistedEmailDomains is always empty: accountd does not restrict
@@ -79,13 +68,28 @@ type orgBody struct {
 	WhitelistedEmailDomains []string `json:"whitelistedEmailDomains"`
 }
 
-func orgJSON(v service.OrgView) orgBody {
+// orgSummaryQuery is the summaryInclude and summaryExclude of an
+// organization action.
+type orgSummaryQuery struct{ include, exclude []string }
+
+func readOrgSummaryQuery(r *http.Request) (orgSummaryQuery, error) {
+	var (
+		q   orgSummaryQuery
+		err error
+	)
+	if q.include, err = service.OrgSummaryFields("summaryInclude", r.URL.Query().Get("summaryInclude")); err != nil {
+		return q, err
+	}
+	q.exclude, err = service.OrgSummaryFields("summaryExclude", r.URL.Query().Get("summaryExclude"))
+	return q, err
+}
+
+func orgJSON(v service.OrgView, q orgSummaryQuery) orgBody {
 	o := v.Org
 	b := orgBody{ID: o.ID, OrgID: o.ID, CreationDate: accountd.FormatTime(o.CreatedAt), LastUpdated: accountd.FormatTime(o.UpdatedAt),
 		Name: o.Name, Description: o.Description, IconColor: o.IconColor, MFAMode: o.MFAMode, PlanID: o.PlanID, BillingEmail: o.BillingEmail,
 		Members: make([]memberBody, 0, len(v.Members)), Limits: v.Limits.Map(), WhitelistedEmailDomains: []string{},
-		Summary: orgSummaryBody{AppCount: v.Summary.Apps, DashCount: v.Summary.Dashboards, DeviceCount: v.Summary.Devices,
-			FlowCount: v.Summary.Flows, MemberCount: v.Summary.Members, PendingInviteCount: v.Summary.PendingInvites}}
+		Summary: service.OrgSummaryCounts(v.Summary, q.include, q.exclude)}
 	for _, m := range v.Members {
 		mb := memberBody{UserID: m.UserID, Email: m.Email, FirstName: m.FirstName, LastName: m.LastName,
 			AvatarURL: service.AvatarURL(m.Email, ""), Role: string(m.Role)}
@@ -140,6 +144,10 @@ type orgPostBody struct {
 }
 
 func (s *Server) createOrg(w http.ResponseWriter, r *http.Request) error {
+	sq, err := readOrgSummaryQuery(r)
+	if err != nil {
+		return err
+	}
 	var b orgPostBody
 	if err := s.decode(r, "orgPost", &b); err != nil {
 		return err
@@ -149,11 +157,15 @@ func (s *Server) createOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, orgJSON(v))
+	writeJSON(w, http.StatusCreated, orgJSON(v, sq))
 	return nil
 }
 
 func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
+	sq, err := readOrgSummaryQuery(r)
+	if err != nil {
+		return err
+	}
 	q, err := listQuery(r)
 	if err != nil {
 		return err
@@ -164,13 +176,17 @@ func (s *Server) listOrgs(w http.ResponseWriter, r *http.Request) error {
 	}
 	items := make([]orgBody, 0, len(page.Orgs))
 	for _, v := range page.Orgs {
-		items = append(items, orgJSON(v))
+		items = append(items, orgJSON(v, sq))
 	}
 	writeJSON(w, http.StatusOK, newList(items, page.Total, page.Query))
 	return nil
 }
 
 func (s *Server) getOrg(w http.ResponseWriter, r *http.Request) error {
+	sq, err := readOrgSummaryQuery(r)
+	if err != nil {
+		return err
+	}
 	id, err := pathID(r, "orgId")
 	if err != nil {
 		return err
@@ -179,7 +195,7 @@ func (s *Server) getOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, orgJSON(v))
+	writeJSON(w, http.StatusOK, orgJSON(v, sq))
 	return nil
 }
 
@@ -203,6 +219,10 @@ type memberPatchBody struct {
 }
 
 func (s *Server) modifyMember(w http.ResponseWriter, r *http.Request) error {
+	sq, err := readOrgSummaryQuery(r)
+	if err != nil {
+		return err
+	}
 	id, err := pathID(r, "orgId")
 	if err != nil {
 		return err
@@ -224,11 +244,15 @@ func (s *Server) modifyMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, orgJSON(v))
+	writeJSON(w, http.StatusOK, orgJSON(v, sq))
 	return nil
 }
 
 func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
+	sq, err := readOrgSummaryQuery(r)
+	if err != nil {
+		return err
+	}
 	id, err := pathID(r, "orgId")
 	if err != nil {
 		return err
@@ -237,7 +261,7 @@ func (s *Server) removeMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, orgJSON(v))
+	writeJSON(w, http.StatusOK, orgJSON(v, sq))
 	return nil
 }
 
