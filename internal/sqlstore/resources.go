@@ -15,19 +15,24 @@ import (
 // organization of theirs does and their role there is not "none", unless a
 // per-resource role of "none" hides it (admins excepted); or a per-resource
 // role other than "none" shows it. Each database gets the form its planner
-// turns into lookups of each owner in the (owner_id, owner_type, ...)
-// index: SQLite searches each side of the OR in the index, but PostgreSQL
-// without statistics scanned the whole table for it; PostgreSQL joins a
-// list of owners to the index, but SQLite scans the index for that list.
-// The per-resource roles are looked up by their (user_id, resource_id) key.
+// turns into index lookups of each owner in the (owner_id, owner_type, ...)
+// index and of each granted id in the primary key: SQLite searches each
+// side of the OR in an index (MULTI-INDEX OR), but PostgreSQL scanned the
+// whole table for such an OR; PostgreSQL matches arrays of owners and of
+// ids in the indexes and ORs the bitmaps, but SQLite scans the index for a
+// list of owners. The per-resource roles are looked up by their (user_id,
+// resource_id) key.
 func (s *Store) visibleTo() string {
 	const hidden = `NOT EXISTS (SELECT 1 FROM org_member_roles g JOIN org_members gm ON gm.org_id = g.org_id AND gm.user_id = g.user_id
 		WHERE g.user_id = ? AND g.resource_id = a.id AND g.role = 'none' AND gm.role <> 'admin')`
 	const granted = `a.id IN (SELECT g.resource_id FROM org_member_roles g WHERE g.user_id = ? AND g.role <> 'none')`
 	if s.d.Name == "postgres" {
-		return `(((a.owner_id, a.owner_type) IN (SELECT CAST(? AS TEXT), 'user'
-	UNION ALL SELECT org_id, 'organization' FROM org_members WHERE user_id = ? AND role <> 'none') AND ` + hidden + `)
-	OR ` + granted + `)`
+		// Arrays of owners and of granted ids, each matched in an index
+		// and joined by a BitmapOr: a list of (owner, type) pairs OR'd
+		// with the granted ids scanned the whole table.
+		return `((a.owner_id = ANY (ARRAY(SELECT CAST(? AS TEXT) UNION ALL SELECT org_id FROM org_members WHERE user_id = ? AND role <> 'none'))
+	AND (a.owner_type = 'user' AND a.owner_id = ? OR a.owner_type = 'organization' AND ` + hidden + `))
+	OR a.id = ANY (ARRAY(SELECT g.resource_id FROM org_member_roles g WHERE g.user_id = ? AND g.role <> 'none')))`
 	}
 	return `((a.owner_type = 'user' AND a.owner_id = ?)
 	OR (a.owner_type = 'organization' AND a.owner_id IN (SELECT org_id FROM org_members WHERE user_id = ? AND role <> 'none') AND ` + hidden + `)
