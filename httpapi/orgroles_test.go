@@ -349,6 +349,13 @@ func TestLimits(t *testing.T) {
 			}
 			_, err = ada.Applications.Post(ctx, client.OwnedPost{OrgID: org.ID, Name: "org app 2"})
 			wantError(t, err, 400, "applications limit of 1 reached", "the organization")
+			// nor may a transfer carry the organization past it
+			mine := must(ada.Applications.Get(ctx, &client.OwnedListParams{ListParams: client.ListParams{FilterField: "name", Filter: "app*"}})).of(t).Items[0]
+			_, err = ada.Me.TransferResources(ctx, client.ResourceTransfer{DestinationID: org.ID, DestinationType: "organization", ApplicationIDs: []string{mine.ID}})
+			wantError(t, err, 400, "applications limit of 1 reached", "would have 2", "nothing was transferred")
+			if got := must(ada.Application.Get(ctx, mine.ID)).of(t); got.OwnerType != "user" {
+				t.Errorf("a transfer past the limit moved the application: %+v", got)
+			}
 		})
 	})
 }

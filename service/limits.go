@@ -116,6 +116,38 @@ func (s *Service) createWithin(ctx context.Context, ownerType, ownerID, kind str
 	})
 }
 
+// heldWithin refuses, after a transfer in tx, a destination that now holds
+// more applications, dashboards or devices than its limits allow: the
+// transfer is undone with the transaction. The destination's row is held
+// for update first, so that creations meanwhile count after the transfer.
+func (s *Service) heldWithin(ctx context.Context, tx accountd.Store, ownerType, ownerID string) error {
+	l := s.limitsOf(ownerType)
+	if l.Applications == 0 && l.Dashboards == 0 && l.Devices == 0 {
+		return nil
+	}
+	if err := tx.LockOwner(ctx, ownerType, ownerID); err != nil {
+		return err
+	}
+	c, err := tx.OwnerCounts(ctx, ownerType, ownerID)
+	if err != nil {
+		return err
+	}
+	for _, k := range []struct {
+		kind string
+		n    int
+	}{{accountd.KindApplication, c.Apps}, {accountd.KindDashboard, c.Dashboards}, {accountd.KindDevice, c.Devices}} {
+		if limit := l.of(k.kind); limit > 0 && k.n > limit {
+			who := "the user"
+			if ownerType == accountd.OwnerOrg {
+				who = "the organization"
+			}
+			return accountd.Invalid("destinationId", "%s limit of %d reached: %s would have %d %s; nothing was transferred",
+				limitWords[k.kind], limit, who, k.n, limitWords[k.kind])
+		}
+	}
+	return nil
+}
+
 // orgsWithin refuses a user one more organization past their limit. It
 // runs in tx, which holds the user's row (LockOwner) until it ends.
 func (s *Service) orgsWithin(ctx context.Context, tx accountd.Store, userID string) error {

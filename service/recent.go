@@ -132,8 +132,10 @@ func (s *Service) TransferResources(ctx context.Context, p accountd.Principal, t
 		if out.ApplicationIDs, err = s.move(ctx, tx, p, t, accountd.KindApplication, "applicationIds", t.ApplicationIDs, now); err != nil {
 			return err
 		}
-		out.DashboardIDs, err = s.move(ctx, tx, p, t, accountd.KindDashboard, "dashboardIds", t.DashboardIDs, now)
-		return err
+		if out.DashboardIDs, err = s.move(ctx, tx, p, t, accountd.KindDashboard, "dashboardIds", t.DashboardIDs, now); err != nil {
+			return err
+		}
+		return s.heldWithin(ctx, tx, t.DestinationType, t.DestinationID)
 	})
 	return out, err
 }
