@@ -53,6 +53,7 @@ const maxViewsPerState = 8
 type meEntry struct {
 	st      *accountd.MeState
 	version uint64
+	avatar  string // AvatarURL of the state, made once and shared by the views
 
 	mu    sync.Mutex
 	views map[string]*MeView // summary query -> view
@@ -137,7 +138,7 @@ func (c *meViewCache) pruneIndex() {
 func (e *meEntry) size() int64 {
 	u := e.st.User
 	n := int64(400 + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
-		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(e.st.GithubLogin))
+		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(e.st.GithubLogin) + len(e.avatar))
 	for _, o := range e.st.OrgIDs {
 		n += int64(16 + len(o))
 	}
@@ -164,7 +165,7 @@ func (s *Service) MeView(ctx context.Context, p accountd.Principal, include, exc
 	if v == nil {
 		v = &MeView{User: e.st.User, Summary: summaryOf(e.st, include, exclude), Version: e.version,
 			Security:  SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin},
-			AvatarURL: AvatarURL(e.st.User.Email, e.st.GithubLogin), Limits: s.limits.User}
+			AvatarURL: e.avatar, Limits: s.limits.User}
 		e.mu.Lock()
 		if len(e.views) < maxViewsPerState {
 			e.views[key] = v
@@ -202,7 +203,8 @@ func (s *Service) meEntry(ctx context.Context, userID string) (*meEntry, error) 
 		if err != nil {
 			return nil, err
 		}
-		e := &meEntry{st: st, version: stateVersions.Add(1), views: map[string]*MeView{}}
+		e := &meEntry{st: st, version: stateVersions.Add(1), views: map[string]*MeView{},
+			avatar: AvatarURL(st.User.Email, st.GithubLogin)}
 		s.meViews.index(userID, st.OrgIDs)
 		s.meViews.c.Put(userID, e, e.size(), time.Time{}, gen)
 		return e, nil
