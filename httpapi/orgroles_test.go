@@ -100,6 +100,9 @@ func TestPerResourceRoles(t *testing.T) {
 		})
 
 		t.Run("none on one application hides it, from recent items too", func(t *testing.T) {
+			if me := must(bob.Me.Get(ctx, nil)).of(t); me.Summary["appCount"] != float64(2) {
+				t.Errorf("summary as an editor = %v, want 2 applications", me.Summary)
+			}
 			must(ada.Org.ModifyMember(ctx, org.ID, client.OrgMemberPatch{UserID: bobID,
 				ApplicationRoles: roleList(client.ResourceRole{ResourceID: app1.ID, Role: "view"}, client.ResourceRole{ResourceID: app2.ID, Role: "none"})})).of(t)
 			recent := must(bob.Me.FetchRecentItems(ctx, "application", "")).of(t)
@@ -111,6 +114,10 @@ func TestPerResourceRoles(t *testing.T) {
 			}
 			_, err := bob.Application.Get(ctx, app2.ID)
 			wantError(t, err, 404, "application")
+			// bob's GET /me was cached before the change; its counts follow at once
+			if me := must(bob.Me.Get(ctx, nil)).of(t); me.Summary["appCount"] != float64(1) || me.Summary["dashCount"] != float64(1) {
+				t.Errorf("summary after the change = %v, want 1 application (app1) and 1 dashboard (dash1)", me.Summary)
+			}
 		})
 
 		t.Run("refused roles", func(t *testing.T) {
