@@ -279,6 +279,8 @@ func (s *Service) ModifyMember(ctx context.Context, p accountd.Principal, orgID,
 	if err != nil {
 		return OrgView{}, err
 	}
+	// what the member sees changed: at once here, by the event elsewhere
+	s.meViews.forget(userID)
 	return s.orgView(ctx, o)
 }
 
@@ -314,6 +316,7 @@ func (s *Service) RemoveMember(ctx context.Context, p accountd.Principal, orgID,
 	if err != nil {
 		return OrgView{}, err
 	}
+	s.meViews.forget(userID)
 	if userID == p.UserID {
 		// The caller may no longer see the organization; answer with what
 		// it was a moment ago, minus them.
