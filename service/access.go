@@ -64,8 +64,8 @@ func resourceRole(orgRole, resourceRole accountd.Role) accountd.Role {
 }
 
 // orgFor returns the organization if the caller is a member whose role
-// allows o (any member may read it). Organizations the caller is not a member of are "not found",
-// so that their ids reveal nothing.
+// allows o (any member may read it). Organizations the caller is not a
+// member of are "not found", so that their ids reveal nothing.
 func (s *Service) orgFor(ctx context.Context, st accountd.Store, p accountd.Principal, orgID string, o op) (*accountd.Org, accountd.Role, error) {
 	role, err := st.MemberRole(ctx, orgID, p.UserID)
 	if errors.Is(err, accountd.ErrNotFound) {

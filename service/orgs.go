@@ -317,15 +317,8 @@ func (s *Service) RemoveMember(ctx context.Context, p accountd.Principal, orgID,
 		return OrgView{}, err
 	}
 	s.meViews.forget(userID)
-	if userID == p.UserID {
-		// The caller may no longer see the organization; answer with what
-		// it was a moment ago, minus them.
-		v, err := s.orgView(ctx, o)
-		if err != nil {
-			return OrgView{}, err
-		}
-		return v, nil
-	}
+	// a member who left may no longer see the organization: the answer is
+	// what it is now, without them, all the same
 	return s.orgView(ctx, o)
 }
 
