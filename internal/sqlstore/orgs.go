@@ -153,15 +153,8 @@ func (s *Store) MembersOf(ctx context.Context, orgIDs []string) (map[string][]ac
 	if len(orgIDs) == 0 {
 		return out, nil
 	}
-	n := 1
-	for n < len(orgIDs) {
-		n *= 2
-	}
-	args := make([]any, n)
-	for i := range args {
-		args[i] = orgIDs[min(i, len(orgIDs)-1)]
-	}
-	in := strings.Repeat("?, ", n-1) + "?"
+	args := paddedIDs(orgIDs)
+	in := strings.Repeat("?, ", len(args)-1) + "?"
 	err := s.members(ctx, "SELECT "+memberColumns+` FROM org_members m JOIN users u ON u.id = m.user_id
 		WHERE m.org_id IN (`+in+`) ORDER BY m.org_id, m.created_at, m.user_id`, args, func(m accountd.Member) {
 		out[m.OrgID] = append(out[m.OrgID], m)
@@ -176,6 +169,20 @@ func (s *Store) MembersOf(ctx context.Context, orgIDs []string) (map[string][]ac
 		}
 	}
 	return out, err
+}
+
+// paddedIDs pads a list of ids to a power of two with its last id, so that
+// a few statement texts serve every page size and each is prepared once.
+func paddedIDs(ids []string) []any {
+	n := 1
+	for n < len(ids) {
+		n *= 2
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	return args
 }
 
 func (s *Store) members(ctx context.Context, query string, args []any, add func(accountd.Member)) error {
@@ -312,16 +319,14 @@ func (s *Store) OwnerCounts(ctx context.Context, ownerType, ownerID string) (acc
 	return c, nil
 }
 
-// OrgSummaries is one statement of scalar subqueries per organization.
+// OrgSummaries is one statement of scalar subqueries per organization;
+// its list of ids is padded as MembersOf's is.
 func (s *Store) OrgSummaries(ctx context.Context, orgIDs []string) (map[string]accountd.OrgSummary, error) {
 	out := make(map[string]accountd.OrgSummary, len(orgIDs))
 	if len(orgIDs) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(orgIDs))
-	for i, id := range orgIDs {
-		args[i] = id
-	}
+	args := paddedIDs(orgIDs)
 	rows, err := s.query(ctx, "SELECT o.id, "+ownerCountColumns("'organization'", "o.id")+`,
 		(SELECT COUNT(*) FROM org_members m WHERE m.org_id = o.id),
 		(SELECT COUNT(*) FROM org_invites i WHERE i.org_id = o.id AND i.answer = '')
