@@ -15,11 +15,26 @@ const (
 	RoleEdit        Role = "edit"
 	RoleCollaborate Role = "collaborate"
 	RoleView        Role = "view"
+	// RoleNone is a member who sees the organization but none of its
+	// resources, but those their ResourceRoles grant.
+	RoleNone Role = "none"
 )
 
-// Roles lists the member roles accountd keeps, most powerful first. The
-// reference's "none" (a member with per-resource roles only) is not kept.
-var Roles = []Role{RoleAdmin, RoleEdit, RoleCollaborate, RoleView}
+// Roles lists the member roles accountd keeps, most powerful first.
+var Roles = []Role{RoleAdmin, RoleEdit, RoleCollaborate, RoleView, RoleNone}
+
+// ResourceRoleValues lists the roles a member may hold on one application
+// or dashboard (orgMemberPatch.json applicationRoles, dashboardRoles).
+var ResourceRoleValues = []Role{RoleCollaborate, RoleView, RoleNone}
+
+// ResourceRole is a member's role on one application or dashboard of the
+// organization: for a member who is not an admin it replaces the member's
+// organization role on that resource (service/access.go).
+type ResourceRole struct {
+	Kind       string // KindApplication or KindDashboard
+	ResourceID string
+	Role       Role
+}
 
 // Valid reports whether r is one of Roles.
 func (r Role) Valid() bool {
@@ -47,8 +62,11 @@ type Org struct {
 	Description string
 	IconColor   string
 	MFAMode     string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// PlanID and BillingEmail are kept as data: accountd bills nobody.
+	PlanID       string
+	BillingEmail string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Field limits of organizations, from orgPost.json.
@@ -56,6 +74,7 @@ const (
 	MaxNameLen        = 255
 	MaxDescriptionLen = 32767
 	MaxIconColorLen   = 64
+	MaxPlanIDLen      = 1024
 )
 
 // Validate checks the invariants a stored organization must keep.
@@ -68,6 +87,14 @@ func (o *Org) Validate() error {
 	}
 	if utf8.RuneCountInString(o.Description) > MaxDescriptionLen {
 		return Invalid("description", "must be at most %d characters", MaxDescriptionLen)
+	}
+	if utf8.RuneCountInString(o.PlanID) > MaxPlanIDLen {
+		return Invalid("planId", "must be at most %d characters", MaxPlanIDLen)
+	}
+	if o.BillingEmail != "" {
+		if err := ValidateEmail("billingEmail", o.BillingEmail); err != nil {
+			return err
+		}
 	}
 	if utf8.RuneCountInString(o.IconColor) > MaxIconColorLen {
 		return Invalid("iconColor", "must be at most %d characters", MaxIconColorLen)
@@ -102,6 +129,12 @@ type Member struct {
 	FirstName string
 	LastName  string
 	CreatedAt time.Time
+	// ResourceRoles are the member's roles on single resources, by kind
+	// then resource id.
+	ResourceRoles []ResourceRole
+	// DisallowTransfer forbids the member to transfer resources into the
+	// organization.
+	DisallowTransfer bool
 }
 
 // Invite answers.
@@ -127,10 +160,26 @@ type Invite struct {
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 	Answer         string // "" while pending, else one of the Invite* answers
+	// ResourceRoles and DisallowTransfer are what the member will have.
+	ResourceRoles    []ResourceRole
+	DisallowTransfer bool
 }
 
 // Expired reports whether the invitation can no longer be answered at now.
 func (i *Invite) Expired(now time.Time) bool { return !now.Before(i.ExpiresAt) }
+
+// OwnerCounts are what a user or an organization owns directly: its
+// applications and dashboards, and the devices and flows of those
+// applications.
+type OwnerCounts struct {
+	Apps, Dashboards, Devices, Flows int
+}
+
+// OrgSummary is what the summary of an organization counts.
+type OrgSummary struct {
+	OwnerCounts
+	Members, PendingInvites int
+}
 
 // ListQuery selects a page of a list, as the reference's collection
 // endpoints do: sort field and direction, page from 0, page size, and an
@@ -166,7 +215,23 @@ type OrgStore interface {
 	MemberRole(ctx context.Context, orgID, userID string) (Role, error)
 	// AddMember adds a member; ErrConflict when already one.
 	AddMember(ctx context.Context, m Member) error
+	// SetMemberRole changes a member's role and records an event for the
+	// member: what they can see may have changed.
 	SetMemberRole(ctx context.Context, orgID, userID string, role Role) error
+	// SetResourceRoles replaces the member's per-resource roles, recording
+	// an event for the member likewise.
+	SetResourceRoles(ctx context.Context, orgID, userID string, roles []ResourceRole) error
+	// MemberAccess returns userID's role in orgID and their role on the
+	// resource (Role "" when they have none for it); NotFound when not a
+	// member. One read, for the access check of every resource action.
+	MemberAccess(ctx context.Context, orgID, userID, resourceID string) (role, resourceRole Role, err error)
+	// OrgSummaries counts what each organization owns and its members and
+	// pending invitations, keyed by organization id.
+	OrgSummaries(ctx context.Context, orgIDs []string) (map[string]OrgSummary, error)
+	// OwnerCounts counts what a user or organization owns directly.
+	OwnerCounts(ctx context.Context, ownerType, ownerID string) (OwnerCounts, error)
+	// CountOrgs counts the organizations userID is a member of.
+	CountOrgs(ctx context.Context, userID string) (int, error)
 	RemoveMember(ctx context.Context, orgID, userID string) error
 	// SoleAdminOrgs lists the organizations whose only admin is userID.
 	SoleAdminOrgs(ctx context.Context, userID string) ([]*Org, error)

@@ -21,6 +21,28 @@ type Member struct {
 	FirstName string `json:"firstName,omitempty"`
 	LastName  string `json:"lastName,omitempty"`
 	Role      string `json:"role"`
+
+	AvatarURL        string         `json:"avatarUrl,omitempty"`
+	ApplicationRoles []ResourceRole `json:"applicationRoles,omitempty"`
+	DashboardRoles   []ResourceRole `json:"dashboardRoles,omitempty"`
+}
+
+// ResourceRole is a member's role on one application or dashboard of the
+// organization (collaborate, view or none), in place of their organization
+// role there.
+type ResourceRole struct {
+	ResourceID string `json:"resourceId"`
+	Role       string `json:"role"`
+}
+
+// OrgSummary counts what an organization has.
+type OrgSummary struct {
+	AppCount           int `json:"appCount"`
+	DashCount          int `json:"dashCount"`
+	DeviceCount        int `json:"deviceCount"`
+	FlowCount          int `json:"flowCount"`
+	MemberCount        int `json:"memberCount"`
+	PendingInviteCount int `json:"pendingInviteCount"`
 }
 
 // Org is an organization with its members.
@@ -34,6 +56,12 @@ type Org struct {
 	IconColor    string    `json:"iconColor,omitempty"`
 	MFAMode      string    `json:"mfaMode"`
 	Members      []Member  `json:"members"`
+
+	PlanID                  string         `json:"planId,omitempty"`
+	BillingEmail            string         `json:"billingEmail,omitempty"`
+	Summary                 OrgSummary     `json:"summary"`
+	Limits                  map[string]int `json:"limits,omitempty"`
+	WhitelistedEmailDomains []string       `json:"whitelistedEmailDomains,omitempty"`
 }
 
 // OrgPost creates an organization; MFAMode is notRequired, adminRequired
@@ -43,6 +71,10 @@ type OrgPost struct {
 	Description string `json:"description,omitempty"`
 	IconColor   string `json:"iconColor,omitempty"`
 	MFAMode     string `json:"mfaMode,omitempty"`
+
+	PlanID       string `json:"planId,omitempty"`
+	BillingEmail string `json:"billingEmail,omitempty"`
+	CardToken    string `json:"cardToken,omitempty"` // checked, never kept
 }
 
 // Page is one page of a list.
@@ -66,18 +98,32 @@ type OrgInvite struct {
 	InviteDate time.Time `json:"inviteDate"`
 	TTL        float64   `json:"ttl"` // milliseconds
 	HasExpired bool      `json:"hasExpired"`
+
+	ApplicationRoles []ResourceRole `json:"applicationRoles,omitempty"`
+	DashboardRoles   []ResourceRole `json:"dashboardRoles,omitempty"`
+	DisallowTransfer bool           `json:"disallowTransfer,omitempty"`
 }
 
-// OrgInvitePost invites an email address with a role.
+// OrgInvitePost invites an email address with a role, and roles on single
+// resources; DisallowTransfer keeps the member from transferring resources
+// into the organization.
 type OrgInvitePost struct {
 	Email string `json:"email"`
 	Role  string `json:"role"`
+
+	ApplicationRoles []ResourceRole `json:"applicationRoles,omitempty"`
+	DashboardRoles   []ResourceRole `json:"dashboardRoles,omitempty"`
+	DisallowTransfer bool           `json:"disallowTransfer,omitempty"`
 }
 
-// OrgMemberPatch gives a member another role.
+// OrgMemberPatch gives a member another role, or other roles on single
+// resources (a nil list stays as it is; an empty one clears them).
 type OrgMemberPatch struct {
 	UserID string `json:"userId"`
 	Role   string `json:"role,omitempty"`
+
+	ApplicationRoles *[]ResourceRole `json:"applicationRoles,omitempty"`
+	DashboardRoles   *[]ResourceRole `json:"dashboardRoles,omitempty"`
 }
 
 // UserInvite is an invitation as the invited user sees it.

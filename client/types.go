@@ -45,6 +45,11 @@ type Me struct {
 	RecentApplications  *RecentItemList `json:"recentApplications,omitempty"`
 	RecentDashboards    *RecentItemList `json:"recentDashboards,omitempty"`
 	RecentOrganizations *RecentItemList `json:"recentOrganizations,omitempty"`
+
+	AvatarURL string `json:"avatarUrl,omitempty"`
+	// Limits are those set for every user: apitoken, application,
+	// dashboard, device.
+	Limits map[string]int `json:"limits,omitempty"`
 }
 
 // MeGetParams are the optional query parameters of Me.Get.

@@ -62,7 +62,8 @@ func (q UsageQuery) values() url.Values {
 type BreakdownQuery struct {
 	Start, End time.Time // zero: as in UsageQuery
 	// Resolution is the bucket size: 24*time.Hour (the default, when 0) or
-	// time.Hour. Hourly breakdowns cover at most 31 days.
+	// time.Hour. A breakdown answers with at most 40,000 entries (days or
+	// hours); a longer range is refused.
 	Resolution time.Duration
 	AsBytes    bool
 	// IncludeNonBillable also counts deviceConnect, deviceDisconnect and

@@ -36,6 +36,7 @@ const GROUPS = [
   require('./steps/twofactor'),
   require('./steps/github'),
   require('./steps/orgs'),
+  require('./steps/orgroles'),
   require('./steps/usage'),
   require('./steps/ops'),
   require('./steps/delete'), // last: it deletes the account the others started with

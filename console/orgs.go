@@ -126,7 +126,7 @@ func (c *Console) renderOrganization(w http.ResponseWriter, r *http.Request, s *
 
 func (c *Console) inviteMember(w http.ResponseWriter, r *http.Request, s *session, v *view) error {
 	f := r.PostForm
-	if _, err := c.svc.InviteMember(r.Context(), s.p, r.PathValue("id"), f.Get("email"), accountd.Role(f.Get("role"))); err != nil {
+	if _, err := c.svc.InviteMember(r.Context(), s.p, r.PathValue("id"), service.NewInvite{Email: f.Get("email"), Role: accountd.Role(f.Get("role"))}); err != nil {
 		return c.formFailed(w, r, s, v, err, "invite", nil, c.renderOrganization)
 	}
 	redirect(w, r, Prefix+"/organizations/"+r.PathValue("id"), "invited")

@@ -38,6 +38,10 @@ type meBody struct {
 	RecentApplications  *recentListBody `json:"recentApplications,omitempty"`
 	RecentDashboards    *recentListBody `json:"recentDashboards,omitempty"`
 	RecentOrganizations *recentListBody `json:"recentOrganizations,omitempty"`
+
+	AvatarURL string `json:"avatarUrl"`
+	// Limits lists the limits set for every user (service.Limits.Map).
+	Limits map[string]int `json:"limits"`
 }
 
 // summaryBody is the counts, and payloadCount (an object) when asked for.
@@ -130,6 +134,7 @@ func meViewJSON(v *service.MeView) meBody {
 	m := meJSON(v.User, v.Summary)
 	m.Summary.payloadCount = v.PayloadCount
 	m.TwoFactorAuthEnabled, m.GithubName = v.Security.TwoFactorAuthEnabled, v.Security.GithubName
+	m.AvatarURL, m.Limits = v.AvatarURL, v.Limits.Map()
 	return m
 }
 

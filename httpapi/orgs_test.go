@@ -226,7 +226,9 @@ func TestInvitationRules(t *testing.T) {
 				part string
 			}{
 				{"bad email", client.OrgInvitePost{Email: "nope", Role: "view"}, "email"},
-				{"role none", client.OrgInvitePost{Email: "x@example.com", Role: "none"}, "role"},
+				{"unknown role", client.OrgInvitePost{Email: "x@example.com", Role: "owner"}, "role"},
+				{"role on no resource of the org", client.OrgInvitePost{Email: "x@example.com", Role: "none",
+					ApplicationRoles: []client.ResourceRole{{ResourceID: "5f0000000000000000000000", Role: "view"}}}, "applicationRoles[0].resourceId"},
 				{"member", client.OrgInvitePost{Email: "Ada@example.com", Role: "view"}, "already belongs to a member"},
 			} {
 				t.Run(tc.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/internal/testenv"
+	"github.com/accountd/accountd/service"
 )
 
 // usageAPI sends raw requests through a checking client, so every answer is
@@ -267,8 +268,7 @@ func TestUsage(t *testing.T) {
 			// bad queries
 			api.fails(400, "GET", "/me/payloadCounts?start="+ms(now)+"&end="+ms(now.Add(-time.Hour)), ada, nil, "start", "after end")
 			api.fails(400, "GET", "/me/payloadCountsBreakdown?resolution=1000", ada, nil, "resolution", "86400000")
-			api.fails(400, "GET", "/me/deviceCounts?start=0&end=1465790400000", ada, nil, "end", "366 days")
-			api.fails(400, "GET", "/me/payloadCountsBreakdown?resolution=3600000&start="+ms(now.Add(-40*24*time.Hour)), ada, nil, "31 days")
+			api.fails(400, "GET", "/me/payloadCountsBreakdown?resolution=3600000&start="+ms(now.Add(-5*365*24*time.Hour)), ada, nil, "end", "at most 40000 entries")
 			api.fails(400, "GET", "/me/notebookMinuteCounts?start=yesterday", ada, nil, "start", "milliseconds")
 			api.fails(400, "GET", "/me/payloadCounts?asBytes=maybe", ada, nil, "asBytes")
 
@@ -358,10 +358,54 @@ func TestUsageBoundaries(t *testing.T) {
 			if len(bd) != 1 || num(t, bd[0]["value"]) != 0 {
 				t.Errorf("empty range breakdown = %v", bd)
 			}
-			// a range of exactly 366 days is allowed, a millisecond more is not
-			end := clock.Now()
-			api.ok("GET", "/me/deviceCounts?start="+ms(end.Add(-366*24*time.Hour))+"&end="+ms(end), ada, nil)
-			api.fails(400, "GET", "/me/deviceCounts?start="+ms(end.Add(-366*24*time.Hour-time.Millisecond))+"&end="+ms(end), ada, nil, "366 days")
+			// a range of exactly MaxUsageBuckets days or hours is answered,
+			// one bucket more is not
+			for _, tc := range []struct {
+				path string
+				step time.Duration
+			}{
+				{"/me/deviceCounts?", 24 * time.Hour},
+				{"/me/notebookMinuteCounts?", 24 * time.Hour},
+				{"/me/payloadCountsBreakdown?", 24 * time.Hour},
+				{"/me/payloadCountsBreakdown?resolution=3600000&", time.Hour},
+			} {
+				// from the epoch: 40,000 days back from now would be before it
+				start := time.UnixMilli(0).UTC()
+				last := start.Add((service.MaxUsageBuckets-1)*tc.step + tc.step - time.Millisecond)
+				if n := len(counts(t, api.ok("GET", tc.path+"start="+ms(start)+"&end="+ms(last), ada, nil))); n != service.MaxUsageBuckets {
+					t.Errorf("%s: %d entries, want %d", tc.path, n, service.MaxUsageBuckets)
+				}
+				api.fails(400, "GET", tc.path+"start="+ms(start)+"&end="+ms(last.Add(time.Millisecond)), ada, nil, "end", "40001", "at most 40000 entries")
+			}
+		})
+	}
+}
+
+// TestUsageMeExample: me.md's example range, start=0&end=1465790400000,
+// works as written for every usage action.
+func TestUsageMeExample(t *testing.T) {
+	t.Parallel()
+	for _, backend := range testenv.Backends() {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			env := testenv.Start(t, backend, testenv.Options{})
+			api := usageAPI{t: t, env: env, hc: env.HTTPClient(t)}
+			env.User(t, "ada@example.com")
+			ada := env.Login(t, "ada@example.com").Token()
+			const q = "start=0&end=1465790400000"
+			if pc := api.ok("GET", "/me/payloadCounts?"+q, ada, nil); pc["deviceState"] == nil {
+				t.Errorf("payloadCounts = %v", pc)
+			}
+			// day 0 (1970-01-01) through 2016-06-13: 16,966 days
+			for _, p := range []string{"/me/payloadCountsBreakdown?", "/me/deviceCounts?", "/me/notebookMinuteCounts?"} {
+				body := api.ok("GET", p+q, ada, nil)
+				if n := len(counts(t, body)); n != 16966 {
+					t.Errorf("%s%s: %d entries, want 16966", p, q, n)
+				}
+				if body["start"] != "1970-01-01T00:00:00.000Z" || body["end"] != "2016-06-13T23:59:59.999Z" {
+					t.Errorf("%s%s: start %v, end %v", p, q, body["start"], body["end"])
+				}
+			}
 		})
 	}
 }

@@ -56,3 +56,23 @@ func TestCheckRecent(t *testing.T) {
 		}
 	}
 }
+
+// TestResourceRole: a role on one resource replaces the organization role,
+// but for admins, who keep every right.
+func TestResourceRole(t *testing.T) {
+	for _, tc := range []struct {
+		org, res, want accountd.Role
+	}{
+		{accountd.RoleNone, "", accountd.RoleNone},
+		{accountd.RoleNone, accountd.RoleView, accountd.RoleView},
+		{accountd.RoleView, accountd.RoleNone, accountd.RoleNone},
+		{accountd.RoleEdit, accountd.RoleView, accountd.RoleView},
+		{accountd.RoleView, accountd.RoleCollaborate, accountd.RoleCollaborate},
+		{accountd.RoleAdmin, accountd.RoleNone, accountd.RoleAdmin},
+		{accountd.RoleEdit, "", accountd.RoleEdit},
+	} {
+		if got := resourceRole(tc.org, tc.res); got != tc.want {
+			t.Errorf("resourceRole(%q, %q) = %q, want %q", tc.org, tc.res, got, tc.want)
+		}
+	}
+}

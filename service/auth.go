@@ -443,6 +443,9 @@ func (s *Service) issue(ctx context.Context, st accountd.Store, t *accountd.Toke
 			}
 		}
 		t.UserGen = u.TokenGen
+		if err := s.tokensWithin(ctx, tx, t); err != nil {
+			return err
+		}
 		return tx.CreateToken(ctx, t)
 	})
 	if err != nil {

@@ -80,6 +80,10 @@ const maxSummaryParam = 1024
 // unknown name is refused, naming it, so no caller-chosen text reaches a
 // cache key.
 func SummaryFields(param, value string) ([]string, error) {
+	return summaryFieldsOf(summaryNames, param, value)
+}
+
+func summaryFieldsOf(summaryNames []string, param, value string) ([]string, error) {
 	if len(value) > maxSummaryParam {
 		return nil, accountd.Invalid(param, "must be at most %d characters", maxSummaryParam)
 	}

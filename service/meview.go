@@ -24,6 +24,10 @@ type MeView struct {
 	// PayloadCount is the summary's payloadCount, nil unless asked for.
 	PayloadCount PayloadStats
 	Security     SecurityStatus
+	// AvatarURL and Limits are made with the view from the state and the
+	// configuration: they cost no query.
+	AvatarURL string
+	Limits    Limits
 	// Version names the state the view was made from: process-unique, it
 	// changes whenever the state is read again. A cache of encodings keyed
 	// by it never serves an old one.
@@ -49,6 +53,7 @@ const maxViewsPerState = 8
 type meEntry struct {
 	st      *accountd.MeState
 	version uint64
+	avatar  string // AvatarURL of the state, made once and shared by the views
 
 	mu    sync.Mutex
 	views map[string]*MeView // summary query -> view
@@ -133,7 +138,7 @@ func (c *meViewCache) pruneIndex() {
 func (e *meEntry) size() int64 {
 	u := e.st.User
 	n := int64(400 + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
-		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(e.st.GithubLogin))
+		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(e.st.GithubLogin) + len(e.avatar))
 	for _, o := range e.st.OrgIDs {
 		n += int64(16 + len(o))
 	}
@@ -159,7 +164,8 @@ func (s *Service) MeView(ctx context.Context, p accountd.Principal, include, exc
 	e.mu.Unlock()
 	if v == nil {
 		v = &MeView{User: e.st.User, Summary: summaryOf(e.st, include, exclude), Version: e.version,
-			Security: SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin}}
+			Security:  SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin},
+			AvatarURL: e.avatar, Limits: s.limits.User}
 		e.mu.Lock()
 		if len(e.views) < maxViewsPerState {
 			e.views[key] = v
@@ -197,7 +203,8 @@ func (s *Service) meEntry(ctx context.Context, userID string) (*meEntry, error) 
 		if err != nil {
 			return nil, err
 		}
-		e := &meEntry{st: st, version: stateVersions.Add(1), views: map[string]*MeView{}}
+		e := &meEntry{st: st, version: stateVersions.Add(1), views: map[string]*MeView{},
+			avatar: AvatarURL(st.User.Email, st.GithubLogin)}
 		s.meViews.index(userID, st.OrgIDs)
 		s.meViews.c.Put(userID, e, e.size(), time.Time{}, gen)
 		return e, nil

@@ -14,15 +14,23 @@ import (
 // InviteTTL is how long an invitation can be answered.
 const InviteTTL = 7 * 24 * time.Hour
 
-// NewOrg is what POST /orgs carries.
+// NewOrg is what POST /orgs carries. CardToken is checked and dropped:
+// accountd takes no payments, and keeps no payment secret.
 type NewOrg struct {
 	Name, Description, IconColor, MFAMode string
+	PlanID, BillingEmail, CardToken       string
 }
 
-// OrgView is an organization with its members.
+// MaxCardTokenLen is orgPost.json's limit on cardToken.
+const MaxCardTokenLen = 1024
+
+// OrgView is an organization with its members, what it counts, and the
+// limits it has.
 type OrgView struct {
 	Org     *accountd.Org
 	Members []accountd.Member
+	Summary accountd.OrgSummary
+	Limits  Limits
 }
 
 func (s *Service) orgView(ctx context.Context, o *accountd.Org) (OrgView, error) {
@@ -30,7 +38,11 @@ func (s *Service) orgView(ctx context.Context, o *accountd.Org) (OrgView, error)
 	if err != nil {
 		return OrgView{}, err
 	}
-	return OrgView{Org: o, Members: m}, nil
+	sums, err := s.store.OrgSummaries(ctx, []string{o.ID})
+	if err != nil {
+		return OrgView{}, err
+	}
+	return OrgView{Org: o, Members: m, Summary: sums[o.ID], Limits: s.limits.Org}, nil
 }
 
 // needsMFA refuses role in org for a user without two-factor auth when the
@@ -60,7 +72,10 @@ func (s *Service) CreateOrg(ctx context.Context, p accountd.Principal, n NewOrg)
 	}
 	now := accountd.Millis(s.now())
 	o := &accountd.Org{ID: accountd.NewID(now), Name: n.Name, Description: n.Description, IconColor: n.IconColor,
-		MFAMode: n.MFAMode, CreatedAt: now, UpdatedAt: now}
+		MFAMode: n.MFAMode, PlanID: n.PlanID, BillingEmail: strings.TrimSpace(n.BillingEmail), CreatedAt: now, UpdatedAt: now}
+	if len(n.CardToken) > MaxCardTokenLen {
+		return OrgView{}, accountd.Invalid("cardToken", "must be at most %d characters", MaxCardTokenLen)
+	}
 	if o.MFAMode == "" {
 		o.MFAMode = accountd.MFANotRequired
 	}
@@ -70,7 +85,13 @@ func (s *Service) CreateOrg(ctx context.Context, p accountd.Principal, n NewOrg)
 	if err := s.needsMFA(ctx, s.store, o, accountd.RoleAdmin, u.ID, "your account"); err != nil {
 		return OrgView{}, err
 	}
-	if err := s.store.CreateOrg(ctx, o, accountd.Member{UserID: u.ID, Role: accountd.RoleAdmin, CreatedAt: now}); err != nil {
+	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+		if err := s.orgsWithin(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		return tx.CreateOrg(ctx, o, accountd.Member{UserID: u.ID, Role: accountd.RoleAdmin, CreatedAt: now})
+	})
+	if err != nil {
 		return OrgView{}, err
 	}
 	return s.orgView(ctx, o)
@@ -109,9 +130,13 @@ func (s *Service) Orgs(ctx context.Context, p accountd.Principal, q accountd.Lis
 	if err != nil {
 		return OrgPage{}, err
 	}
+	sums, err := s.store.OrgSummaries(ctx, ids)
+	if err != nil {
+		return OrgPage{}, err
+	}
 	out := OrgPage{Total: total, Query: q, Orgs: make([]OrgView, 0, len(orgs))}
 	for _, o := range orgs {
-		out.Orgs = append(out.Orgs, OrgView{Org: o, Members: members[o.ID]})
+		out.Orgs = append(out.Orgs, OrgView{Org: o, Members: members[o.ID], Summary: sums[o.ID], Limits: s.limits.Org})
 	}
 	return out, nil
 }
@@ -188,14 +213,25 @@ func findMember(members []accountd.Member, userID string) (accountd.Member, bool
 	return accountd.Member{}, false
 }
 
-// ModifyMember changes a member's role; admins only. The last admin cannot
-// be demoted.
-func (s *Service) ModifyMember(ctx context.Context, p accountd.Principal, orgID, userID string, role *accountd.Role) (OrgView, error) {
-	if role == nil {
-		return OrgView{}, accountd.Invalid("role", "is required")
+// MemberChange is what PATCH /orgs/{orgId}/member carries: what is nil
+// stays as it is.
+type MemberChange struct {
+	Role                             *accountd.Role
+	ApplicationRoles, DashboardRoles *[]accountd.ResourceRole
+}
+
+// roleWords names the member roles for messages.
+const roleWords = "admin, edit, collaborate, view or none"
+
+// ModifyMember changes a member's role and per-resource roles; admins
+// only. The last admin cannot be demoted.
+func (s *Service) ModifyMember(ctx context.Context, p accountd.Principal, orgID, userID string, c MemberChange) (OrgView, error) {
+	role := c.Role
+	if role == nil && c.ApplicationRoles == nil && c.DashboardRoles == nil {
+		return OrgView{}, accountd.Invalid("role", "is required unless applicationRoles or dashboardRoles is given")
 	}
-	if !role.Valid() {
-		return OrgView{}, accountd.Invalid("role", "must be admin, edit, collaborate or view")
+	if role != nil && !role.Valid() {
+		return OrgView{}, accountd.Invalid("role", "must be %s", roleWords)
 	}
 	var o *accountd.Org
 	err := s.store.InTx(ctx, func(tx accountd.Store) error {
@@ -211,6 +247,27 @@ func (s *Service) ModifyMember(ctx context.Context, p accountd.Principal, orgID,
 		if !ok {
 			return accountd.NotFound("member")
 		}
+		if c.ApplicationRoles != nil || c.DashboardRoles != nil {
+			apps, dashes := SplitRoles(m.ResourceRoles)
+			if c.ApplicationRoles != nil {
+				apps = withKind(*c.ApplicationRoles, accountd.KindApplication)
+			}
+			if c.DashboardRoles != nil {
+				dashes = withKind(*c.DashboardRoles, accountd.KindDashboard)
+			}
+			if err := s.checkResourceRoles(ctx, tx, o, "applicationRoles", apps); err != nil {
+				return err
+			}
+			if err := s.checkResourceRoles(ctx, tx, o, "dashboardRoles", dashes); err != nil {
+				return err
+			}
+			if err := tx.SetResourceRoles(ctx, orgID, userID, append(apps, dashes...)); err != nil {
+				return err
+			}
+		}
+		if role == nil {
+			return nil
+		}
 		if m.Role == accountd.RoleAdmin && *role != accountd.RoleAdmin && lastAdmin(members, userID) {
 			return accountd.Invalid("role", "the organization's only admin cannot be given another role; make another member admin first")
 		}
@@ -222,6 +279,8 @@ func (s *Service) ModifyMember(ctx context.Context, p accountd.Principal, orgID,
 	if err != nil {
 		return OrgView{}, err
 	}
+	// what the member sees changed: at once here, by the event elsewhere
+	s.meViews.forget(userID)
 	return s.orgView(ctx, o)
 }
 
@@ -257,28 +316,32 @@ func (s *Service) RemoveMember(ctx context.Context, p accountd.Principal, orgID,
 	if err != nil {
 		return OrgView{}, err
 	}
-	if userID == p.UserID {
-		// The caller may no longer see the organization; answer with what
-		// it was a moment ago, minus them.
-		members, err := s.store.Members(ctx, orgID)
-		if err != nil {
-			return OrgView{}, err
-		}
-		return OrgView{Org: o, Members: members}, nil
-	}
+	s.meViews.forget(userID)
+	// a member who left may no longer see the organization: the answer is
+	// what it is now, without them, all the same
 	return s.orgView(ctx, o)
 }
 
-// InviteMember invites an email address to the organization with a role;
-// admins only. It returns the organization's pending invitations.
-func (s *Service) InviteMember(ctx context.Context, p accountd.Principal, orgID, email string, role accountd.Role) ([]*accountd.Invite, error) {
-	email = strings.TrimSpace(email)
+// NewInvite is what POST /orgs/{orgId}/invites carries.
+type NewInvite struct {
+	Email                            string
+	Role                             accountd.Role
+	ApplicationRoles, DashboardRoles []accountd.ResourceRole
+	DisallowTransfer                 bool
+}
+
+// InviteMember invites an email address to the organization with a role
+// (and per-resource roles); admins only. It returns the organization's
+// pending invitations.
+func (s *Service) InviteMember(ctx context.Context, p accountd.Principal, orgID string, n NewInvite) ([]*accountd.Invite, error) {
+	email, role := strings.TrimSpace(n.Email), n.Role
 	if err := accountd.ValidateEmail("email", email); err != nil {
 		return nil, err
 	}
 	if !role.Valid() {
-		return nil, accountd.Invalid("role", "must be admin, edit, collaborate or view")
+		return nil, accountd.Invalid("role", "must be %s", roleWords)
 	}
+	apps, dashes := withKind(n.ApplicationRoles, accountd.KindApplication), withKind(n.DashboardRoles, accountd.KindDashboard)
 	u, err := s.Me(ctx, p)
 	if err != nil {
 		return nil, err
@@ -307,9 +370,16 @@ func (s *Service) InviteMember(ctx context.Context, p accountd.Principal, orgID,
 				return accountd.Invalid("email", "already has a pending invitation; revoke it first to invite again")
 			}
 		}
+		if err := s.checkResourceRoles(ctx, tx, o, "applicationRoles", apps); err != nil {
+			return err
+		}
+		if err := s.checkResourceRoles(ctx, tx, o, "dashboardRoles", dashes); err != nil {
+			return err
+		}
 		return tx.CreateInvite(ctx, &accountd.Invite{
 			ID: accountd.NewID(now), OrgID: o.ID, Email: email, Role: role,
 			InvitedByName: u.FullName(), InvitedByEmail: u.Email, CreatedAt: now, ExpiresAt: now.Add(InviteTTL),
+			ResourceRoles: append(apps, dashes...), DisallowTransfer: n.DisallowTransfer,
 		})
 	})
 	if err != nil {
@@ -453,7 +523,22 @@ func (s *Service) RespondToInvite(ctx context.Context, p accountd.Principal, id,
 		if result != accountd.InviteAccepted {
 			return nil
 		}
-		err = tx.AddMember(ctx, accountd.Member{OrgID: i.OrgID, UserID: u.ID, Role: i.Role, CreatedAt: now})
+		if err := s.orgsWithin(ctx, tx, u.ID); err != nil {
+			return err
+		}
+		// a resource the invitation named may have gone since
+		var roles []accountd.ResourceRole
+		for _, r := range i.ResourceRoles {
+			owned, err := s.orgOwns(ctx, tx, i.OrgID, r.Kind, r.ResourceID)
+			if err != nil {
+				return err
+			}
+			if owned {
+				roles = append(roles, r)
+			}
+		}
+		err = tx.AddMember(ctx, accountd.Member{OrgID: i.OrgID, UserID: u.ID, Role: i.Role, CreatedAt: now,
+			ResourceRoles: roles, DisallowTransfer: i.DisallowTransfer})
 		if errors.Is(err, accountd.ErrConflict) {
 			return accountd.Invalid("inviteId", "you are already a member of the organization")
 		}
@@ -469,3 +554,28 @@ func (s *Service) RespondToInvite(ctx context.Context, p accountd.Principal, id,
 // Now is the service's clock, so that wire mappings judge expiry by the
 // same time the rules do.
 func (s *Service) Now() time.Time { return s.now() }
+
+// withKind gives per-resource roles read from a list of one kind their
+// kind.
+func withKind(roles []accountd.ResourceRole, kind string) []accountd.ResourceRole {
+	out := make([]accountd.ResourceRole, len(roles))
+	for i, r := range roles {
+		r.Kind = kind
+		out[i] = r
+	}
+	return out
+}
+
+// SplitRoles splits a member's per-resource roles into their
+// applicationRoles and dashboardRoles.
+func SplitRoles(roles []accountd.ResourceRole) (apps, dashes []accountd.ResourceRole) {
+	apps, dashes = []accountd.ResourceRole{}, []accountd.ResourceRole{}
+	for _, r := range roles {
+		if r.Kind == accountd.KindApplication {
+			apps = append(apps, r)
+		} else {
+			dashes = append(dashes, r)
+		}
+	}
+	return apps, dashes
+}

@@ -89,8 +89,8 @@ type NotMoved struct {
 }
 
 // TransferResources gives applications and dashboards the caller owns to
-// another user or to an organization where the caller may add resources,
-// in one transaction. Ids that cannot move (unknown, or not the caller's
+// another user or to an organization where the caller may add resources
+// and was not invited with disallowTransfer, in one transaction. Ids that cannot move (unknown, or not the caller's
 // own) fail the whole transfer when Strict, and are reported otherwise.
 func (s *Service) TransferResources(ctx context.Context, p accountd.Principal, t Transfer) (NotMoved, error) {
 	if !accountd.ValidID(t.DestinationID) {
@@ -115,7 +115,8 @@ func (s *Service) TransferResources(ctx context.Context, p accountd.Principal, t
 				return err
 			}
 		case accountd.OwnerOrg:
-			if _, _, err := s.orgFor(ctx, tx, p, t.DestinationID, opWrite); err != nil {
+			org, _, err := s.orgFor(ctx, tx, p, t.DestinationID, opWrite)
+			if err != nil {
 				switch accountd.ErrorCode(err) {
 				case accountd.CodeNotFound:
 					return accountd.Invalid("destinationId", "is not an organization you are a member of")
@@ -126,6 +127,9 @@ func (s *Service) TransferResources(ctx context.Context, p accountd.Principal, t
 				}
 				return err
 			}
+			if err := s.transferAllowed(ctx, tx, p, org); err != nil {
+				return err
+			}
 		default:
 			return accountd.Invalid("destinationType", "must be user or organization")
 		}
@@ -134,6 +138,9 @@ func (s *Service) TransferResources(ctx context.Context, p accountd.Principal, t
 			return err
 		}
 		if out.DashboardIDs, err = s.move(ctx, tx, p, t, accountd.KindDashboard, "dashboardIds", t.DashboardIDs, now); err != nil {
+			return err
+		}
+		if err := s.heldWithin(ctx, tx, t.DestinationType, t.DestinationID); err != nil {
 			return err
 		}
 		return ann.record(ctx, s, tx, SecurityEntry{UserID: p.UserID, Kind: accountd.SecResourcesMoved,
@@ -227,4 +234,18 @@ func (s *Service) deleteUserChecked(ctx context.Context, userID string) error {
 		}
 		return tx.DeleteUser(ctx, userID)
 	})
+}
+
+// transferAllowed refuses a transfer into org by a member whose invitation
+// said disallowTransfer. (Only what a user owns moves, so nothing leaves an
+// organization by a transfer.)
+func (s *Service) transferAllowed(ctx context.Context, tx accountd.Store, p accountd.Principal, org *accountd.Org) error {
+	members, err := tx.Members(ctx, org.ID)
+	if err != nil {
+		return err
+	}
+	if m, ok := findMember(members, p.UserID); ok && m.DisallowTransfer {
+		return accountd.Invalid("destinationId", "you may not transfer resources into organization %q (disallowTransfer)", org.Name)
+	}
+	return nil
 }

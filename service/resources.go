@@ -81,7 +81,9 @@ func (s *Service) CreateApplication(ctx context.Context, p accountd.Principal, n
 		return nil, err
 	}
 	a := &accountd.Application{Owned: o}
-	return a, s.store.CreateApplication(ctx, a)
+	return a, s.createWithin(ctx, o.OwnerType, o.OwnerID, accountd.KindApplication, func(st accountd.Store) error {
+		return st.CreateApplication(ctx, a)
+	})
 }
 
 // Application returns an application the caller can see.
@@ -146,7 +148,9 @@ func (s *Service) CreateDashboard(ctx context.Context, p accountd.Principal, n N
 			return nil, err
 		}
 	}
-	return d, s.store.CreateDashboard(ctx, d)
+	return d, s.createWithin(ctx, o.OwnerType, o.OwnerID, accountd.KindDashboard, func(st accountd.Store) error {
+		return st.CreateDashboard(ctx, d)
+	})
 }
 
 // Dashboard returns a dashboard the caller can see.
@@ -236,7 +240,9 @@ func (s *Service) CreateDevice(ctx context.Context, p accountd.Principal, appID 
 	if err := accountd.ValidateChild(d.ID, d.ApplicationID, d.Name, d.Description); err != nil {
 		return nil, err
 	}
-	return d, s.store.CreateDevice(ctx, d)
+	return d, s.createWithin(ctx, a.OwnerType, a.OwnerID, accountd.KindDevice, func(st accountd.Store) error {
+		return st.CreateDevice(ctx, d)
+	})
 }
 
 // Device returns a device of an application the caller can see.

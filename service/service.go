@@ -74,6 +74,9 @@ type Config struct {
 
 	// SecurityLog configures the security log and notifications (seclog.go).
 	SecurityLog SecurityLogConfig
+	// Limits caps what each user and each organization may have
+	// (limits.go; default: no limits).
+	Limits LimitsConfig
 }
 
 // Service implements the actions. It is safe for concurrent use.
@@ -103,6 +106,7 @@ type Service struct {
 	states         *stateWriter
 	secObservers   secObservers
 	throttledSeen  *throttledSeen
+	limits         LimitsConfig
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -164,6 +168,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Usage.IDRetention <= 0 {
 		cfg.Usage.IDRetention = 30 * 24 * time.Hour
 	}
+	if err := cfg.Limits.User.check("users"); err != nil {
+		return nil, err
+	}
+	if err := cfg.Limits.Org.check("organizations"); err != nil {
+		return nil, err
+	}
 	usageKeys := map[[32]byte]string{}
 	for _, k := range cfg.Usage.Keys {
 		usageKeys[k.Hash] = k.Name
@@ -185,6 +195,7 @@ func New(cfg Config) (*Service, error) {
 		meViews:    newMeViewCache(cfg.Cache.Views),
 		verified:   newVerifiedCache(cfg.Cache.Verified),
 		sendLimit:  newSendLimit(),
+		limits:     cfg.Limits,
 		stop:       make(chan struct{}),
 	}
 	s.throttledSeen = newThrottledSeen()

@@ -187,11 +187,13 @@ func (s *Service) SendState(ctx context.Context, p accountd.Principal, appID, de
 	return nil
 }
 
-// Limits of a usage query's range.
-const (
-	MaxUsageRange       = 366 * 24 * time.Hour
-	MaxHourlyUsageRange = 31 * 24 * time.Hour
-)
+// MaxUsageBuckets bounds the entries (days, or hours) one usage series
+// answers with: the reference sets no limit on a range, so the span is
+// free (me.md's own example asks from the epoch) but the answer's size is
+// bounded. 40,000 days reach back past the epoch from any date this
+// century; 40,000 hours are about four and a half years. Payload counts
+// are one sum whatever the range, and take any.
+const MaxUsageBuckets = 40_000
 
 // UsageRange is a query's range, as given: nil Start or End take the
 // defaults (End now; Start the first moment of End's UTC month).
@@ -199,8 +201,8 @@ type UsageRange struct {
 	Start, End *time.Time
 }
 
-// resolve applies the defaults and the limits; hourly ranges are shorter.
-func (s *Service) resolve(r UsageRange, hourly bool) (from, to time.Time, err error) {
+// resolve applies the defaults and checks the order of start and end.
+func (s *Service) resolve(r UsageRange) (from, to time.Time, err error) {
 	to = s.now().UTC()
 	if r.End != nil {
 		to = r.End.UTC()
@@ -214,12 +216,22 @@ func (s *Service) resolve(r UsageRange, hourly bool) (from, to time.Time, err er
 		return from, to, accountd.Invalid("start", "must not be before the epoch")
 	case from.After(to):
 		return from, to, accountd.Invalid("start", "must not be after end")
-	case hourly && to.Sub(from) > MaxHourlyUsageRange:
-		return from, to, accountd.Invalid("end", "must be at most 31 days after start with resolution 3600000")
-	case to.Sub(from) > MaxUsageRange:
-		return from, to, accountd.Invalid("end", "must be at most 366 days after start")
 	}
 	return from, to, nil
+}
+
+// buckets returns the first and last bucket (UTC day, or hour) of the
+// range, refusing a range of more than MaxUsageBuckets of them.
+func buckets(from, to time.Time, hourly bool) (first, last time.Time, step time.Duration, err error) {
+	step, first, last, unit := 24*time.Hour, accountd.Day(from), accountd.Day(to), "days"
+	if hourly {
+		step, first, last, unit = time.Hour, accountd.Hour(from), accountd.Hour(to), "hours"
+	}
+	if n := int64(last.Sub(first)/step) + 1; n > MaxUsageBuckets {
+		return first, last, step, accountd.Invalid("end", "the range holds %d %s, and a query answers with at most %d entries (buckets): move start and end closer",
+			n, unit, MaxUsageBuckets)
+	}
+	return first, last, step, nil
 }
 
 // me is the owner usage queries report on: the user, for the applications
@@ -234,7 +246,7 @@ type PayloadStats map[string]map[string]int64
 // PayloadCounts sums the user's payloads by type and source (or their
 // bytes) over the whole hours the range touches. Every type is present.
 func (s *Service) PayloadCounts(ctx context.Context, p accountd.Principal, r UsageRange, asBytes bool) (PayloadStats, error) {
-	from, to, err := s.resolve(r, false)
+	from, to, err := s.resolve(r)
 	if err != nil {
 		return nil, err
 	}
@@ -287,13 +299,13 @@ type PayloadPoint struct {
 // PayloadBreakdown sums the user's payloads (or bytes) per UTC day or per
 // hour, every bucket of the range present.
 func (s *Service) PayloadBreakdown(ctx context.Context, p accountd.Principal, r UsageRange, hourly, asBytes, includeNonBillable bool) (Series[PayloadPoint], error) {
-	from, to, err := s.resolve(r, hourly)
+	from, to, err := s.resolve(r)
 	if err != nil {
 		return Series[PayloadPoint]{}, err
 	}
-	step, first, last := 24*time.Hour, accountd.Day(from), accountd.Day(to)
-	if hourly {
-		step, first, last = time.Hour, accountd.Hour(from), accountd.Hour(to)
+	first, last, step, err := buckets(from, to, hourly)
+	if err != nil {
+		return Series[PayloadPoint]{}, err
 	}
 	types := accountd.BillablePayloadTypes
 	if includeNonBillable {
@@ -343,11 +355,14 @@ type DevicePoint struct {
 
 // DeviceCounts reports the user's devices per UTC day.
 func (s *Service) DeviceCounts(ctx context.Context, p accountd.Principal, r UsageRange) (Series[DevicePoint], error) {
-	from, to, err := s.resolve(r, false)
+	from, to, err := s.resolve(r)
 	if err != nil {
 		return Series[DevicePoint]{}, err
 	}
-	first, last := accountd.Day(from), accountd.Day(to)
+	first, last, _, err := buckets(from, to, false)
+	if err != nil {
+		return Series[DevicePoint]{}, err
+	}
 	total, hours, err := s.store.DeviceHours(ctx, me(p), first, last.Add(23*time.Hour))
 	if err != nil {
 		return Series[DevicePoint]{}, err
@@ -375,11 +390,14 @@ type NotebookPoint struct {
 
 // NotebookMinuteCounts reports the user's notebook runs per UTC day.
 func (s *Service) NotebookMinuteCounts(ctx context.Context, p accountd.Principal, r UsageRange) (Series[NotebookPoint], error) {
-	from, to, err := s.resolve(r, false)
+	from, to, err := s.resolve(r)
 	if err != nil {
 		return Series[NotebookPoint]{}, err
 	}
-	first, last := accountd.Day(from), accountd.Day(to)
+	first, last, _, err := buckets(from, to, false)
+	if err != nil {
+		return Series[NotebookPoint]{}, err
+	}
 	hours, err := s.store.NotebookHours(ctx, me(p), first, last.Add(23*time.Hour))
 	if err != nil {
 		return Series[NotebookPoint]{}, err

@@ -27,7 +27,7 @@ func (s *Service) SendVerificationEmail(ctx context.Context, p accountd.Principa
 		return accountd.Invalid("email", "is already verified")
 	}
 	if wait := s.sendLimit.take(u.ID, s.now()); wait > 0 {
-		return tooMany(wait)
+		return resendLimited(wait)
 	}
 	return s.sendVerification(ctx, u)
 }

@@ -36,7 +36,7 @@ var orgTests = []struct {
 
 func fullOrg(name string) *accountd.Org {
 	return &accountd.Org{ID: accountd.NewID(base), Name: name, Description: "makers of engines", IconColor: "#336699",
-		MFAMode: accountd.MFAAdminRequired, CreatedAt: base, UpdatedAt: base.Add(time.Minute)}
+		MFAMode: accountd.MFAAdminRequired, PlanID: "starter", BillingEmail: "billing@example.com", CreatedAt: base, UpdatedAt: base.Add(time.Minute)}
 }
 
 func createOrg(t *testing.T, st accountd.Store, name, adminID string) *accountd.Org {
@@ -269,7 +269,10 @@ func testInvites(t *testing.T, st accountd.Store) {
 	u := createUser(t, st, fullUser("inviter@example.com"))
 	o := createOrg(t, st, "Inviting", u.ID)
 	inv := &accountd.Invite{ID: accountd.NewID(base), OrgID: o.ID, OrgName: o.Name, OrgMFAMode: o.MFAMode, Email: "New.Member@Example.com",
-		Role: accountd.RoleEdit, InvitedByName: "Ada", InvitedByEmail: u.Email, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		Role: accountd.RoleEdit, InvitedByName: "Ada", InvitedByEmail: u.Email, CreatedAt: base, ExpiresAt: base.Add(time.Hour),
+		ResourceRoles: []accountd.ResourceRole{{Kind: accountd.KindApplication, ResourceID: accountd.NewID(base), Role: accountd.RoleView},
+			{Kind: accountd.KindDashboard, ResourceID: accountd.NewID(base), Role: accountd.RoleNone}},
+		DisallowTransfer: true}
 	if err := st.CreateInvite(ctx, inv); err != nil {
 		t.Fatal(err)
 	}

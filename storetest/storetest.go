@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 	tests = append(tests, throttleTests...)
 	tests = append(tests, sessionTests...)
 	tests = append(tests, securityLogTests...)
+	tests = append(tests, orgRoleTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

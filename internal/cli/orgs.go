@@ -114,9 +114,9 @@ func orgsCmd(e env) *cobra.Command {
 	}
 	printMembers := func(cmd *cobra.Command, o *client.Org) error {
 		return f.print(cmd.OutOrStdout(), o, func(tw *tabwriter.Writer) {
-			fmt.Fprintf(tw, "%s\t%s\n\nUSER\tEMAIL\tROLE\n", o.ID, o.Name)
+			fmt.Fprintf(tw, "%s\t%s\n\nUSER\tEMAIL\tROLE\tRESOURCE ROLES\n", o.ID, o.Name)
 			for _, m := range o.Members {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", m.UserID, m.Email, m.Role)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.UserID, m.Email, m.Role, resourceRolesText(m))
 			}
 		})
 	}
@@ -139,10 +139,22 @@ func orgsCmd(e env) *cobra.Command {
 	create.Flags().StringVar(&post.Name, "name", "", "name (required)")
 	create.Flags().StringVar(&post.Description, "description", "", "description")
 	create.Flags().StringVar(&post.MFAMode, "mfa", "", "notRequired, adminRequired or required")
+	create.Flags().StringVar(&post.PlanID, "plan", "", "plan id, kept as data")
+	create.Flags().StringVar(&post.BillingEmail, "billing-email", "", "billing email address, kept as data")
 	create.MarkFlagRequired("name")
 
-	var invite client.OrgInvitePost
+	var (
+		invite      client.OrgInvitePost
+		inviteRoles resourceRoleFlags
+	)
 	inviteCmd := remoteCmd(f, "invite ORG --email EMAIL --role ROLE", "Invite someone to an organization", cobra.ExactArgs(1), func(cmd *cobra.Command, c *client.Client, args []string) error {
+		var err error
+		if invite.ApplicationRoles, err = parseResourceRoles("app-role", inviteRoles.apps); err != nil {
+			return err
+		}
+		if invite.DashboardRoles, err = parseResourceRoles("dashboard-role", inviteRoles.dashes); err != nil {
+			return err
+		}
 		l, err := c.Org.InviteMember(cmd.Context(), args[0], invite)
 		if err != nil {
 			return err
@@ -150,20 +162,39 @@ func orgsCmd(e env) *cobra.Command {
 		return printOrgInvites(cmd, l)
 	})
 	inviteCmd.Flags().StringVar(&invite.Email, "email", "", "whom to invite (required)")
-	inviteCmd.Flags().StringVar(&invite.Role, "role", "view", "admin, edit, collaborate or view")
+	inviteCmd.Flags().StringVar(&invite.Role, "role", "view", "admin, edit, collaborate, view or none (none: only what --app-role and --dashboard-role grant)")
+	inviteCmd.Flags().BoolVar(&invite.DisallowTransfer, "disallow-transfer", false, "the member may not transfer resources into the organization")
+	inviteRoles.register(inviteCmd.Flags(), "")
 	inviteCmd.MarkFlagRequired("email")
 
-	var member client.OrgMemberPatch
-	setRole := remoteCmd(f, "set-role ORG USER --role ROLE", "Give a member another role", cobra.ExactArgs(2), func(cmd *cobra.Command, c *client.Client, args []string) error {
+	var (
+		member      client.OrgMemberPatch
+		memberRoles resourceRoleFlags
+	)
+	setRole := remoteCmd(f, "set-role ORG USER [--role ROLE] [--app-role ID=ROLE]... [--dashboard-role ID=ROLE]...", "Give a member another role, or other roles on single resources", cobra.ExactArgs(2), func(cmd *cobra.Command, c *client.Client, args []string) error {
 		member.UserID = args[1]
+		for _, r := range []struct {
+			flag   string
+			values []string
+			into   **[]client.ResourceRole
+		}{{"app-role", memberRoles.apps, &member.ApplicationRoles}, {"dashboard-role", memberRoles.dashes, &member.DashboardRoles}} {
+			if !cmd.Flags().Changed(r.flag) {
+				continue
+			}
+			roles, err := parseResourceRoles(r.flag, r.values)
+			if err != nil {
+				return err
+			}
+			*r.into = &roles
+		}
 		o, err := c.Org.ModifyMember(cmd.Context(), args[0], member)
 		if err != nil {
 			return err
 		}
 		return printMembers(cmd, o)
 	})
-	setRole.Flags().StringVar(&member.Role, "role", "", "admin, edit, collaborate or view (required)")
-	setRole.MarkFlagRequired("role")
+	setRole.Flags().StringVar(&member.Role, "role", "", "admin, edit, collaborate, view or none")
+	memberRoles.register(setRole.Flags(), "; given, they replace the member's roles on resources of that kind (--app-role= clears them)")
 
 	cmd.AddCommand(create, inviteCmd, setRole,
 		remoteCmd(f, "list", "List the organizations you belong to", cobra.NoArgs, func(cmd *cobra.Command, c *client.Client, _ []string) error {

@@ -43,6 +43,7 @@ type serveFlags struct {
 	usageIDRetention  time.Duration
 	security          securityFlags
 	securityLog       securityLogFlags
+	limits            limitFlags
 }
 
 func serveCmd() *cobra.Command {
@@ -78,6 +79,7 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.DurationVar(&f.usageIDRetention, "usage-id-retention", 30*24*time.Hour, "how long reported usage event ids are kept to recognise a retried event")
 	f.security.register(fs)
 	f.securityLog.register(fs)
+	f.limits.register(fs)
 	withEnv(fs)
 	return cmd
 }
@@ -140,6 +142,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		return err
 	}
 	secLog, err := f.securityLog.config()
+	limits, err := f.limits.config()
 	if err != nil {
 		return err
 	}
@@ -154,6 +157,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		SessionTTL: f.sessionTTL, MaxSessionTTL: f.maxSessionTTL,
 		Security: sec, Usage: usage,
 		SecurityLog: secLog,
+		Limits:      limits,
 	})
 	if err != nil {
 		return usageError{err}

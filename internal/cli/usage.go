@@ -136,7 +136,7 @@ func usageBreakdownCmd(f *remoteFlags) *cobra.Command {
 		})
 	rangeFlags(cmd, &q.Start, &q.End)
 	fs := cmd.Flags()
-	fs.BoolVar(&hourly, "hourly", false, "one row per UTC hour (ranges of at most 31 days) instead of per day")
+	fs.BoolVar(&hourly, "hourly", false, "one row per UTC hour instead of per day (a range of at most 40000 hours)")
 	fs.BoolVar(&zeros, "zeros", false, "show days (or hours) without payloads too; -o json always has them")
 	fs.BoolVar(&q.AsBytes, "bytes", false, "report bytes instead of counts")
 	fs.BoolVar(&q.IncludeNonBillable, "non-billable", false, "also count deviceConnect, deviceDisconnect and flowError payloads")

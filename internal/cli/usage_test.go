@@ -63,7 +63,7 @@ func TestUsageCommands(t *testing.T) {
 		{"unknown device", []string{"devices", "send-state", app.ID, "5f0000000000000000000000", one}, ExitNotFound, ""},
 		{"malformed device id", []string{"devices", "send-state", app.ID, "nope", one}, ExitUsage, "deviceId"},
 		{"start after end", []string{"usage", "breakdown", "--start", "2026-11-02", "--end", "2026-11-01"}, ExitUsage, "start: must not be after end"},
-		{"hourly over 31 days", []string{"usage", "breakdown", "--hourly", "--start", "2026-01-01", "--end", "2026-03-01"}, ExitUsage, "31 days"},
+		{"hourly over 40000 hours", []string{"usage", "breakdown", "--hourly", "--start", "2020-01-01", "--end", "2026-03-01"}, ExitUsage, "at most 40000 entries"},
 		{"bad time", []string{"usage", "payloads", "--start", "yesterday"}, ExitUsage, "not an RFC 3339 time"},
 		{"bad output", []string{"usage", "devices", "-o", "xml"}, ExitUsage, "--output"},
 		{"extra argument", []string{"usage", "notebooks", "x"}, ExitUsage, "unknown command"},

@@ -10,20 +10,42 @@ import (
 	"github.com/accountd/accountd"
 )
 
-// visibleTo is the condition under which user ? (given twice) can see the
-// application or dashboard a: they own it, or an organization of theirs
-// does. Each database gets the form its planner turns into lookups of each
-// owner in the (owner_id, owner_type, ...) index: SQLite searches each side
-// of the OR in the index, but PostgreSQL without statistics scanned the
-// whole table for it; PostgreSQL joins a list of owners to the index, but
-// SQLite scans the index for that list.
+// visibleTo is the condition under which user ? (every ? is the user: see
+// visibleArgs) can see the application or dashboard a: they own it, or an
+// organization of theirs does and their role there is not "none", unless a
+// per-resource role of "none" hides it (admins excepted); or a per-resource
+// role other than "none" shows it. Each database gets the form its planner
+// turns into index lookups of each owner in the (owner_id, owner_type, ...)
+// index and of each granted id in the primary key: SQLite searches each
+// side of the OR in an index (MULTI-INDEX OR), but PostgreSQL scanned the
+// whole table for such an OR; PostgreSQL matches arrays of owners and of
+// ids in the indexes and ORs the bitmaps, but SQLite scans the index for a
+// list of owners. The per-resource roles are looked up by their (user_id,
+// resource_id) key.
 func (s *Store) visibleTo() string {
+	const hidden = `NOT EXISTS (SELECT 1 FROM org_member_roles g JOIN org_members gm ON gm.org_id = g.org_id AND gm.user_id = g.user_id
+		WHERE g.user_id = ? AND g.resource_id = a.id AND g.role = 'none' AND gm.role <> 'admin')`
+	const granted = `a.id IN (SELECT g.resource_id FROM org_member_roles g WHERE g.user_id = ? AND g.role <> 'none')`
 	if s.d.Name == "postgres" {
-		return `(a.owner_id, a.owner_type) IN (SELECT CAST(? AS TEXT), 'user'
-	UNION ALL SELECT org_id, 'organization' FROM org_members WHERE user_id = ?)`
+		// Arrays of owners and of granted ids, each matched in an index
+		// and joined by a BitmapOr: a list of (owner, type) pairs OR'd
+		// with the granted ids scanned the whole table.
+		return `((a.owner_id = ANY (ARRAY(SELECT CAST(? AS TEXT) UNION ALL SELECT org_id FROM org_members WHERE user_id = ? AND role <> 'none'))
+	AND (a.owner_type = 'user' AND a.owner_id = ? OR a.owner_type = 'organization' AND ` + hidden + `))
+	OR a.id = ANY (ARRAY(SELECT g.resource_id FROM org_member_roles g WHERE g.user_id = ? AND g.role <> 'none')))`
 	}
 	return `((a.owner_type = 'user' AND a.owner_id = ?)
-	OR (a.owner_type = 'organization' AND a.owner_id IN (SELECT org_id FROM org_members WHERE user_id = ?)))`
+	OR (a.owner_type = 'organization' AND a.owner_id IN (SELECT org_id FROM org_members WHERE user_id = ? AND role <> 'none') AND ` + hidden + `)
+	OR ` + granted + `)`
+}
+
+// visibleArgs are the arguments of visibleTo for userID.
+func (s *Store) visibleArgs(userID string) []any {
+	args := make([]any, strings.Count(s.visibleTo(), "?"))
+	for i := range args {
+		args[i] = userID
+	}
+	return args
 }
 
 const ownedColumns = "a.id, a.owner_type, a.owner_id, COALESCE(o.name, ''), a.name, a.description, a.data, a.created_at, a.updated_at"
@@ -157,10 +179,10 @@ var (
 )
 
 func (s *Store) listOwned(ctx context.Context, table string, sc accountd.Scope, q accountd.ListQuery, add func(ownedRow)) (int, error) {
-	where, args := " WHERE "+s.visibleTo(), []any{sc.UserID, sc.UserID}
+	where, args := " WHERE "+s.visibleTo(), s.visibleArgs(sc.UserID)
 	switch {
 	case sc.OrgID != "":
-		where, args = " WHERE a.owner_type = 'organization' AND a.owner_id = ?", []any{sc.OrgID}
+		where, args = " WHERE a.owner_type = 'organization' AND a.owner_id = ? AND "+s.visibleTo(), append([]any{sc.OrgID}, args...)
 	case sc.OwnOnly:
 		where, args = " WHERE a.owner_type = 'user' AND a.owner_id = ?", []any{sc.UserID}
 	}
@@ -559,7 +581,7 @@ func (s *Store) AddRecentItem(ctx context.Context, r accountd.RecentItem, keep i
 
 func (s *Store) RecentItems(ctx context.Context, userID, itemType, parentID string) ([]accountd.NamedItem, error) {
 	var q string
-	args := []any{userID, itemType, parentID, userID, userID}
+	args := append([]any{userID, itemType, parentID}, s.visibleArgs(userID)...)
 	const recent = " FROM recent_items r "
 	const where = " WHERE r.user_id = ? AND r.item_type = ? AND r.parent_id = ? AND "
 	switch itemType {
