@@ -187,28 +187,11 @@ func (s *Server) getOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "orgId")
-	if err != nil {
-		return err
-	}
-	v, err := s.svc.Org(r.Context(), principal(r), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, orgJSON(v, sq))
-	return nil
+	return getOne(w, r, "orgId", s.svc.Org, func(v service.OrgView) orgBody { return orgJSON(v, sq) })
 }
 
 func (s *Server) deleteOrg(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "orgId")
-	if err != nil {
-		return err
-	}
-	if err := s.svc.DeleteOrg(r.Context(), principal(r), id); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, success)
-	return nil
+	return deleteOne(w, r, "orgId", s.svc.DeleteOrg)
 }
 
 type memberPatchBody struct {
