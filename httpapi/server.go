@@ -76,6 +76,7 @@ func NewServer(cfg Config) (*Server, error) {
 		meWire:     lru.New[meWireKey, []byte](max(cfg.Service.CacheBudget().Wire, 1<<20)),
 		requestIDs: newRequestIDs(),
 	}
+	s.metrics.reg.MustRegister(newCacheCollector(s))
 	methods := map[string][]string{} // path: the methods served on it
 	for _, rt := range routes() {
 		s.mux.Handle(rt.method+" "+rt.path, s.metrics.observe(rt.action, rt.method, s.action(rt)))

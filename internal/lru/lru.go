@@ -26,6 +26,8 @@ type Cache[K comparable, V any] struct {
 	bytes  int64
 	budget int64
 	gen    uint64
+
+	hits, misses, evictions atomic.Uint64
 }
 
 type slot[K comparable, V any] struct {
@@ -52,6 +54,7 @@ func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 	s := c.m[k]
 	if s == nil || s.expires != 0 && now.UnixNano() >= s.expires {
 		c.mu.RUnlock()
+		c.misses.Add(1)
 		var zero V
 		return zero, false
 	}
@@ -60,6 +63,7 @@ func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 	if !s.ref.Load() {
 		s.ref.Store(true)
 	}
+	c.hits.Add(1)
 	return v, true
 }
 
@@ -123,6 +127,7 @@ func (c *Cache[K, V]) evictOver(now int64) {
 			continue
 		}
 		c.remove(s)
+		c.evictions.Add(1)
 	}
 }
 
@@ -194,4 +199,21 @@ func (c *Cache[K, V]) Stats() (entries int, bytes int64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.m), c.bytes
+}
+
+// Usage is what a cache holds and how well it serves, for metrics and
+// benchmarks.
+type Usage struct {
+	Entries int
+	Bytes   int64 // estimated, as callers sized their entries, with slotOverhead each
+	Budget  int64
+	// Hits and Misses count Get calls since the cache was made; Evictions
+	// counts entries dropped to stay within the budget.
+	Hits, Misses, Evictions uint64
+}
+
+// Usage reports the cache's contents and counters.
+func (c *Cache[K, V]) Usage() Usage {
+	n, b := c.Stats()
+	return Usage{Entries: n, Bytes: b, Budget: c.budget, Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load()}
 }

@@ -107,3 +107,18 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("after Clear: %d, %d", n, b)
 	}
 }
+
+func TestUsageCounts(t *testing.T) {
+	const entry = 3000 - slotOverhead
+	c := New[string, int](12_000)
+	now := time.Now()
+	for i := range 5 {
+		c.Put(fmt.Sprint(i), i, entry, time.Time{}, c.Generation())
+	}
+	c.Get("3", now)
+	c.Get("nope", now)
+	u := c.Usage()
+	if u.Entries != 4 || u.Bytes != 12_000 || u.Budget != 12_000 || u.Hits != 1 || u.Misses != 1 || u.Evictions != 1 {
+		t.Errorf("Usage = %+v; want 4 entries, 12000 of 12000 bytes, 1 hit, 1 miss, 1 eviction", u)
+	}
+}
