@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/accountd/accountd/internal/lru"
 	"github.com/accountd/accountd/service"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -44,3 +45,6 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(u.Evictions), u.Name)
 	}
 }
+
+// WireUsage reports the cache of encoded GET /me answers.
+func (s *Server) WireUsage() lru.Usage { return s.meWire.Usage() }

@@ -206,18 +206,21 @@ type CacheBudget struct {
 	Throttle int64 // failed-attempt counters and trust marks, with SQLite (throttle.go)
 }
 
-// DefaultCacheBudget adds up to 64 MiB: about 50,000 active tokens and
-// their users. A token in use costs about 750 bytes in all.
+// DefaultCacheBudget adds up to 64 MiB: about 80,000 warm tokens and
+// 8,000 users. A warm token is accounted at about 480 bytes (its row 280,
+// its verified signature 200), a user at about 2.7 KB (GET /me state 1.5
+// KB, its encoded answer 0.9 KB, credential state 0.2 KB); what they
+// really take is somewhat less (service's TestEntryCostsAccounted).
 var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 
-// SplitCacheBudget shares total bytes out between the caches: a quarter to
-// token rows, five sixteenths to verified signatures (a token's text is
-// most of what either costs, about 300 and 450 bytes a token), a sixteenth
-// each to users' credential state, encoded GET /me answers and throttle
-// counters, and a quarter to GET /me state.
+// SplitCacheBudget shares total bytes out between the caches in 64ths, in
+// proportion to what a population of users with about ten tokens each
+// needs warm: 23 to token rows, 16 to verified signatures, 2 to users'
+// credential state, 12 to GET /me state, 7 to encoded GET /me answers and
+// 4 to throttle counters.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total / 4, Verified: total * 5 / 16, Users: total / 16, Views: total / 4,
-		Wire: total / 16, Throttle: total / 16}
+	return CacheBudget{Tokens: total * 23 / 64, Verified: total * 16 / 64, Users: total * 2 / 64, Views: total * 12 / 64,
+		Wire: total * 7 / 64, Throttle: total * 4 / 64}
 }
 
 // CacheBudget is the budget the service was configured with; the HTTP

@@ -8,7 +8,7 @@ import (
 )
 
 func TestBudgetEvictsOneByOne(t *testing.T) {
-	const entry = 1000 - slotOverhead // each entry costs 1000 bytes
+	entry := 1000 - overhead[string, int]() // each entry costs 1000 bytes
 	c := New[string, int](10_000)
 	for i := range 10 {
 		c.Put(fmt.Sprint(i), i, entry, time.Time{}, c.Generation())
@@ -109,7 +109,7 @@ func TestConcurrent(t *testing.T) {
 }
 
 func TestUsageCounts(t *testing.T) {
-	const entry = 3000 - slotOverhead
+	entry := 3000 - overhead[string, int]()
 	c := New[string, int](12_000)
 	now := time.Now()
 	for i := range 5 {
@@ -120,5 +120,22 @@ func TestUsageCounts(t *testing.T) {
 	u := c.Usage()
 	if u.Entries != 4 || u.Bytes != 12_000 || u.Budget != 12_000 || u.Hits != 1 || u.Misses != 1 || u.Evictions != 1 {
 		t.Errorf("Usage = %+v; want 4 entries, 12000 of 12000 bytes, 1 hit, 1 miss, 1 eviction", u)
+	}
+}
+
+func TestChargeEvicts(t *testing.T) {
+	entry := 1000 - overhead[string, int]()
+	c := New[string, int](4000)
+	for i := range 4 {
+		c.Put(fmt.Sprint(i), i, entry, time.Time{}, c.Generation())
+	}
+	c.Get("3", time.Now())
+	c.Charge("3", 500)
+	c.Charge("absent", 500)
+	if n, b := c.Stats(); n != 3 || b != 3500 {
+		t.Fatalf("after charging: %d entries, %d bytes; want 3, 3500 (one evicted)", n, b)
+	}
+	if _, ok := c.Get("3", time.Now()); !ok {
+		t.Error("the charged entry, in use, was evicted")
 	}
 }
