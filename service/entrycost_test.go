@@ -3,7 +3,6 @@
 package service
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"runtime"
 	"testing"
@@ -58,7 +57,7 @@ func TestEntryCostsAccounted(t *testing.T) {
 		for i, id := range ids {
 			k, _ := packID(id)
 			u, _ := packID(ids[i/10])
-			verified.c.Put(sha256.Sum256([]byte(id)), verifiedIDs{token: k, user: u}, 0, time.Time{}, verified.c.Generation())
+			verified.c.Put(verifiedKeyOf(id), verifiedIDs{token: k, user: u}, 0, time.Time{}, verified.c.Generation())
 		}
 		return verified.c.Usage()
 	})

@@ -206,20 +206,21 @@ type CacheBudget struct {
 	Throttle int64 // failed-attempt counters and trust marks, with SQLite (throttle.go)
 }
 
-// DefaultCacheBudget adds up to 64 MiB: about 80,000 warm tokens and
-// 8,000 users. A warm token is accounted at about 480 bytes (its row 280,
-// its verified signature 200), a user at about 2.7 KB (GET /me state 1.5
+// DefaultCacheBudget adds up to 64 MiB: about 90,000 warm tokens and
+// 9,000 users. A warm token is accounted at about 425 bytes (its row 280,
+// its verified signature 145), a user at about 2.6 KB (GET /me state 1.5
 // KB, its encoded answer 0.9 KB, credential state 0.2 KB); what they
 // really take is somewhat less (service's TestEntryCostsAccounted).
 var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 
 // SplitCacheBudget shares total bytes out between the caches in 64ths, in
 // proportion to what a population of users with about ten tokens each
-// needs warm: 23 to token rows, 16 to verified signatures, 2 to users'
-// credential state, 12 to GET /me state, 7 to encoded GET /me answers and
-// 4 to throttle counters.
+// needs warm, a little more to GET /me state, whose miss costs the most:
+// 25 to token rows, 13 to verified signatures, 2 to users' credential
+// state, 13 to GET /me state, 7 to encoded GET /me answers and 4 to
+// throttle counters.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total * 23 / 64, Verified: total * 16 / 64, Users: total * 2 / 64, Views: total * 12 / 64,
+	return CacheBudget{Tokens: total * 25 / 64, Verified: total * 13 / 64, Users: total * 2 / 64, Views: total * 13 / 64,
 		Wire: total * 7 / 64, Throttle: total * 4 / 64}
 }
 

@@ -42,12 +42,13 @@ type scaleReport struct {
 	rssEnd   map[string]benchkit.Memory  // after the last round
 	fillEnd  map[string]benchkit.Metrics // the caches after the last round
 	profiles map[string][]string
+	prewarm  map[string]time.Duration // how long using every token once took, per backend
 }
 
 func newScaleReport(cfg config, pop population) *scaleReport {
 	return &scaleReport{cfg: cfg, pop: pop, when: time.Now().UTC(), command: benchkit.CommandLine("mebench", os.Args[1:]),
 		seedTime: map[string]time.Duration{}, rssStart: map[string]benchkit.Memory{}, rssEnd: map[string]benchkit.Memory{},
-		fillEnd: map[string]benchkit.Metrics{}, profiles: map[string][]string{}}
+		fillEnd: map[string]benchkit.Metrics{}, prewarm: map[string]time.Duration{}, profiles: map[string][]string{}}
 }
 
 func (r *scaleReport) add(round int, name, what string, res benchkit.LoadResult, m benchkit.Metrics) {
@@ -104,6 +105,13 @@ func (r *scaleReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "- `GET /me`: each request carries a token drawn at random from all %d; `GET /me/tokens` and `GET /applications` (no query: sorted by name, default page): one drawn from the %d users with %d tokens and %d applications, so each answer lists %d\n",
 		p.totalTokens(), p.listUsers, p.listTokens, p.listTokens, p.listTokens)
 	fmt.Fprintf(w, "- each run: %v warm-up then %v measured, %d keep-alive connections (one goroutine each, one request in flight each); load generator, servers and PostgreSQL share the machine\n", c.warmup, c.duration, c.conns)
+	if c.prewarm {
+		fmt.Fprintf(w, "- before the first round, every token was used once for `GET /me` (--prewarm), so the caches start as warm as their budget lets them be:")
+		for _, b := range c.backends {
+			fmt.Fprintf(w, " %s in %v;", b, r.prewarm[b].Round(100*time.Millisecond))
+		}
+		fmt.Fprintf(w, " with --prewarm=false they start cold and warm up only with the load's random draws\n")
+	}
 	if c.rate > 0 {
 		fmt.Fprintf(w, "- paced (open loop) at %.0f requests a second in all; latency counts from each request's scheduled start\n", c.rate)
 	}

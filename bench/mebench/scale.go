@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountd/accountd/bench/internal/benchkit"
@@ -174,6 +177,14 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 			}
 			return u
 		}
+		if cfg.prewarm {
+			took, err := prewarm(ctx, srv.Addr, all, cfg.conns)
+			if err != nil {
+				return nil, fmt.Errorf("%s: prewarm: %w", backend, err)
+			}
+			rep.prewarm[backend] = took
+			progress("%s: every token used once in %v", backend, took.Round(time.Millisecond))
+		}
 		targets = append(targets,
 			&scaleTarget{name: backend, what: "GET /me", srv: srv, path: "/me", bearers: bearers(all), cpu: cpu, metrics: metricsAddr},
 			&scaleTarget{name: backend, what: "GET /me/tokens", srv: srv, path: "/me/tokens", bearers: bearers(list), cpu: cpu, metrics: metricsAddr},
@@ -287,4 +298,50 @@ func checkScale(ctx context.Context, addr string, users []seedUser, pop populati
 			page.Count, page.TotalCount, len(page.Items), pop.listTokens)
 	}
 	return nil
+}
+
+// prewarm sends GET /me once with each token, from conns connections, and
+// fails on any answer but 200.
+func prewarm(ctx context.Context, addr string, tokens []string, conns int) (time.Duration, error) {
+	began := time.Now()
+	var dials, failedDials atomic.Int64
+	tr := benchkit.NewTransport(conns, &dials, &failedDials)
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	var next atomic.Int64
+	errs := make(chan error, conns)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(tokens) || ctx.Err() != nil {
+					return
+				}
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/me", nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+tokens[i])
+				resp, err := hc.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("GET /me: %s", resp.Status)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return time.Since(began), ctx.Err()
 }
