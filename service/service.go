@@ -83,6 +83,7 @@ type Service struct {
 	cfg     Config
 
 	hashSem     chan struct{}
+	hashing     *hashLane    // where hashes run (hashlane.go)
 	hashWaiting atomic.Int64 // places taken in the hashing queue (see holdHashPlace)
 	// trustedWaiting counts the places in the trusted lane, bounded apart
 	// from the others.
@@ -171,6 +172,7 @@ func New(cfg Config) (*Service, error) {
 		random:     cfg.Random,
 		cfg:        cfg,
 		hashSem:    make(chan struct{}, cfg.HashConcurrency),
+		hashing:    newHashLane(cfg.HashConcurrency),
 		hooks:      cfg.Hooks,
 		throttle:   newMemThrottle(cfg.Cache.Throttle * 3 / 4),
 		localTrust: newLocalTrust(cfg.Cache.Throttle / 4),
@@ -257,6 +259,7 @@ func (s *Service) Close() {
 	defer cancel()
 	s.flushLastUsed(ctx)
 	s.states.close()
+	s.hashing.close()
 }
 
 func (s *Service) every(d time.Duration, f func(context.Context)) {
@@ -335,7 +338,9 @@ func (s *Service) hashPassword(ctx context.Context, password string) (string, er
 	}
 	defer func() { <-s.hashSem }()
 	s.hooks.hash(s.cfg.Hash)
-	h, err := secret.HashPassword(s.cfg.Hash, password, s.random)
+	var h string
+	var err error
+	s.hashing.run(func() { h, err = secret.HashPassword(s.cfg.Hash, password, s.random) })
 	if err != nil {
 		return "", accountd.Internal(err)
 	}
@@ -352,7 +357,9 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 			s.hooks.Hash(p)
 		}
 	}
-	ok, err := secret.VerifyPassword(hash, password)
+	var ok bool
+	var err error
+	s.hashing.run(func() { ok, err = secret.VerifyPassword(hash, password) })
 	if err != nil {
 		return false, accountd.Internal(err)
 	}
