@@ -218,12 +218,12 @@ var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 // SplitCacheBudget shares total bytes out between the caches in 64ths, in
 // proportion to what a population of users with about ten tokens each
 // needs warm, a little more to GET /me state, whose miss costs the most:
-// 25 to token rows, 13 to verified signatures, 2 to users' credential
-// state, 13 to GET /me state, 7 to encoded GET /me answers and 4 to
-// throttle counters.
+// 25 to token rows, 13 to verified signatures, 3 to users' credential
+// state, 13 to GET /me state, 6 to encoded GET /me answers (a miss costs
+// an encoding, not a database read) and 4 to throttle counters.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total * 25 / 64, Verified: total * 13 / 64, Users: total * 2 / 64, Views: total * 13 / 64,
-		Wire: total * 7 / 64, Throttle: total * 4 / 64}
+	return CacheBudget{Tokens: total * 25 / 64, Verified: total * 13 / 64, Users: total * 3 / 64, Views: total * 13 / 64,
+		Wire: total * 6 / 64, Throttle: total * 4 / 64}
 }
 
 // CacheBudget is the budget the service was configured with; the HTTP
