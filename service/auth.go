@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,12 +110,20 @@ func newTokenEntry(t *accountd.Token, scopes *scopeSets) (*tokenEntry, int64) {
 	return e, size
 }
 
+// unixNano is t in unix nanoseconds, 0 for the zero time; a time past
+// what they can hold (the year 2262) is held as the last one they can, which
+// no clock reaches.
 func unixNano(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.After(lastUnixNano):
+		return math.MaxInt64
 	}
 	return t.UnixNano()
 }
+
+var lastUnixNano = time.Unix(0, math.MaxInt64)
 
 type userEntry struct {
 	cutoff        time.Time
@@ -223,7 +232,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (accountd.Prin
 func (e *tokenEntry) valid(userID string, ue *userEntry, now time.Time) bool {
 	return !e.missing && !ue.missing && e.active && e.userID == userID &&
 		(e.expiresAt == 0 || now.UnixNano() < e.expiresAt) &&
-		e.createdAt > ue.cutoff.UnixNano() && e.gen == ue.gen
+		(ue.cutoff.IsZero() || e.createdAt > ue.cutoff.UnixNano()) && e.gen == ue.gen
 }
 
 // ensureFresh returns once the instance has read every event committed up

@@ -60,6 +60,8 @@ func overhead[K comparable, V any]() int64 {
 	return max(slotOverhead, slotSize+mapShare+16)
 }
 
+var lastUnixNano = time.Unix(0, math.MaxInt64)
+
 // New makes a cache that holds at most budget bytes.
 func New[K comparable, V any](budget int64) *Cache[K, V] {
 	return &Cache[K, V]{m: map[K]*slot[K, V]{}, budget: budget, over: overhead[K, V]()}
@@ -108,8 +110,8 @@ func (c *Cache[K, V]) Put(k K, v V, size int64, expires time.Time, gen uint64) {
 		return
 	}
 	var exp int64
-	if !expires.IsZero() {
-		exp = expires.UnixNano()
+	if !expires.IsZero() && expires.Before(lastUnixNano) {
+		exp = expires.UnixNano() // later ones (past 2262) never expire here
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
