@@ -23,7 +23,9 @@ import (
 //     Each is loaded from the database on a miss and kept until something
 //     invalidates it, until it expires (a token at its expiry), or until
 //     the byte budget evicts it (internal/lru: per entry, least recently used
-//     first). Nothing is trusted on a clock alone.
+//     first; each entry accounted at no less than what it takes on the heap,
+//     kept small by sharing what entries have in common: authmem.go,
+//     verified.go). Nothing is trusted on a clock alone.
 //   - What invalidates them: every change to a token, to a user's
 //     credentials or to what GET /me shows writes an auth event in the
 //     same transaction as the change. The instance that made the change
