@@ -77,6 +77,7 @@ func NewServer(cfg Config) (*Server, error) {
 		requestIDs: newRequestIDs(),
 	}
 	cfg.Service.ObserveSecurityEvents(s.metrics.securityEvent)
+	s.metrics.reg.MustRegister(newCacheCollector(s))
 	methods := map[string][]string{} // path: the methods served on it
 	for _, rt := range routes() {
 		s.mux.Handle(rt.method+" "+rt.path, s.metrics.observe(rt.action, rt.method, s.action(rt)))

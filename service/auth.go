@@ -3,7 +3,7 @@ package service
 import (
 	"context"
 	"errors"
-	"slices"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,7 +23,9 @@ import (
 //     Each is loaded from the database on a miss and kept until something
 //     invalidates it, until it expires (a token at its expiry), or until
 //     the byte budget evicts it (internal/lru: per entry, least recently used
-//     first). Nothing is trusted on a clock alone.
+//     first; each entry accounted at no less than what it takes on the heap,
+//     kept small by sharing what entries have in common: authmem.go,
+//     verified.go). Nothing is trusted on a clock alone.
 //   - What invalidates them: every change to a token, to a user's
 //     credentials or to what GET /me shows writes an auth event in the
 //     same transaction as the change. The instance that made the change
@@ -71,25 +73,59 @@ var errUnavailable = &accountd.Error{Code: accountd.CodeUnavailable,
 	Message: "the service cannot confirm credentials right now; try again shortly", RetryAfter: time.Second}
 
 type tokenEntry struct {
-	userID    string
+	userID    string // shared by the user's tokens (internID)
 	parentID  string
 	kind      accountd.TokenKind
-	scope     []string
+	scope     []string // shared by the tokens of the same scope (scopeSets)
 	active    bool
 	missing   bool
 	gen       int64
-	expiresAt time.Time
-	createdAt time.Time
+	expiresAt int64        // unix nanoseconds; 0: never
+	createdAt int64        // unix nanoseconds
 	lastUsed  atomic.Int64 // unix ms of the last use recorded
 }
 
-func (e *tokenEntry) size() int64 {
-	n := int64(160 + len(e.userID) + len(e.parentID))
-	for _, s := range e.scope {
-		n += int64(16 + len(s))
+// tokenEntryBase is what a tokenEntry costs on the heap (its allocation
+// size class) with the interned copy of its user's id (authmem.go),
+// counted in full for each entry though the user's tokens share it;
+// internedIDSize is that copy's cost, paid again for a parent's id.
+const (
+	internedIDSize = 48
+	tokenEntryBase = 112 + internedIDSize
+)
+
+// newTokenEntry makes the entry of t and says what it costs.
+func newTokenEntry(t *accountd.Token, scopes *scopeSets) (*tokenEntry, int64) {
+	scope, shared := scopes.intern(t.Scope)
+	e := &tokenEntry{
+		userID: internID(t.UserID), parentID: internID(t.ParentID), kind: canonicalKind(t.Kind), scope: scope,
+		active: t.Status == accountd.StatusActive, gen: t.UserGen, expiresAt: unixNano(t.ExpiresAt), createdAt: t.CreatedAt.UnixNano(),
 	}
-	return n
+	e.lastUsed.Store(t.LastUsedAt.UnixMilli())
+	size := int64(tokenEntryBase)
+	if !shared {
+		size += scopeCost(scope)
+	}
+	if e.parentID != "" {
+		size += internedIDSize
+	}
+	return e, size
 }
+
+// unixNano is t in unix nanoseconds, 0 for the zero time; a time past
+// what they can hold (the year 2262) is held as the last one they can, which
+// no clock reaches.
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.After(lastUnixNano):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var lastUnixNano = time.Unix(0, math.MaxInt64)
 
 type userEntry struct {
 	cutoff        time.Time
@@ -103,7 +139,8 @@ const userEntrySize = 64
 // authState is the instance's cached view of tokens and users, and how far
 // it has followed the auth events.
 type authState struct {
-	tokens *lru.Cache[string, *tokenEntry]
+	tokens *lru.Cache[packedID, *tokenEntry]
+	scopes scopeSets
 	users  *lru.Cache[string, *userEntry]
 
 	pollMu sync.Mutex // one poll at a time; seq is only touched under it
@@ -123,7 +160,7 @@ type authState struct {
 
 func newAuthState(budget CacheBudget) *authState {
 	a := &authState{
-		tokens: lru.New[string, *tokenEntry](budget.Tokens),
+		tokens: lru.New[packedID, *tokenEntry](budget.Tokens),
 		users:  lru.New[string, *userEntry](budget.Users),
 		epoch:  time.Now(),
 	}
@@ -157,33 +194,33 @@ func (s *Service) Authenticate(ctx context.Context, token string) (accountd.Prin
 // recorded with what from says (asked about once a minute per token).
 func (s *Service) AuthenticateFrom(ctx context.Context, token string, from accountd.ClientSource) (accountd.Principal, error) {
 	now := s.now()
-	claims, err := s.verify(token, now)
+	tokenID, userID, err := s.verify(token, now)
 	if err != nil {
 		return accountd.Principal{}, errBadToken
 	}
 	if err := s.ensureFresh(ctx); err != nil {
 		return accountd.Principal{}, err
 	}
-	te, err := s.tokenEntry(ctx, claims.TokenID)
+	te, err := s.tokenEntry(ctx, tokenID)
 	if err != nil {
 		return accountd.Principal{}, err
 	}
-	if te.missing || te.userID != claims.UserID {
+	if te.missing || te.userID != userID {
 		return accountd.Principal{}, errBadToken
 	}
 	ue, err := s.userEntry(ctx, te.userID)
 	if err != nil {
 		return accountd.Principal{}, err
 	}
-	p := accountd.Principal{UserID: te.userID, TokenID: claims.TokenID, Kind: te.kind, Scope: te.scope,
+	p := accountd.Principal{UserID: te.userID, TokenID: tokenID, Kind: te.kind, Scope: te.scope,
 		EmailVerified: ue.emailVerified, Bound: te.kind == accountd.KindAPI || te.parentID != ""}
 	// the token, then every token it was obtained with
 	for e, depth := te, 0; ; depth++ {
 		if !e.valid(te.userID, ue, now) {
 			return accountd.Principal{}, errBadToken
 		}
-		if !e.expiresAt.IsZero() && (p.ExpiresAt.IsZero() || e.expiresAt.Before(p.ExpiresAt)) {
-			p.ExpiresAt = e.expiresAt
+		if e.expiresAt != 0 && (p.ExpiresAt.IsZero() || e.expiresAt < p.ExpiresAt.UnixNano()) {
+			p.ExpiresAt = time.Unix(0, e.expiresAt).UTC()
 		}
 		if e.parentID == "" {
 			p.Depth = depth
@@ -196,15 +233,15 @@ func (s *Service) AuthenticateFrom(ctx context.Context, token string, from accou
 			return accountd.Principal{}, err
 		}
 	}
-	s.markUsed(ctx, from, claims.TokenID, te, now)
+	s.markUsed(ctx, from, tokenID, te, now)
 	return p, nil
 }
 
 // valid is the rule a token and each of its ancestors must meet.
 func (e *tokenEntry) valid(userID string, ue *userEntry, now time.Time) bool {
 	return !e.missing && !ue.missing && e.active && e.userID == userID &&
-		(e.expiresAt.IsZero() || now.Before(e.expiresAt)) &&
-		e.createdAt.After(ue.cutoff) && e.gen == ue.gen
+		(e.expiresAt == 0 || now.UnixNano() < e.expiresAt) &&
+		(ue.cutoff.IsZero() || e.createdAt > ue.cutoff.UnixNano()) && e.gen == ue.gen
 }
 
 // ensureFresh returns once the instance has read every event committed up
@@ -231,26 +268,32 @@ func (s *Service) ensureFresh(ctx context.Context) error {
 	}
 }
 
+// tokenEntry returns the token's entry, reading its row on a miss. Ids not
+// in accountd's own form are read every time, never cached.
 func (s *Service) tokenEntry(ctx context.Context, id string) (*tokenEntry, error) {
-	if e, ok := s.auth.tokens.Get(id, s.now()); ok {
-		return e, nil
+	key, cacheable := packID(id)
+	if cacheable {
+		if e, ok := s.auth.tokens.Get(key, s.now()); ok {
+			return e, nil
+		}
 	}
 	gen := s.auth.tokens.Generation()
 	t, err := s.store.Token(ctx, id)
-	var e *tokenEntry
+	e, size := &tokenEntry{missing: true}, int64(tokenEntryBase)
 	switch {
 	case errors.Is(err, accountd.ErrNotFound):
-		e = &tokenEntry{missing: true}
 	case err != nil:
 		return nil, err
 	default:
-		e = &tokenEntry{
-			userID: t.UserID, parentID: t.ParentID, kind: t.Kind, scope: slices.Clip(t.Scope),
-			active: t.Status == accountd.StatusActive, gen: t.UserGen, expiresAt: t.ExpiresAt, createdAt: t.CreatedAt,
-		}
-		e.lastUsed.Store(t.LastUsedAt.UnixMilli())
+		e, size = newTokenEntry(t, &s.auth.scopes)
 	}
-	s.auth.tokens.Put(id, e, e.size(), e.expiresAt, gen)
+	if cacheable {
+		var expires time.Time
+		if e.expiresAt != 0 {
+			expires = time.Unix(0, e.expiresAt)
+		}
+		s.auth.tokens.Put(key, e, size, expires, gen)
+	}
 	return e, nil
 }
 
@@ -307,7 +350,13 @@ func (s *Service) forget(events []accountd.AuthEvent) {
 		viewUsers = append(viewUsers, ev.UserID)
 	}
 	if len(tokens) > 0 {
-		s.auth.tokens.Delete(tokens...)
+		keys := make([]packedID, 0, len(tokens))
+		for _, id := range tokens {
+			if k, ok := packID(id); ok {
+				keys = append(keys, k)
+			}
+		}
+		s.auth.tokens.Delete(keys...)
 	}
 	if len(users) > 0 {
 		s.auth.users.Delete(users...)
@@ -477,7 +526,7 @@ func (s *Service) chainValid(ctx context.Context, tx accountd.Store, u *accountd
 			return false, err
 		}
 		e := &tokenEntry{userID: t.UserID, active: t.Status == accountd.StatusActive, gen: t.UserGen,
-			expiresAt: t.ExpiresAt, createdAt: t.CreatedAt}
+			expiresAt: unixNano(t.ExpiresAt), createdAt: t.CreatedAt.UnixNano()}
 		if !e.valid(u.ID, ue, now) {
 			return false, nil
 		}

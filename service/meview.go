@@ -135,16 +135,27 @@ func (c *meViewCache) pruneIndex() {
 	}
 }
 
+// size is what the entry costs with its first view: the user, the state
+// and the entry (their allocation size classes), each string with its
+// header, and the view. Each further view is charged as it is added.
 func (e *meEntry) size() int64 {
 	u := e.st.User
-	n := int64(400 + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
+	n := int64(meEntryBase + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
 		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(e.st.GithubLogin) + len(e.avatar))
 	for _, o := range e.st.OrgIDs {
 		n += int64(16 + len(o))
 	}
-	// room for the views made from it, each a summary map
-	return n + maxViewsPerState*160
+	return n + meViewSize
 }
+
+const (
+	// the User (288), the MeState (112), the entry (32) and its map of
+	// views (48 and a group of 208), and 16 for each of 11 strings
+	meEntryBase = 288 + 112 + 32 + 48 + 208 + 11*16
+	// a MeView (96) with its summary map (48 and a group of 208: the
+	// six counts) and its key
+	meViewSize = 96 + 48 + 208 + 32
+)
 
 // ForgetMe drops the cached state of a user after a change made through
 // this instance, so the user reads their own writes before the change's
@@ -167,10 +178,15 @@ func (s *Service) MeView(ctx context.Context, p accountd.Principal, include, exc
 			Security:  SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin},
 			AvatarURL: e.avatar, Limits: s.limits.User}
 		e.mu.Lock()
-		if len(e.views) < maxViewsPerState {
+		kept := len(e.views) < maxViewsPerState
+		if kept {
 			e.views[key] = v
 		}
+		n := len(e.views)
 		e.mu.Unlock()
+		if kept && n > 1 {
+			s.meViews.c.Charge(p.UserID, meViewSize+int64(len(key)))
+		}
 	}
 	if slices.Contains(include, "payloadCount") && !slices.Contains(exclude, "payloadCount") {
 		pc, err := s.monthPayloads(ctx, p.UserID)

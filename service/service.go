@@ -90,6 +90,7 @@ type Service struct {
 	cfg     Config
 
 	hashSem     chan struct{}
+	hashing     *hashLane    // where hashes run (hashlane.go)
 	hashWaiting atomic.Int64 // places taken in the hashing queue (see holdHashPlace)
 	// trustedWaiting counts the places in the trusted lane, bounded apart
 	// from the others.
@@ -188,6 +189,7 @@ func New(cfg Config) (*Service, error) {
 		random:     cfg.Random,
 		cfg:        cfg,
 		hashSem:    make(chan struct{}, cfg.HashConcurrency),
+		hashing:    newHashLane(cfg.HashConcurrency),
 		hooks:      cfg.Hooks,
 		throttle:   newMemThrottle(cfg.Cache.Throttle * 3 / 4),
 		localTrust: newLocalTrust(cfg.Cache.Throttle / 4),
@@ -225,18 +227,22 @@ type CacheBudget struct {
 	Throttle int64 // failed-attempt counters and trust marks, with SQLite (throttle.go)
 }
 
-// DefaultCacheBudget adds up to 64 MiB: about 50,000 active tokens and
-// their users. A token in use costs about 750 bytes in all.
+// DefaultCacheBudget adds up to 64 MiB: about 90,000 warm tokens and
+// 9,000 users. A warm token is accounted at about 425 bytes (its row 280,
+// its verified signature 145), a user at about 2.6 KB (GET /me state 1.5
+// KB, its encoded answer 0.9 KB, credential state 0.2 KB); what they
+// really take is somewhat less (service's TestEntryCostsAccounted).
 var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 
-// SplitCacheBudget shares total bytes out between the caches: a quarter to
-// token rows, five sixteenths to verified signatures (a token's text is
-// most of what either costs, about 300 and 450 bytes a token), a sixteenth
-// each to users' credential state, encoded GET /me answers and throttle
-// counters, and a quarter to GET /me state.
+// SplitCacheBudget shares total bytes out between the caches in 64ths, in
+// proportion to what a population of users with about ten tokens each
+// needs warm, a little more to GET /me state, whose miss costs the most:
+// 25 to token rows, 13 to verified signatures, 3 to users' credential
+// state, 13 to GET /me state, 6 to encoded GET /me answers (a miss costs
+// an encoding, not a database read) and 4 to throttle counters.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total / 4, Verified: total * 5 / 16, Users: total / 16, Views: total / 4,
-		Wire: total / 16, Throttle: total / 16}
+	return CacheBudget{Tokens: total * 25 / 64, Verified: total * 13 / 64, Users: total * 3 / 64, Views: total * 13 / 64,
+		Wire: total * 6 / 64, Throttle: total * 4 / 64}
 }
 
 // CacheBudget is the budget the service was configured with; the HTTP
@@ -272,6 +278,7 @@ func (s *Service) Close() {
 	defer cancel()
 	s.flushLastUsed(ctx)
 	s.states.close()
+	s.hashing.close()
 }
 
 func (s *Service) every(d time.Duration, f func(context.Context)) {
@@ -353,7 +360,9 @@ func (s *Service) hashPassword(ctx context.Context, password string) (string, er
 	}
 	defer func() { <-s.hashSem }()
 	s.hooks.hash(s.cfg.Hash)
-	h, err := secret.HashPassword(s.cfg.Hash, password, s.random)
+	var h string
+	var err error
+	s.hashing.run(func() { h, err = secret.HashPassword(s.cfg.Hash, password, s.random) })
 	if err != nil {
 		return "", accountd.Internal(err)
 	}
@@ -370,7 +379,9 @@ func (s *Service) verifyPassword(ctx context.Context, hash, password string) (bo
 			s.hooks.Hash(p)
 		}
 	}
-	ok, err := secret.VerifyPassword(hash, password)
+	var ok bool
+	var err error
+	s.hashing.run(func() { ok, err = secret.VerifyPassword(hash, password) })
 	if err != nil {
 		return false, accountd.Internal(err)
 	}

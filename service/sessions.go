@@ -55,7 +55,7 @@ func (s *Service) readSessions(ctx context.Context, p accountd.Principal, u *acc
 	out := make([]Session, 0, len(tokens))
 	for _, t := range tokens {
 		e := &tokenEntry{userID: t.UserID, active: t.Status == accountd.StatusActive, gen: t.UserGen,
-			expiresAt: t.ExpiresAt, createdAt: t.CreatedAt}
+			expiresAt: unixNano(t.ExpiresAt), createdAt: t.CreatedAt.UnixNano()}
 		if !e.valid(u.ID, ue, now) {
 			continue
 		}

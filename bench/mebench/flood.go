@@ -110,6 +110,9 @@ type floodRow struct {
 	attackCounts *statusCounts
 	legit        benchkit.LoadResult // the legitimate user's logins
 	legitCounts  *statusCounts
+	// garbage collections a second during each run (accountd's metrics;
+	// -1: not read)
+	quietGC, floodGC float64
 }
 
 func (r floodRow) ratio() float64 {
@@ -154,9 +157,10 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 	defer f.close()
 
 	type backendSrv struct {
-		name  string
-		srv   *benchkit.Server
-		token string
+		name    string
+		srv     *benchkit.Server
+		token   string
+		metrics string
 	}
 	var backends []backendSrv
 	for _, backend := range cfg.backends {
@@ -183,7 +187,11 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		args := []string{"serve", "--addr", addr, "--db", db, "--keys", key, "--trust-forwarded-for"}
+		metricsAddr, err := benchkit.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		args := []string{"serve", "--addr", addr, "--db", db, "--keys", key, "--trust-forwarded-for", "--metrics-addr", metricsAddr}
 		if cfg.logLevel != "" {
 			args = append(args, "--log-level", cfg.logLevel)
 		}
@@ -203,7 +211,7 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 		if err := legitLogin(ctx, srv.Addr); err != nil {
 			return nil, fmt.Errorf("%s: %w", backend, err)
 		}
-		backends = append(backends, backendSrv{backend, srv, token})
+		backends = append(backends, backendSrv{backend, srv, token, metricsAddr})
 		progress("%s: accountd listening on %s (--trust-forwarded-for, default hashing bounds)", backend, srv.Addr)
 	}
 
@@ -222,10 +230,12 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 			}
 			me := benchkit.Get("http://"+b.srv.Addr+cfg.mePath, http.Header{"Authorization": {"Bearer " + b.token}})
 			progress("round %d/%d: %s GET %s at %.0f/s, no flood", round, cfg.rounds, b.name, cfg.mePath, rate)
+			gc := gcCounter(ctx, b.metrics)
 			quiet, err := benchkit.Drive(ctx, spec, me, cpu)
 			if err != nil {
 				return rep, err
 			}
+			quietGC := gc()
 			pause(ctx)
 
 			row := floodRow{round: round, backend: b.name, quiet: quiet, attackCounts: &statusCounts{}, legitCounts: &statusCounts{}}
@@ -241,6 +251,7 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 			legit := loginDo(loginURL, []int{http.StatusOK, http.StatusServiceUnavailable}, row.legitCounts, t0, t1,
 				func(int, uint64) (string, string) { return legitBody(), legitAddr })
 			progress("round %d/%d: %s GET %s at %.0f/s during a flood of %.0f logins/s from %d connections", round, cfg.rounds, b.name, cfg.mePath, rate, cfg.floodRate, cfg.flood)
+			gc = gcCounter(ctx, b.metrics)
 			var wg sync.WaitGroup
 			var attackErr, legitErr error
 			wg.Go(func() {
@@ -251,6 +262,7 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 			})
 			row.flood, err = benchkit.Drive(ctx, spec, me, cpu)
 			wg.Wait()
+			row.quietGC, row.floodGC = quietGC, gc()
 			for _, e := range []error{err, attackErr, legitErr} {
 				if e != nil {
 					return rep, e
@@ -264,6 +276,28 @@ func runFlood(ctx context.Context, cfg config) (benchkit.Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// gcCounter reads the server's count of garbage collections now, and
+// returns what reads the collections a second since (-1 if the metrics
+// cannot be read).
+func gcCounter(ctx context.Context, addr string) func() float64 {
+	read := func() (float64, bool) {
+		m, err := benchkit.ScrapeMetrics(ctx, addr, "go_gc_duration_seconds_count")
+		if err != nil {
+			return 0, false
+		}
+		return m["go_gc_duration_seconds_count"], true
+	}
+	n0, ok0 := read()
+	t0 := time.Now()
+	return func() float64 {
+		n1, ok1 := read()
+		if !ok0 || !ok1 {
+			return -1
+		}
+		return (n1 - n0) / time.Since(t0).Seconds()
+	}
 }
 
 // legitAddr is the legitimate user's address (X-Forwarded-For).
@@ -348,19 +382,19 @@ func (r *floodReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "- when: %s\n- command: `%s`\n- machine: %s\n- server: %s\n", r.when.Format(time.RFC3339), r.command, benchkit.Machine(), r.server)
 	fmt.Fprintf(w, "- GET %s of one user paced at %.0f requests/s over %d connections, %v warm-up + %v measured, first alone, then while %d connections post %.0f wrong-password logins a second (open loop; a fresh unknown email and X-Forwarded-For address each, ~%.0fx what the hashing bound checks) and another user logs in with the right password twice a second (8 connections) from the address they logged in from before\n\n",
 		r.cfg.mePath, r.rate, r.cfg.conns, r.cfg.warmup, r.cfg.duration, r.cfg.flood, r.cfg.floodRate, r.overload())
-	fmt.Fprintln(w, "| round | backend | GET /me p50 alone | p99 alone | p50 flooded | p99 flooded | p99 ratio | server cores alone / flooded | flood logins checked (401)/s | refused (503)/s | flood p99 (from schedule) | legitimate logins: 200 / 503 | their p50 / max |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| round | backend | GET /me p50 alone | p99 alone | p50 flooded | p99 flooded | p99 ratio | server cores alone / flooded | GC cycles/s alone / flooded | flood logins checked (401)/s | refused (503)/s | flood p99 (from schedule) | legitimate logins: 200 / 503 | their p50 / max |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, x := range r.rows {
 		legitMax := time.Duration(0)
 		if n := len(x.legit.Latencies); n > 0 {
 			legitMax = x.legit.Latencies[n-1]
 		}
-		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %.2f | %s / %s | %s | %s | %s | %d / %d | %s / %s |\n",
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %.2f | %s / %s | %.1f / %.1f | %s | %s | %s | %d / %d | %s / %s |\n",
 			x.round, x.backend,
 			benchkit.Millis(benchkit.Percentile(x.quiet.Latencies, 50)), benchkit.Millis(benchkit.Percentile(x.quiet.Latencies, 99)),
 			benchkit.Millis(benchkit.Percentile(x.flood.Latencies, 50)), benchkit.Millis(benchkit.Percentile(x.flood.Latencies, 99)),
 			x.ratio(),
-			cores(x.quiet.CPU.Server, x.quiet.Elapsed), cores(x.flood.CPU.Server, x.flood.Elapsed),
+			cores(x.quiet.CPU.Server, x.quiet.Elapsed), cores(x.flood.CPU.Server, x.flood.Elapsed), x.quietGC, x.floodGC,
 			perSec(x.attackCounts.get(http.StatusUnauthorized), x.attack.Elapsed), perSec(x.attackCounts.get(http.StatusServiceUnavailable), x.attack.Elapsed),
 			benchkit.Millis(benchkit.Percentile(x.attack.Latencies, 99)),
 			x.legitCounts.get(http.StatusOK), x.legitCounts.get(http.StatusServiceUnavailable),

@@ -58,6 +58,7 @@ type config struct {
 	floodRate  float64 // their logins a second in all
 	// many-users mode (scale.go), on when users > 0
 	users, tokensPer, listUsers, listTokens int
+	prewarm                                 bool
 }
 
 func main() { benchkit.Main("mebench", parseFlags, run) }
@@ -78,6 +79,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.users, "users", 0, "many-users mode: seed this many users and draw a token at random per request, for GET /me and GET /me/tokens (default: one user, GET /me)")
 	fs.IntVar(&cfg.tokensPer, "tokens-per-user", 10, "many-users mode: API tokens per user")
 	fs.IntVar(&cfg.listUsers, "list-users", 0, "many-users mode: how many of the users have --list-tokens tokens instead, for GET /me/tokens (default: a tenth of --users)")
+	fs.BoolVar(&cfg.prewarm, "prewarm", true, "many-users mode: before the rounds, use every token once for GET /me, so the caches start as warm as their budget lets them be (not only as warm as the warm-up's random draws make them)")
 	fs.IntVar(&cfg.listTokens, "list-tokens", 20, "many-users mode: API tokens of each of the --list-users users")
 	// Hidden: profile the servers under the same load. accountd is then
 	// built from ./bench/profserve (accountd's main plus a profiler the

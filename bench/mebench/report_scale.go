@@ -28,6 +28,7 @@ type scaleRow struct {
 	round      int
 	name, what string
 	res        benchkit.LoadResult
+	metrics    benchkit.Metrics // accountd's counters over the measured window; nil for hello-world
 }
 
 type scaleReport struct {
@@ -37,19 +38,21 @@ type scaleReport struct {
 	command  string
 	rows     []scaleRow
 	seedTime map[string]time.Duration
-	rssStart map[string]benchkit.Memory // after seeding and the checks, before any load
-	rssEnd   map[string]benchkit.Memory // after the last round
+	rssStart map[string]benchkit.Memory  // after seeding and the checks, before any load
+	rssEnd   map[string]benchkit.Memory  // after the last round
+	fillEnd  map[string]benchkit.Metrics // the caches after the last round
 	profiles map[string][]string
+	prewarm  map[string]time.Duration // how long using every token once took, per backend
 }
 
 func newScaleReport(cfg config, pop population) *scaleReport {
 	return &scaleReport{cfg: cfg, pop: pop, when: time.Now().UTC(), command: benchkit.CommandLine("mebench", os.Args[1:]),
 		seedTime: map[string]time.Duration{}, rssStart: map[string]benchkit.Memory{}, rssEnd: map[string]benchkit.Memory{},
-		profiles: map[string][]string{}}
+		fillEnd: map[string]benchkit.Metrics{}, prewarm: map[string]time.Duration{}, profiles: map[string][]string{}}
 }
 
-func (r *scaleReport) add(round int, name, what string, res benchkit.LoadResult) {
-	r.rows = append(r.rows, scaleRow{round, name, what, res})
+func (r *scaleReport) add(round int, name, what string, res benchkit.LoadResult, m benchkit.Metrics) {
+	r.rows = append(r.rows, scaleRow{round, name, what, res, m})
 }
 
 func (r *scaleReport) hello(round int) *benchkit.LoadResult {
@@ -102,6 +105,13 @@ func (r *scaleReport) Print(w io.Writer) {
 	fmt.Fprintf(w, "- `GET /me`: each request carries a token drawn at random from all %d; `GET /me/tokens` and `GET /applications` (no query: sorted by name, default page): one drawn from the %d users with %d tokens and %d applications, so each answer lists %d\n",
 		p.totalTokens(), p.listUsers, p.listTokens, p.listTokens, p.listTokens)
 	fmt.Fprintf(w, "- each run: %v warm-up then %v measured, %d keep-alive connections (one goroutine each, one request in flight each); load generator, servers and PostgreSQL share the machine\n", c.warmup, c.duration, c.conns)
+	if c.prewarm {
+		fmt.Fprintf(w, "- before the first round, every token was used once for `GET /me` (--prewarm), so the caches start as warm as their budget lets them be:")
+		for _, b := range c.backends {
+			fmt.Fprintf(w, " %s in %v;", b, r.prewarm[b].Round(100*time.Millisecond))
+		}
+		fmt.Fprintf(w, " with --prewarm=false they start cold and warm up only with the load's random draws\n")
+	}
 	if c.rate > 0 {
 		fmt.Fprintf(w, "- paced (open loop) at %.0f requests a second in all; latency counts from each request's scheduled start\n", c.rate)
 	}
@@ -181,6 +191,20 @@ func (r *scaleReport) Print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %s | %v | %s | %s | %s |\n", b, r.seedTime[b].Round(100*time.Millisecond), benchkit.MiB(start.RSS),
 			benchkit.MiB(end.RSS), benchkit.MiB(end.HWM))
+	}
+
+	fmt.Fprintf(w, "\nCache hit ratios over each measured window (accountd's metrics, --metrics-addr) and garbage collections in it:\n\n")
+	fmt.Fprintf(w, "| round | server | hits per cache | GC cycles |\n|---:|---|---|---:|\n")
+	for _, x := range r.rows {
+		if x.metrics != nil {
+			fmt.Fprintf(w, "| %d | %s | %s | %.0f |\n", x.round, r.label(x.name, x.what), x.metrics.HitRatios(), x.metrics["go_gc_duration_seconds_count"])
+		}
+	}
+	fmt.Fprintf(w, "\nCaches after the last round (entries, accounted bytes of the budget):\n\n")
+	for _, b := range c.backends {
+		if m, ok := r.fillEnd[b]; ok {
+			fmt.Fprintf(w, "- %s: %s\n", b, m.CacheFill())
+		}
 	}
 
 	var samples []string

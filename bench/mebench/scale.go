@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accountd/accountd/bench/internal/benchkit"
@@ -27,7 +30,12 @@ type scaleTarget struct {
 	path    string
 	bearers [][]string // "Bearer TOKEN", one slice each, shared read-only
 	cpu     func() benchkit.CPUUsage
+	metrics string // accountd's --metrics-addr; empty for hello-world
 }
+
+// scrapedMetrics are the samples the report reads: the caches' and the
+// collector's.
+var scrapedMetrics = []string{"accountd_cache_", "go_gc_duration_seconds_count"}
 
 // randomBearer is a NewDoFunc for GET url with a token drawn at random
 // from bearers on every request; each goroutine reuses one request and
@@ -127,7 +135,11 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		args := []string{"serve", "--addr", addr, "--db", db, "--keys", key}
+		metricsAddr, err := benchkit.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		args := []string{"serve", "--addr", addr, "--db", db, "--keys", key, "--metrics-addr", metricsAddr}
 		if cfg.logLevel != "" {
 			args = append(args, "--log-level", cfg.logLevel)
 		}
@@ -165,10 +177,18 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 			}
 			return u
 		}
+		if cfg.prewarm {
+			took, err := prewarm(ctx, srv.Addr, all, cfg.conns)
+			if err != nil {
+				return nil, fmt.Errorf("%s: prewarm: %w", backend, err)
+			}
+			rep.prewarm[backend] = took
+			progress("%s: every token used once in %v", backend, took.Round(time.Millisecond))
+		}
 		targets = append(targets,
-			&scaleTarget{name: backend, what: "GET /me", srv: srv, path: "/me", bearers: bearers(all), cpu: cpu},
-			&scaleTarget{name: backend, what: "GET /me/tokens", srv: srv, path: "/me/tokens", bearers: bearers(list), cpu: cpu},
-			&scaleTarget{name: backend, what: "GET /applications", srv: srv, path: "/applications", bearers: bearers(list), cpu: cpu})
+			&scaleTarget{name: backend, what: "GET /me", srv: srv, path: "/me", bearers: bearers(all), cpu: cpu, metrics: metricsAddr},
+			&scaleTarget{name: backend, what: "GET /me/tokens", srv: srv, path: "/me/tokens", bearers: bearers(list), cpu: cpu, metrics: metricsAddr},
+			&scaleTarget{name: backend, what: "GET /applications", srv: srv, path: "/applications", bearers: bearers(list), cpu: cpu, metrics: metricsAddr})
 	}
 
 	for round := 1; round <= cfg.rounds; round++ {
@@ -177,8 +197,26 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 				return rep, fmt.Errorf("%s server exited: %v\n%s", t.name, t.srv.ExitErr(), t.srv.LogTail())
 			}
 			spec := benchkit.LoadSpec{Conns: cfg.conns, Rate: cfg.rate, Warmup: cfg.warmup, Measure: cfg.duration}
-			if cfg.cpuprofile != "" && t.name != "hello" {
-				spec.OnMeasure = profileSwitch(t.srv)
+			var window [2]benchkit.Metrics
+			if t.metrics != "" {
+				var profile func(bool)
+				if cfg.cpuprofile != "" {
+					profile = profileSwitch(t.srv)
+				}
+				spec.OnMeasure = func(start bool) {
+					i := 1
+					if start {
+						i = 0
+					}
+					m, err := benchkit.ScrapeMetrics(ctx, t.metrics, scrapedMetrics...)
+					if err != nil {
+						progress("%s: scraping metrics: %v", t.name, err)
+					}
+					window[i] = m
+					if profile != nil {
+						profile(start)
+					}
+				}
 			}
 			progress("round %d/%d: %s %s, %d connections, %v warm-up + %v", round, cfg.rounds, t.name, t.what,
 				cfg.conns, cfg.warmup, cfg.duration)
@@ -186,9 +224,16 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 			if err != nil {
 				return rep, err
 			}
-			rep.add(round, t.name, t.what, res)
+			var inWindow benchkit.Metrics
+			if window[0] != nil && window[1] != nil {
+				inWindow = window[1].Sub(window[0])
+			}
+			rep.add(round, t.name, t.what, res, inWindow)
 			progress("  %.0f req/s, p50 %s, p99 %s, %d errors", res.RPS(), benchkit.Millis(benchkit.Percentile(res.Latencies, 50)),
 				benchkit.Millis(benchkit.Percentile(res.Latencies, 99)), res.Failures())
+			if inWindow != nil {
+				progress("  cache hits: %s", inWindow.HitRatios())
+			}
 			select {
 			case <-time.After(500 * time.Millisecond):
 			case <-ctx.Done():
@@ -199,6 +244,9 @@ func runScale(ctx context.Context, cfg config) (benchkit.Report, error) {
 	for _, t := range targets {
 		if t.name != "hello" {
 			rep.rssEnd[t.name] = benchkit.PidMemory(t.srv.Cmd.Process.Pid)
+			if m, err := benchkit.ScrapeMetrics(ctx, t.metrics, scrapedMetrics...); err == nil {
+				rep.fillEnd[t.name] = m
+			}
 		}
 	}
 	f.stopServers()
@@ -250,4 +298,50 @@ func checkScale(ctx context.Context, addr string, users []seedUser, pop populati
 			page.Count, page.TotalCount, len(page.Items), pop.listTokens)
 	}
 	return nil
+}
+
+// prewarm sends GET /me once with each token, from conns connections, and
+// fails on any answer but 200.
+func prewarm(ctx context.Context, addr string, tokens []string, conns int) (time.Duration, error) {
+	began := time.Now()
+	var dials, failedDials atomic.Int64
+	tr := benchkit.NewTransport(conns, &dials, &failedDials)
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	var next atomic.Int64
+	errs := make(chan error, conns)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(tokens) || ctx.Err() != nil {
+					return
+				}
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/me", nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("Authorization", "Bearer "+tokens[i])
+				resp, err := hc.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("GET /me: %s", resp.Status)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return time.Since(began), ctx.Err()
 }

@@ -121,6 +121,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	tuneGC(gcLimit(f.cacheMemory, f.hashConcurrency, f.hashMemory), log)
 	store, err := f.open(ctx)
 	if err != nil {
 		return err

@@ -3,9 +3,11 @@
 package lru
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Cache is a map bounded by the bytes its entries are estimated to
@@ -26,24 +28,43 @@ type Cache[K comparable, V any] struct {
 	bytes  int64
 	budget int64
 	gen    uint64
+	over   int64 // overhead[K, V]
+
+	hits, misses, evictions atomic.Uint64
 }
 
 type slot[K comparable, V any] struct {
 	key     K
 	val     V
-	cost    int64
 	expires int64 // unix nanoseconds; 0: never
+	cost    int32 // Put keeps no entry of more than math.MaxInt32 bytes
+	idx     int32
 	ref     atomic.Bool
-	idx     int
 }
 
-// slotOverhead is what an entry costs beyond its own size: the slot, the
-// map's bucket share and the ring's pointer.
+// slotOverhead is the least an entry costs beyond the size its caller
+// gives: a slot of small keys and values, the map's share and the ring's
+// pointer. Caches of larger keys and values charge more (overhead).
 const slotOverhead = 96
+
+// overhead is what one entry of a Cache[K, V] costs beyond what its
+// caller's size says: the slot (rounded up to an allocation size class),
+// the map's share (key, pointer and control byte, in a table that may have
+// just grown to seven sixteenths full) and the ring's pointer (in a slice
+// that may have just doubled). The tests in service measure it.
+func overhead[K comparable, V any]() int64 {
+	var s slot[K, V]
+	slotSize := (int64(unsafe.Sizeof(s)) + 15) &^ 15
+	var k K
+	mapShare := 16*(int64(unsafe.Sizeof(k))+8+1)/7 + 8 // and the tables' headers
+	return max(slotOverhead, slotSize+mapShare+16)
+}
+
+var lastUnixNano = time.Unix(0, math.MaxInt64)
 
 // New makes a cache that holds at most budget bytes.
 func New[K comparable, V any](budget int64) *Cache[K, V] {
-	return &Cache[K, V]{m: map[K]*slot[K, V]{}, budget: budget}
+	return &Cache[K, V]{m: map[K]*slot[K, V]{}, budget: budget, over: overhead[K, V]()}
 }
 
 // Get returns the value for k unless it is absent or expired at now.
@@ -52,6 +73,7 @@ func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 	s := c.m[k]
 	if s == nil || s.expires != 0 && now.UnixNano() >= s.expires {
 		c.mu.RUnlock()
+		c.misses.Add(1)
 		var zero V
 		return zero, false
 	}
@@ -60,6 +82,7 @@ func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 	if !s.ref.Load() {
 		s.ref.Store(true)
 	}
+	c.hits.Add(1)
 	return v, true
 }
 
@@ -82,13 +105,13 @@ func (c *Cache[K, V]) Generation() uint64 {
 // until evicted or invalidated), unless an invalidation happened since gen
 // was read. An entry larger than a quarter of the budget is not kept.
 func (c *Cache[K, V]) Put(k K, v V, size int64, expires time.Time, gen uint64) {
-	cost := size + slotOverhead
-	if cost > c.budget/4 {
+	cost := size + c.over
+	if cost > c.budget/4 || cost > math.MaxInt32 {
 		return
 	}
 	var exp int64
-	if !expires.IsZero() {
-		exp = expires.UnixNano()
+	if !expires.IsZero() && expires.Before(lastUnixNano) {
+		exp = expires.UnixNano() // later ones (past 2262) never expire here
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -96,11 +119,11 @@ func (c *Cache[K, V]) Put(k K, v V, size int64, expires time.Time, gen uint64) {
 		return
 	}
 	if s := c.m[k]; s != nil {
-		c.bytes += cost - s.cost
-		s.val, s.cost, s.expires = v, cost, exp
+		c.bytes += cost - int64(s.cost)
+		s.val, s.cost, s.expires = v, int32(cost), exp
 		s.ref.Store(true)
 	} else {
-		s := &slot[K, V]{key: k, val: v, cost: cost, expires: exp, idx: len(c.ring)}
+		s := &slot[K, V]{key: k, val: v, cost: int32(cost), expires: exp, idx: int32(len(c.ring))}
 		c.m[k] = s
 		c.ring = append(c.ring, s)
 		c.bytes += cost
@@ -123,6 +146,7 @@ func (c *Cache[K, V]) evictOver(now int64) {
 			continue
 		}
 		c.remove(s)
+		c.evictions.Add(1)
 	}
 }
 
@@ -136,7 +160,20 @@ func (c *Cache[K, V]) remove(s *slot[K, V]) {
 	c.ring[last] = nil
 	c.ring = c.ring[:last]
 	delete(c.m, s.key)
-	c.bytes -= s.cost
+	c.bytes -= int64(s.cost)
+}
+
+// Charge adds extra bytes to the cost of k's entry, if it has one, for
+// what its value has come to hold since it was put; it evicts others if
+// that takes the cache over its budget.
+func (c *Cache[K, V]) Charge(k K, extra int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.m[k]; s != nil && int64(s.cost)+extra <= math.MaxInt32 {
+		s.cost += int32(extra)
+		c.bytes += extra
+		c.evictOver(time.Now().UnixNano())
+	}
 }
 
 // Delete drops the entries of keys and invalidates racing loads.
@@ -194,4 +231,21 @@ func (c *Cache[K, V]) Stats() (entries int, bytes int64) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.m), c.bytes
+}
+
+// Usage is what a cache holds and how well it serves, for metrics and
+// benchmarks.
+type Usage struct {
+	Entries int
+	Bytes   int64 // estimated, as callers sized their entries, with slotOverhead each
+	Budget  int64
+	// Hits and Misses count Get calls since the cache was made; Evictions
+	// counts entries dropped to stay within the budget.
+	Hits, Misses, Evictions uint64
+}
+
+// Usage reports the cache's contents and counters.
+func (c *Cache[K, V]) Usage() Usage {
+	n, b := c.Stats()
+	return Usage{Entries: n, Bytes: b, Budget: c.budget, Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load()}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestBudgetEvictsOneByOne(t *testing.T) {
-	const entry = 1000 - slotOverhead // each entry costs 1000 bytes
+	entry := 1000 - overhead[string, int]() // each entry costs 1000 bytes
 	c := New[string, int](10_000)
 	for i := range 10 {
 		c.Put(fmt.Sprint(i), i, entry, time.Time{}, c.Generation())
@@ -105,5 +105,37 @@ func TestConcurrent(t *testing.T) {
 	c.Clear()
 	if n, b := c.Stats(); n != 0 || b != 0 {
 		t.Errorf("after Clear: %d, %d", n, b)
+	}
+}
+
+func TestUsageCounts(t *testing.T) {
+	entry := 3000 - overhead[string, int]()
+	c := New[string, int](12_000)
+	now := time.Now()
+	for i := range 5 {
+		c.Put(fmt.Sprint(i), i, entry, time.Time{}, c.Generation())
+	}
+	c.Get("3", now)
+	c.Get("nope", now)
+	u := c.Usage()
+	if u.Entries != 4 || u.Bytes != 12_000 || u.Budget != 12_000 || u.Hits != 1 || u.Misses != 1 || u.Evictions != 1 {
+		t.Errorf("Usage = %+v; want 4 entries, 12000 of 12000 bytes, 1 hit, 1 miss, 1 eviction", u)
+	}
+}
+
+func TestChargeEvicts(t *testing.T) {
+	entry := 1000 - overhead[string, int]()
+	c := New[string, int](4000)
+	for i := range 4 {
+		c.Put(fmt.Sprint(i), i, entry, time.Time{}, c.Generation())
+	}
+	c.Get("3", time.Now())
+	c.Charge("3", 500)
+	c.Charge("absent", 500)
+	if n, b := c.Stats(); n != 3 || b != 3500 {
+		t.Fatalf("after charging: %d entries, %d bytes; want 3, 3500 (one evicted)", n, b)
+	}
+	if _, ok := c.Get("3", time.Now()); !ok {
+		t.Error("the charged entry, in use, was evicted")
 	}
 }

@@ -1,0 +1,89 @@
+//go:build !race
+
+package service
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/lru"
+)
+
+// TestEntryCostsAccounted holds each cache's byte accounting to the heap:
+// filled with 120,000 entries (the many-users benchmark's tokens) shaped as the request path makes them, a
+// cache holds no more than it says. It runs in the sequential phase of the
+// package's tests (no t.Parallel), so the heap is its own; the race
+// detector changes allocations, hence the build tag.
+func TestEntryCostsAccounted(t *testing.T) {
+	const n = 120_000
+	now := accountd.Millis(time.Now())
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = accountd.NewID(now)
+	}
+	// as read from a database: every string a fresh copy
+	fresh := func(s string) string { return string([]byte(s)) }
+	check := func(name string, fill func() lru.Usage) {
+		t.Helper()
+		before := liveHeap()
+		u := fill()
+		real := int64(liveHeap() - before)
+		t.Logf("%-8s real %4d bytes an entry, accounted %4d", name, real/n, u.Bytes/n)
+		if u.Entries != n {
+			t.Fatalf("%s: %d entries kept of %d", name, u.Entries, n)
+		}
+		if real > u.Bytes {
+			t.Errorf("%s: %d entries take %d bytes of heap, accounted at %d", name, n, real, u.Bytes)
+		}
+	}
+	var scopes scopeSets
+	var tokens *lru.Cache[packedID, *tokenEntry]
+	check("tokens", func() lru.Usage {
+		tokens = lru.New[packedID, *tokenEntry](1 << 30)
+		for i, id := range ids {
+			k, _ := packID(id)
+			e, size := newTokenEntry(&accountd.Token{ID: id, UserID: fresh(ids[i/10]), Kind: accountd.TokenKind(fresh("api")),
+				Scope: []string{fresh("all.User")}, Status: accountd.StatusActive, CreatedAt: now}, &scopes)
+			tokens.Put(k, e, size, time.Time{}, tokens.Generation())
+		}
+		return tokens.Usage()
+	})
+	var verified *verifiedCache
+	check("verified", func() lru.Usage {
+		verified = newVerifiedCache(1 << 30)
+		for i, id := range ids {
+			k, _ := packID(id)
+			u, _ := packID(ids[i/10])
+			verified.c.Put(verifiedKeyOf(id), verifiedIDs{token: k, user: u}, 0, time.Time{}, verified.c.Generation())
+		}
+		return verified.c.Usage()
+	})
+	var views *meViewCache
+	check("views", func() lru.Usage {
+		views = newMeViewCache(1 << 30)
+		for i, id := range ids {
+			u := &accountd.User{ID: fresh(id), Email: fmt.Sprintf("user%d@bench.example.com", i), FirstName: fresh("User"),
+				LastName: fmt.Sprint(i), EmailVerified: true, CreatedAt: now, UpdatedAt: now, PasswordUpdatedAt: now,
+				PasswordHash: fresh("$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")}
+			st := &accountd.MeState{User: u, APITokens: 10}
+			e := &meEntry{st: st, version: 1, views: map[string]*MeView{}}
+			e.views[fresh("\x00")] = &MeView{User: u, Summary: summaryOf(st, nil, nil), Version: 1}
+			views.c.Put(u.ID, e, e.size(), time.Time{}, views.c.Generation())
+		}
+		return views.c.Usage()
+	})
+	runtime.KeepAlive(tokens)
+	runtime.KeepAlive(verified)
+	runtime.KeepAlive(views)
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
