@@ -23,8 +23,8 @@ func (c *Console) routes() {
 	c.handle("POST "+Prefix+"/security/recovery-codes", "recoveryCodes.regenerate", c.regenerateCodes)
 	c.handle("GET "+Prefix+"/security/github", "github.connect", c.connectGithub)
 	c.handle("POST "+Prefix+"/security/github/disconnect", "me.disconnectGithub", c.disconnectGithub)
-	c.handle("POST "+Prefix+"/security/sessions/{id}/revoke", "me.revokeSession", c.revokeSession)
-	c.handle("POST "+Prefix+"/security/sessions/revoke-others", "me.revokeOtherSessions", c.revokeOtherSessions)
+	c.handle("POST "+Prefix+"/security/sessions/{id}/revoke", "session.revoke", c.revokeSession)
+	c.handle("POST "+Prefix+"/security/sessions/revoke-others", "sessions.revokeOthers", c.revokeOtherSessions)
 
 	c.handle("GET "+Prefix+"/tokens", "userApiTokens.get", c.tokens)
 	c.handle("POST "+Prefix+"/tokens", "userApiTokens.post", c.createToken)
@@ -42,7 +42,7 @@ func (c *Console) routes() {
 
 	c.handle("GET "+Prefix+"/usage", "me.payloadCountsBreakdown", c.usage)
 
-	c.handle("GET "+Prefix+"/security-log", "me.securityLog", c.securityLog)
+	c.handle("GET "+Prefix+"/security-log", "securityLog.get", c.securityLog)
 
 	c.handle("GET "+Prefix+"/delete", "me.delete", c.deletePage)
 	c.handle("POST "+Prefix+"/delete", "me.delete", c.deleteAccount)

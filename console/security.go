@@ -28,7 +28,7 @@ func (c *Console) security(w http.ResponseWriter, r *http.Request, s *session, v
 func (c *Console) renderSecurity(w http.ResponseWriter, r *http.Request, s *session, v *view, status int) error {
 	v.Title, v.Nav = "Security", "security"
 	page := securityPage{TwoFactor: s.twoFactor, Github: s.github, GithubEnabled: c.svc.GithubEnabled()}
-	if c.svc.Catalog().Allows(s.p.Scope, "me.sessions") {
+	if c.svc.Catalog().Allows(s.p.Scope, "sessions.get") {
 		sessions, err := c.svc.Sessions(r.Context(), s.p)
 		if err != nil {
 			return err

@@ -106,12 +106,12 @@ func routes() []route {
 		{"dashboard.delete", "DELETE", "/dashboards/{dashboardId}", userScopes("dashboard", "delete", false), (*Server).deleteDashboard},
 		// Login sessions (sessions.go), accountd extensions scoped like the
 		// Me actions, each with its own scope name.
-		{"me.sessions", "GET", "/me/sessions", userScopes("me", "sessions", true), (*Server).listSessions},
-		{"me.revokeOtherSessions", "DELETE", "/me/sessions", userScopes("me", "revokeOtherSessions", false), (*Server).revokeOtherSessions},
-		{"me.revokeSession", "DELETE", "/me/sessions/{sessionId}", userScopes("me", "revokeSession", false), (*Server).revokeSession},
+		{"sessions.get", "GET", "/me/sessions", userScopes("me", "sessions", true), (*Server).listSessions},
+		{"sessions.revokeOthers", "DELETE", "/me/sessions", userScopes("me", "revokeOtherSessions", false), (*Server).revokeOtherSessions},
+		{"session.revoke", "DELETE", "/me/sessions/{sessionId}", userScopes("me", "revokeSession", false), (*Server).revokeSession},
 		// The security log (seclog.go), an accountd extension scoped like
 		// the Me actions.
-		{"me.securityLog", "GET", "/me/securityLog", userScopes("me", "securityLog", true), (*Server).securityLog},
+		{"securityLog.get", "GET", "/me/securityLog", userScopes("me", "securityLog", true), (*Server).securityLog},
 	}
 }
 

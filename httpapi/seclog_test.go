@@ -415,7 +415,7 @@ func TestSecurityLogQuery(t *testing.T) {
 			}
 			l, err := env.Client(t, a.Token).Me.SecurityLog(ctx, nil)
 			if !tc.ok {
-				wantError(t, err, 403, "me.securityLog")
+				wantError(t, err, 403, "securityLog.get")
 				continue
 			}
 			if err != nil {

@@ -350,10 +350,10 @@ func TestSessionScopes(t *testing.T) {
 
 	meGet := login("me.get")
 	_, err := meGet.Me.Sessions(ctx)
-	wantError(t, err, 403, "me.sessions")
-	wantError(t, meGet.Me.RevokeSession(ctx, otherID), 403, "me.revokeSession")
+	wantError(t, err, 403, "sessions.get")
+	wantError(t, meGet.Me.RevokeSession(ctx, otherID), 403, "session.revoke")
 	_, err = meGet.Me.RevokeOtherSessions(ctx)
-	wantError(t, err, 403, "me.revokeOtherSessions")
+	wantError(t, err, 403, "sessions.revokeOthers")
 
 	for _, scope := range []string{"me.sessions", "all.User.read", "me.*"} {
 		if _, err := login(scope).Me.Sessions(ctx); err != nil {
@@ -361,7 +361,7 @@ func TestSessionScopes(t *testing.T) {
 		}
 	}
 	reader := login("me.sessions")
-	wantError(t, reader.Me.RevokeSession(ctx, otherID), 403, "me.revokeSession")
+	wantError(t, reader.Me.RevokeSession(ctx, otherID), 403, "session.revoke")
 	if err := login("me.revokeSession").Me.RevokeSession(ctx, otherID); err != nil {
 		t.Errorf("revoking with me.revokeSession: %v", err)
 	}

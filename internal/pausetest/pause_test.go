@@ -85,7 +85,8 @@ func start(t *testing.T, dsn, keys string) *instance {
 	t.Helper()
 	addr := freeAddr(t)
 	args := []string{"serve", "--db", dsn, "--keys", keys, "--addr", addr, "--log-level", "info",
-		"--hash-memory", "64", "--hash-time", "1"}
+		"--hash-memory", "64", "--hash-time", "1",
+		"--outbox", t.TempDir()} // messages stay in the test's folder
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveEnv+"="+strings.Join(args, "\x1f"))
 	var logs lockedBuffer
