@@ -13,8 +13,9 @@ import (
 // how many hashes run at once; the lane only decides where: each of its
 // workers holds a thread for life (runtime.LockOSThread, never unlocked),
 // so a lowered priority never reaches a thread that goes back to Go's
-// pool; when the lane stops, the workers return and their threads end
-// with them.
+// pool (and the runtime makes new threads from a template thread, not
+// from a locked one, so none inherits it); when the lane stops, the
+// workers return and their threads end with them.
 type hashLane struct {
 	jobs     chan func()
 	stop     chan struct{}

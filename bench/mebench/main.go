@@ -6,7 +6,10 @@
 //	go run ./bench/mebench --login-flood 64 [--rate 200]   (GET /me during a login flood; flood.go)
 //	go run ./bench/mebench --users 10000 [--tokens-per-user 10] [--list-users N --list-tokens 20]
 //
-// The second form is the many-users mode (scale.go).
+// The third form is the many-users mode (scale.go): it uses every token
+// once before the first round (--prewarm), starts accountd with
+// --metrics-addr and reports each cache's hit ratio over every measured
+// window, the collections in it, and the caches' fill at the end.
 //
 // It builds ./cmd/accountd and ./bench/hello into a temporary directory
 // (or takes --accountd and --hello binaries), starts each as its own
