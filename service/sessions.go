@@ -94,24 +94,12 @@ func (s *Service) RevokeSession(ctx context.Context, p accountd.Principal, id st
 	if err != nil {
 		return err
 	}
-	var ann announcements
-	err = s.store.InTx(ctx, func(tx accountd.Store) error {
-		ann = nil
-		if err := tx.DeleteToken(ctx, t.ID); err != nil {
-			return err
-		}
-		return ann.record(ctx, s, tx, SecurityEntry{UserID: t.UserID, Kind: accountd.SecSessionRevoked,
-			ObjectType: "session", ObjectID: t.ID, Detail: map[string]string{"obtainedVia": t.ObtainedVia}})
-	})
+	err = s.revokeToken(ctx, t, SecurityEntry{UserID: t.UserID, Kind: accountd.SecSessionRevoked,
+		ObjectType: "session", ObjectID: t.ID, Detail: map[string]string{"obtainedVia": t.ObtainedVia}})
 	if errors.Is(err, accountd.ErrNotFound) {
 		return errNoSession()
 	}
-	if err != nil {
-		return err
-	}
-	s.forgetToken(t.UserID, t.ID)
-	ann.run()
-	return nil
+	return err
 }
 
 // RevokeOtherSessions signs out every live session of the user but the

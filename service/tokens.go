@@ -206,14 +206,21 @@ func (s *Service) DeleteAPIToken(ctx context.Context, p accountd.Principal, id s
 	if err != nil {
 		return err
 	}
+	return s.revokeToken(ctx, t, SecurityEntry{UserID: t.UserID, Kind: accountd.SecTokenRevoked,
+		ObjectType: "apiToken", ObjectID: t.ID, Detail: map[string]string{"name": t.Name}})
+}
+
+// revokeToken deletes t, and every token obtained with it, recording e in
+// the same transaction; then it forgets t here (other instances learn of
+// it from the change feed) and announces e.
+func (s *Service) revokeToken(ctx context.Context, t *accountd.Token, e SecurityEntry) error {
 	var ann announcements
-	err = s.store.InTx(ctx, func(tx accountd.Store) error {
+	err := s.store.InTx(ctx, func(tx accountd.Store) error {
 		ann = nil
 		if err := tx.DeleteToken(ctx, t.ID); err != nil {
 			return err
 		}
-		return ann.record(ctx, s, tx, SecurityEntry{UserID: t.UserID, Kind: accountd.SecTokenRevoked,
-			ObjectType: "apiToken", ObjectID: t.ID, Detail: map[string]string{"name": t.Name}})
+		return ann.record(ctx, s, tx, e)
 	})
 	if err != nil {
 		return err
