@@ -126,8 +126,14 @@ module.exports = {
       needed: true,
       check: (res, ctx) => {
         assertEq([res.body.email, res.body.emailVerified], [fayNewEmail, false], 'email, emailVerified');
+        const oldEmail = ctx.users.fay.email;
         ctx.users.fay.email = fayNewEmail;
-        assert(messagesTo(ctx.outbox, fayNewEmail).length === 1, 'no message to the new address in the outbox');
+        // one verification message to the new address; the security
+        // notice of the change goes to both addresses
+        const verifications = messagesTo(ctx.outbox, fayNewEmail).filter((m) => m.text.includes('/verify-email'));
+        assert(verifications.length === 1, `${verifications.length} verification messages to the new address in the outbox, want 1`);
+        assert(messagesTo(ctx.outbox, oldEmail).some((m) => /email/i.test(m.head) && m.text.includes(fayNewEmail)),
+          'no notice of the change to the old address');
       },
     },
     {
