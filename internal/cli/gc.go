@@ -3,7 +3,9 @@ package cli
 import (
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"sync"
 )
 
 // The server's heap is mostly its caches, bounded by --cache-memory, and
@@ -40,3 +42,24 @@ func tuneGC(limit int64, log *slog.Logger) {
 }
 
 const gcGOGC = 300
+
+// Password hashes run on threads of their own at a lower priority
+// (service/hashlane.go), each holding one of Go's Ps while it hashes: with
+// the default GOMAXPROCS (one P a CPU) a flood of logins would leave the
+// other requests only the Ps the hashes do not hold, however idle the
+// kernel would rather keep them. So unless GOMAXPROCS is set, serve adds a
+// P for each hash that may run at once: the hashes then run beside the
+// request-serving threads, not in their place, and the kernel, seeing the
+// hashing threads at the lower priority, gives the others the CPU first.
+func reserveHashProcs(hashConcurrency int, log *slog.Logger) {
+	if _, set := os.LookupEnv("GOMAXPROCS"); set {
+		return
+	}
+	n := baseProcs() + hashConcurrency
+	runtime.GOMAXPROCS(n)
+	log.Info("scheduler", "GOMAXPROCS", n, "hash_threads", hashConcurrency)
+}
+
+// baseProcs is GOMAXPROCS as the runtime chose it, read before serve first
+// changed it (a process may serve more than once, as tests do).
+var baseProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })

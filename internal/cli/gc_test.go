@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -37,5 +38,30 @@ func TestTuneGC(t *testing.T) {
 	}
 	if l := debug.SetMemoryLimit(-1); l != 200<<20 {
 		t.Errorf("memory limit %d; want %d", l, 200<<20)
+	}
+}
+
+// TestReserveHashProcs: serve adds a P per hashing thread to what the
+// runtime chose, the same however often it runs, and leaves a GOMAXPROCS
+// from the environment alone.
+func TestReserveHashProcs(t *testing.T) {
+	base := baseProcs()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	log := slog.New(slog.DiscardHandler)
+
+	t.Setenv("GOMAXPROCS", "")
+	os.Unsetenv("GOMAXPROCS") // t.Setenv restores it
+	for range 2 {
+		reserveHashProcs(3, log)
+		if got := runtime.GOMAXPROCS(0); got != base+3 {
+			t.Errorf("GOMAXPROCS %d; want %d", got, base+3)
+		}
+	}
+
+	t.Setenv("GOMAXPROCS", "1")
+	runtime.GOMAXPROCS(base)
+	reserveHashProcs(3, log)
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Errorf("with GOMAXPROCS set, it changed to %d", got)
 	}
 }

@@ -122,6 +122,7 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		return err
 	}
 	tuneGC(gcLimit(f.cacheMemory, f.hashConcurrency, f.hashMemory), log)
+	reserveHashProcs(f.hashConcurrency, log)
 	store, err := f.open(ctx)
 	if err != nil {
 		return err
