@@ -624,7 +624,7 @@ func (s *Store) RecentItems(ctx context.Context, userID, itemType, parentID stri
 }
 
 // triggerMatch is the condition that one of the triggers kept in a flow's
-// data (” when it keeps none) matches one of the pairs, a blank key or
+// data (blank when it keeps none) matches one of the pairs, a blank key or
 // type matching any, with the pairs' words as parameters.
 func (s *Store) triggerMatch(pairs []accountd.TriggerFilter) (string, []any) {
 	key, typ := "json_extract(t.value, '$.key')", "json_extract(t.value, '$.type')"
