@@ -124,12 +124,23 @@ type DeviceFilter struct {
 	ParentID  string
 	HasParent bool
 	Tags      []TagFilter // every pair must match
+	// Deleted asks for the recently deleted devices instead (queryDeleted).
+	Deleted bool
 }
 
 // FlowFilter selects the flows of one application a list shows.
 type FlowFilter struct {
 	ApplicationID string
 	Classes       []string // any of these flow classes; all when empty
+	// Triggers keeps the flows one of whose triggers (kept in the flow's
+	// data) matches any of these pairs; none when empty.
+	Triggers []TriggerFilter
+}
+
+// TriggerFilter is one {key, type} pair of a flows triggerFilter: a blank
+// key or type matches any.
+type TriggerFilter struct {
+	Key, Type string
 }
 
 // Flow is a workflow of an application.

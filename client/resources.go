@@ -33,6 +33,9 @@ type DeviceListParams struct {
 	DeviceClass []string
 	TagFilter   []TagFilter
 	ParentID    *string
+	// QueryDeleted asks for the recently deleted devices instead (the
+	// server keeps none, so the page is empty).
+	QueryDeleted bool
 }
 
 func (p *DeviceListParams) query() url.Values {
@@ -54,6 +57,9 @@ func (p *DeviceListParams) query() url.Values {
 	if p.ParentID != nil {
 		q.Set("parentId", *p.ParentID)
 	}
+	if p.QueryDeleted {
+		q.Set("queryDeleted", "true")
+	}
 	return q
 }
 
@@ -62,6 +68,15 @@ func (p *DeviceListParams) query() url.Values {
 type FlowListParams struct {
 	ListParams
 	FlowClass []string
+	// TriggerFilter keeps the flows one of whose triggers matches one of
+	// these pairs.
+	TriggerFilter []TriggerFilter
+}
+
+// TriggerFilter is one pair of a flows list's triggerFilter; an empty Key
+// or Type matches any.
+type TriggerFilter struct {
+	Key, Type string
 }
 
 func (p *FlowListParams) query() url.Values {
@@ -71,6 +86,14 @@ func (p *FlowListParams) query() url.Values {
 	q := listQuery(&p.ListParams)
 	for _, c := range p.FlowClass {
 		q.Add("flowClass", c)
+	}
+	for i, t := range p.TriggerFilter {
+		if t.Key != "" {
+			q.Set("triggerFilter["+strconv.Itoa(i)+"][key]", t.Key)
+		}
+		if t.Type != "" {
+			q.Set("triggerFilter["+strconv.Itoa(i)+"][type]", t.Type)
+		}
 	}
 	return q
 }

@@ -213,14 +213,12 @@ func refuseFeatures(qv url.Values, flags map[string]string, params map[string]st
 // refuses, and why.
 var (
 	deviceFlags = map[string]string{
-		"tagsAsObject":       "tags are answered as an array",
-		"attributesAsObject": "attributes are answered as an array",
-		"queryDeleted":       "deleted devices are not kept",
+		"tagsAsObject":       "tags are answered as an array, the only form of the reference's device schema",
+		"attributesAsObject": "attributes are answered as an array, the only form of the reference's device schema",
 	}
 	deviceParams = map[string]string{"query": "use filter, deviceClass, tagFilter and parentId"}
-	flowFlags    = map[string]string{"includeCustomNodes": "custom nodes are kept as data only"}
+	flowFlags    = map[string]string{}
 	flowParams   = map[string]string{
-		"query":         "use filter and flowClass",
-		"triggerFilter": "triggers are kept as data only",
+		"query": "use filter, flowClass and triggerFilter",
 	}
 )

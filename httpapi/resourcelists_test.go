@@ -140,7 +140,7 @@ func TestResourceFieldsAndFilters(t *testing.T) {
 				{"/applications/" + app.ID + "/devices?excludeConnectionInfo=perhaps", "excludeConnectionInfo"},
 				{"/applications/" + app.ID + "/devices?query=%7B%7D", "query"},
 				{"/applications/" + app.ID + "/flows?flowClass=lava", "flowClass"},
-				{"/applications/" + app.ID + "/flows?triggerFilter[0][type]=timer", "triggerFilter"},
+				{"/applications/" + app.ID + "/flows?triggerFilter[0][kind]=timer", "triggerFilter"},
 			} {
 				req, _ := http.NewRequest(http.MethodGet, env.URL+tc.path, nil)
 				req.Header.Set("Authorization", "Bearer "+c.Token())

@@ -288,6 +288,9 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Tags = tags
+	if f.Deleted, err = boolQuery(qv, "queryDeleted"); err != nil {
+		return err
+	}
 	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Device], error) {
 		return s.svc.Devices(ctx, p, appID, f, q)
 	}, deviceJSON)
@@ -426,7 +429,15 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
 	if _, err := boolQuery(qv, "allVersions"); err != nil {
 		return err // applies to advanced queries only, which are refused
 	}
+	if _, err := boolQuery(qv, "includeCustomNodes"); err != nil {
+		return err // no custom node runs here: the list has none to include
+	}
 	f := accountd.FlowFilter{Classes: queryList(qv, "flowClass")}
+	triggers, err := triggerFilterQuery(qv)
+	if err != nil {
+		return err
+	}
+	f.Triggers = triggers
 	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Flow], error) {
 		return s.svc.Flows(ctx, p, appID, f, q)
 	}, flowJSON)

@@ -190,6 +190,10 @@ var (
 	DeviceClasses = []string{"standalone", "gateway", "peripheral", "floating", "edgeCompute", "system", "embedded"}
 	FlowClasses   = []string{"cloud", "edge", "embedded", "experience", "customNode"}
 	childSorts    = []string{"name", "id", "creationDate", "lastUpdated"}
+	// deviceSorts adds the reference's connectionStatus and deletedAt:
+	// accountd tracks no connections and lists no deleted device, so every
+	// device ties on both and is ordered by the id, the tie-breaker.
+	deviceSorts = append(slices.Clip(childSorts), "connectionStatus", "deletedAt")
 	// tagKey is the reference's pattern of tag keys.
 	tagKey = regexp.MustCompile(`^[0-9a-zA-Z_-]{1,255}$`)
 )
@@ -197,6 +201,10 @@ var (
 // maxTagFilters bounds the pairs of one tagFilter, as the reference's
 // deviceTagFilter bounds its items.
 const maxTagFilters = 100
+
+// maxTriggerFilters is the reference's bound on a triggerFilter's pairs
+// (flowTriggerFilter.json).
+const maxTriggerFilters = 100
 
 // NewDevice is what POST /applications/{id}/devices carries. ParentID and
 // GatewayID must name devices of the same application; Tags are also in
@@ -260,7 +268,7 @@ func (s *Service) Device(ctx context.Context, p accountd.Principal, appID, id st
 // Devices lists the devices of an application the caller can see, those
 // f selects (its ApplicationID is appID's).
 func (s *Service) Devices(ctx context.Context, p accountd.Principal, appID string, f accountd.DeviceFilter, q accountd.ListQuery) (Page[*accountd.Device], error) {
-	if err := checkList(&q, childSorts); err != nil {
+	if err := checkList(&q, deviceSorts); err != nil {
 		return Page[*accountd.Device]{}, err
 	}
 	for _, c := range f.Classes {
@@ -289,8 +297,16 @@ func (s *Service) Devices(ctx context.Context, p accountd.Principal, appID strin
 	if err != nil {
 		return Page[*accountd.Device]{}, err
 	}
+	if f.Deleted {
+		// Devices are deleted outright: none is kept to be listed.
+		return Page[*accountd.Device]{Items: []*accountd.Device{}, Query: q}, nil
+	}
 	f.ApplicationID = a.ID
-	items, total, err := s.store.Devices(ctx, f, q)
+	sq := q
+	if sq.SortField == "connectionStatus" || sq.SortField == "deletedAt" {
+		sq.SortField = "id" // every device ties on them (deviceSorts)
+	}
+	items, total, err := s.store.Devices(ctx, f, sq)
 	return Page[*accountd.Device]{Items: items, Total: total, Query: q}, err
 }
 
@@ -360,6 +376,17 @@ func (s *Service) Flows(ctx context.Context, p accountd.Principal, appID string,
 	for _, c := range f.Classes {
 		if !slices.Contains(FlowClasses, c) {
 			return Page[*accountd.Flow]{}, accountd.Invalid("flowClass", "must be one of %s", strings.Join(FlowClasses, ", "))
+		}
+	}
+	if len(f.Triggers) > maxTriggerFilters {
+		return Page[*accountd.Flow]{}, accountd.Invalid("triggerFilter", "must have at most %d pairs", maxTriggerFilters)
+	}
+	for _, t := range f.Triggers {
+		if t.Key == "" && t.Type == "" {
+			return Page[*accountd.Flow]{}, accountd.Invalid("triggerFilter", "each pair must have a key or a type")
+		}
+		if utf8.RuneCountInString(t.Key) > 1024 || utf8.RuneCountInString(t.Type) > 1024 {
+			return Page[*accountd.Flow]{}, accountd.Invalid("triggerFilter", "keys and types must be at most 1024 characters")
 		}
 	}
 	a, err := s.appFor(ctx, p, appID, opRead)

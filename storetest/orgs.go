@@ -32,6 +32,7 @@ var orgTests = []struct {
 	{"DeleteCascades", testDeleteCascades},
 	{"ResourceFields", testResourceFields},
 	{"ResourceFilters", testResourceFilters},
+	{"FlowTriggerFilter", testFlowTriggerFilter},
 }
 
 func fullOrg(name string) *accountd.Org {

@@ -527,6 +527,10 @@ func (s *Store) Flows(ctx context.Context, f accountd.FlowFilter, q accountd.Lis
 			args = append(args, c)
 		}
 	}
+	if len(f.Triggers) > 0 {
+		cond, targs := s.triggerMatch(f.Triggers)
+		where, args = where+" AND "+cond, append(args, targs...)
+	}
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing flows", columns: flowColumns, from: where, args: args,
 		sort: childSort, filter: nameOnly, idCol: "id",
@@ -617,4 +621,29 @@ func (s *Store) RecentItems(ctx context.Context, userID, itemType, parentID stri
 		return nil, internal("listing recent items", err)
 	}
 	return out, nil
+}
+
+// triggerMatch is the condition that one of the triggers kept in a flow's
+// data (blank when it keeps none) matches one of the pairs, a blank key or
+// type matching any, with the pairs' words as parameters.
+func (s *Store) triggerMatch(pairs []accountd.TriggerFilter) (string, []any) {
+	key, typ := "json_extract(t.value, '$.key')", "json_extract(t.value, '$.type')"
+	from := "json_each(CASE WHEN NOT json_valid(data) THEN '[]' WHEN json_type(data, '$.triggers') = 'array' THEN json_extract(data, '$.triggers') ELSE '[]' END) t"
+	if s.d.Name == "postgres" {
+		key, typ = "t ->> 'key'", "t ->> 'type'"
+		from = "jsonb_array_elements(CASE WHEN jsonb_typeof(CAST(NULLIF(data, '') AS JSONB) -> 'triggers') = 'array' THEN CAST(NULLIF(data, '') AS JSONB) -> 'triggers' ELSE CAST('[]' AS JSONB) END) t"
+	}
+	var ors []string
+	var args []any
+	for _, p := range pairs {
+		var ands []string
+		if p.Key != "" {
+			ands, args = append(ands, key+" = ?"), append(args, p.Key)
+		}
+		if p.Type != "" {
+			ands, args = append(ands, typ+" = ?"), append(args, p.Type)
+		}
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "EXISTS (SELECT 1 FROM " + from + " WHERE " + strings.Join(ors, " OR ") + ")", args
 }
