@@ -117,50 +117,101 @@ func queryList(qv url.Values, name string) []string {
 // indexKey matches what follows "name[" in an indexed list item: "3]".
 var indexKey = regexp.MustCompile(`^\d{1,4}\]$`)
 
-// tagFilterKey matches the items of a tagFilter in the bracket form:
-// tagFilter[0][key], tagFilter[0][value].
-var tagFilterKey = regexp.MustCompile(`^tagFilter\[(\d{1,4})\]\[(key|value)\]$`)
+// pairParam is a list parameter of {key, other} pairs (tagFilter of
+// devices, triggerFilter of flows), sent in the bracket form
+// (name[0][key]=...&name[0][other]=...) or as one JSON array of objects.
+type pairParam struct {
+	name, other string
+	bracket     *regexp.Regexp // name[N][key] and name[N][other]
+	// strict refuses JSON objects with other properties than the two.
+	strict bool
+}
 
-// tagFilterQuery reads the tagFilter of a devices list: the bracket form
-// (tagFilter[0][key]=floor&tagFilter[0][value]=2) or one JSON array
-// (tagFilter=[{"key":"floor","value":"2"}]), as deviceTagFilter describes.
-func tagFilterQuery(qv url.Values) ([]accountd.TagFilter, error) {
-	byIndex := map[int]*accountd.TagFilter{}
+func newPairParam(name, other string, strict bool) pairParam {
+	return pairParam{name: name, other: other, strict: strict,
+		bracket: regexp.MustCompile(`^` + name + `\[(\d{1,4})\]\[(key|` + other + `)\]$`)}
+}
+
+var (
+	tagFilterParam     = newPairParam("tagFilter", "value", false)
+	triggerFilterParam = newPairParam("triggerFilter", "type", true)
+)
+
+// read returns the pairs as [key, other], the bracket form's in index
+// order, then the JSON array's.
+func (p pairParam) read(qv url.Values) ([][2]string, error) {
+	byIndex := map[int]*[2]string{}
 	for k, vs := range qv {
-		m := tagFilterKey.FindStringSubmatch(k)
+		m := p.bracket.FindStringSubmatch(k)
 		if m == nil {
-			if strings.HasPrefix(k, "tagFilter[") {
-				return nil, accountd.Invalid("tagFilter", "must be given as tagFilter[N][key] and tagFilter[N][value]")
+			if strings.HasPrefix(k, p.name+"[") {
+				return nil, accountd.Invalid(p.name, "must be given as %s[N][key] and %s[N][%s]", p.name, p.name, p.other)
 			}
 			continue
 		}
 		i, _ := strconv.Atoi(m[1])
 		if byIndex[i] == nil {
-			byIndex[i] = &accountd.TagFilter{}
+			byIndex[i] = &[2]string{}
 		}
 		if m[2] == "key" {
-			byIndex[i].Key = vs[0]
+			byIndex[i][0] = vs[0]
 		} else {
-			byIndex[i].Value = vs[0]
+			byIndex[i][1] = vs[0]
 		}
 	}
-	var out []accountd.TagFilter
+	var out [][2]string
 	for _, i := range slices.Sorted(maps.Keys(byIndex)) {
 		out = append(out, *byIndex[i])
 	}
-	if v := qv.Get("tagFilter"); v != "" {
-		var pairs []struct {
-			Key   string `json:"key"`
-			Value string `json:"value"`
+	if v := qv.Get(p.name); v != "" {
+		var objs []map[string]any
+		bad := json.Unmarshal([]byte(v), &objs) != nil
+		for _, o := range objs {
+			var pair [2]string
+			for k, x := range o {
+				s, isString := x.(string)
+				switch {
+				case k == "key":
+					bad = bad || x != nil && !isString // null reads as ""
+					pair[0] = s
+				case k == p.other:
+					bad = bad || x != nil && !isString
+					pair[1] = s
+				case p.strict:
+					bad = true
+				}
+			}
+			out = append(out, pair)
 		}
-		if err := json.Unmarshal([]byte(v), &pairs); err != nil {
-			return nil, accountd.Invalid("tagFilter", "must be a JSON array of {key, value} pairs")
-		}
-		for _, p := range pairs {
-			out = append(out, accountd.TagFilter{Key: p.Key, Value: p.Value})
+		if bad {
+			return nil, accountd.Invalid(p.name, "must be a JSON array of {key, %s} pairs", p.other)
 		}
 	}
 	return out, nil
+}
+
+// tagFilterQuery reads the tagFilter of a devices list
+// (tagFilter[0][key]=floor&tagFilter[0][value]=2, or
+// tagFilter=[{"key":"floor","value":"2"}]), as deviceTagFilter describes.
+func tagFilterQuery(qv url.Values) ([]accountd.TagFilter, error) {
+	pairs, err := tagFilterParam.read(qv)
+	var out []accountd.TagFilter
+	for _, p := range pairs {
+		out = append(out, accountd.TagFilter{Key: p[0], Value: p[1]})
+	}
+	return out, err
+}
+
+// triggerFilterQuery reads the triggerFilter of a flows list
+// (triggerFilter[0][type]=timer, or triggerFilter=[{"type":"timer"}]), as
+// flowTriggerFilter describes.
+func triggerFilterQuery(qv url.Values) ([]accountd.TriggerFilter, error) {
+	pairs, err := triggerFilterParam.read(qv)
+	var out []accountd.TriggerFilter
+	for _, p := range pairs {
+		out = append(out, accountd.TriggerFilter{Key: p[0], Type: p[1]})
+	}
+	return out, err
 }
 
 // optionalQuery reads a query parameter whose absence and blankness mean
