@@ -126,6 +126,9 @@ type DeviceFilter struct {
 	Tags      []TagFilter // every pair must match
 	// Deleted asks for the recently deleted devices instead (queryDeleted).
 	Deleted bool
+	// Query, when set, is an advanced query (ParseQuery with
+	// DeviceQueryFields); it takes the place of Classes, ParentID and Tags.
+	Query *Query
 }
 
 // FlowFilter selects the flows of one application a list shows.
@@ -135,6 +138,9 @@ type FlowFilter struct {
 	// Triggers keeps the flows one of whose triggers (kept in the flow's
 	// data) matches any of these pairs; none when empty.
 	Triggers []TriggerFilter
+	// Query, when set, is an advanced query (ParseQuery with
+	// FlowQueryFields); it takes the place of Classes and Triggers.
+	Query *Query
 }
 
 // TriggerFilter is one {key, type} pair of a flows triggerFilter: a blank

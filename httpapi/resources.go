@@ -226,6 +226,15 @@ func deviceJSON(d *accountd.Device) deviceBody {
 		Name: d.Name, Description: d.Description, DeviceClass: d.DeviceClass, ParentID: d.ParentID, GatewayID: d.GatewayID, data: d.Data}
 }
 
+// deviceJSONIn is deviceJSON with the tags and attributes in form.
+func deviceJSONIn(form deviceForm) func(*accountd.Device) deviceBody {
+	return func(d *accountd.Device) deviceBody {
+		b := deviceJSON(d)
+		b.data = form.apply(b.data)
+		return b
+	}
+}
+
 // The properties of devicePost that have behaviour here; the others (tags
 // among them, which are also read for tagFilter) are kept as data.
 var deviceCore = []string{"name", "description", "deviceClass", "parentId", "gatewayId"}
@@ -274,7 +283,8 @@ type childListBody[T any] struct {
 
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 	qv := r.URL.Query()
-	if err := refuseFeatures(qv, deviceFlags, deviceParams); err != nil {
+	form, err := asObjectFlags(qv)
+	if err != nil {
 		return err
 	}
 	if _, err := boolQuery(qv, "excludeConnectionInfo"); err != nil {
@@ -291,13 +301,20 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 	if f.Deleted, err = boolQuery(qv, "queryDeleted"); err != nil {
 		return err
 	}
+	if f.Query, err = s.advancedQuery(qv, "advancedDeviceQuery", accountd.DeviceQueryFields); err != nil {
+		return err
+	}
 	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Device], error) {
 		return s.svc.Devices(ctx, p, appID, f, q)
-	}, deviceJSON)
+	}, deviceJSONIn(form))
 }
 
 func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
-	return getChild(w, r, "deviceId", s.svc.Device, deviceJSON)
+	form, err := asObjectFlags(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return getChild(w, r, "deviceId", s.svc.Device, deviceJSONIn(form))
 }
 
 func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
@@ -423,11 +440,8 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
 	qv := r.URL.Query()
-	if err := refuseFeatures(qv, flowFlags, flowParams); err != nil {
-		return err
-	}
 	if _, err := boolQuery(qv, "allVersions"); err != nil {
-		return err // applies to advanced queries only, which are refused
+		return err // flows have no versions here: either way is honoured
 	}
 	if _, err := boolQuery(qv, "includeCustomNodes"); err != nil {
 		return err // no custom node runs here: the list has none to include
@@ -438,6 +452,9 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Triggers = triggers
+	if f.Query, err = s.advancedQuery(qv, "advancedFlowQuery", accountd.FlowQueryFields); err != nil {
+		return err
+	}
 	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Flow], error) {
 		return s.svc.Flows(ctx, p, appID, f, q)
 	}, flowJSON)

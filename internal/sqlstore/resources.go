@@ -422,6 +422,13 @@ func (s *Store) Devices(ctx context.Context, f accountd.DeviceFilter, q accountd
 		}
 		where += ")"
 	}
+	if f.Query != nil {
+		cond, qargs, err := s.queryCondition(f.Query, "devices", f.ApplicationID, deviceQueryFields)
+		if err != nil {
+			return nil, 0, err
+		}
+		where, args = where+" AND ("+cond+")", append(args, qargs...)
+	}
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing devices", columns: deviceColumns, from: where, args: args,
 		sort: childSort, filter: nameOnly, idCol: "id",
@@ -530,6 +537,13 @@ func (s *Store) Flows(ctx context.Context, f accountd.FlowFilter, q accountd.Lis
 	if len(f.Triggers) > 0 {
 		cond, targs := s.triggerMatch(f.Triggers)
 		where, args = where+" AND "+cond, append(args, targs...)
+	}
+	if f.Query != nil {
+		cond, qargs, err := s.queryCondition(f.Query, "flows", f.ApplicationID, flowQueryFields)
+		if err != nil {
+			return nil, 0, err
+		}
+		where, args = where+" AND ("+cond+")", append(args, qargs...)
 	}
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing flows", columns: flowColumns, from: where, args: args,
