@@ -193,6 +193,11 @@ type Scope struct {
 	HasApplication bool
 }
 
+// AppSummary is what the summary of an application counts.
+type AppSummary struct {
+	Devices, Flows, Dashboards int
+}
+
 // RecentItem is one use of an item by a user. ParentID is the application
 // of a device or flow, "" otherwise.
 type RecentItem struct {
@@ -248,6 +253,10 @@ type ResourceStore interface {
 	// resources to it happen one after the other and never orphan a
 	// resource; NotFound when the owner does not exist.
 	LockOwner(ctx context.Context, ownerType, ownerID string) error
+
+	// AppSummaries counts, for each application of ids that exists, its
+	// devices, its flows and the dashboards linked to it.
+	AppSummaries(ctx context.Context, ids []string) (map[string]AppSummary, error)
 
 	// CountOwned counts the applications and dashboards owned directly.
 	CountOwned(ctx context.Context, ownerType, ownerID string) (apps, dashboards int, err error)

@@ -18,8 +18,7 @@ import (
 // text), overrides the plain filters as the reference says, goes with
 // paging and the caller's access, and hostile or malformed queries are
 // answered 400 naming the place and the rule, never 5xx. Every answer is
-// held to the API document (and the reference, when at hand); so are
-// the device list and get with tagsAsObject and attributesAsObject.
+// held to the API document (and the reference, when at hand).
 func TestAdvancedQueries(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, backend string) {
@@ -183,6 +182,32 @@ func TestAdvancedQueries(t *testing.T) {
 			_, plain := get(t, devices+"/"+gw.ID+"?tagsAsObject=false", c.Token())
 			if got := jsonOf(plain["tags"]); got != `[{"key":"floor","value":"2"},{"key":"floor","value":"3"}]` {
 				t.Errorf("tags without the flag = %s, want the array as sent", got)
+			}
+		})
+
+		t.Run("application summary", func(t *testing.T) {
+			must(c.Dashboards.Post(ctx, client.OwnedPost{Name: "linked", ApplicationID: app.ID})).of(t)
+			code, body := get(t, "/applications/"+app.ID, c.Token())
+			if got := jsonOf(body["summary"]); code != http.StatusOK || got != `{"dashCount":1,"deviceCount":3,"flowCount":2}` {
+				t.Errorf("GET application = %d, summary %s", code, got)
+			}
+			code, body = get(t, "/applications/"+app.ID+"?summaryInclude=deviceCount,payloadCount,deviceCount&summaryExclude=flowCount", c.Token())
+			if got := jsonOf(body["summary"]); code != http.StatusOK || got != `{"deviceCount":3}` {
+				t.Errorf("GET application with include and exclude = %d, summary %s", code, got)
+			}
+			code, body = get(t, "/applications?summaryExclude=dashCount", c.Token())
+			items, _ := body["items"].([]any)
+			if code != http.StatusOK || len(items) != 1 || jsonOf(items[0].(map[string]any)["summary"]) != `{"deviceCount":3,"flowCount":2}` {
+				t.Errorf("GET applications with summaryExclude = %d %v", code, body)
+			}
+			if _, body = get(t, "/applications", c.Token()); body["items"].([]any)[0].(map[string]any)["summary"] != nil {
+				t.Errorf("GET applications without summary parameters answered summaries: %v", body)
+			}
+			for _, p := range []string{"/applications/" + app.ID + "?summaryInclude=memberCount", "/applications?summaryExclude=deviceCount,bogus"} {
+				code, body := get(t, p, c.Token())
+				if msg, _ := body["message"].(string); code != http.StatusBadRequest || !strings.Contains(msg, "is not a summary field") {
+					t.Errorf("GET %s = %d %v, want a 400 naming the field", p, code, body)
+				}
 			}
 		})
 	})

@@ -26,6 +26,9 @@ type ownedBody struct {
 	// IsPasswordProtected is a dashboard's: whether its public view has a
 	// password (the password itself is never shown).
 	IsPasswordProtected *bool `json:"isPasswordProtected,omitempty"`
+	// Summary is an application's counts (see appSummaryQuery); nil for
+	// none.
+	Summary *map[string]int `json:"summary,omitempty"`
 	// data holds the documented properties kept as data, sent after the
 	// others.
 	data []byte
@@ -100,8 +103,50 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// appSummaryQuery is the summaryInclude and summaryExclude of an
+// application action; asked reports whether either was given.
+type appSummaryQuery struct {
+	include, exclude []string
+	asked            bool
+}
+
+func readAppSummaryQuery(r *http.Request) (appSummaryQuery, error) {
+	qv := r.URL.Query()
+	q := appSummaryQuery{asked: qv.Has("summaryInclude") || qv.Has("summaryExclude")}
+	var err error
+	if q.include, err = service.AppSummaryFields("summaryInclude", qv.Get("summaryInclude")); err != nil {
+		return q, err
+	}
+	q.exclude, err = service.AppSummaryFields("summaryExclude", qv.Get("summaryExclude"))
+	return q, err
+}
+
+// withAppSummaries answers the applications with their summaries as sq
+// shapes them.
+func (s *Server) withAppSummaries(r *http.Request, apps []*accountd.Application, sq appSummaryQuery) ([]ownedBody, error) {
+	sums, err := s.svc.AppSummaries(r.Context(), apps)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ownedBody, 0, len(apps))
+	for _, a := range apps {
+		b := appJSON(a)
+		counts := service.AppSummaryCounts(sums[a.ID], sq.include, sq.exclude)
+		b.Summary = &counts
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// listApplications answers summaries only when summaryInclude or
+// summaryExclude asks for them, so that a plain list stays one query
+// (and its hand-appended encoding).
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error {
 	q, err := listQuery(r)
+	if err != nil {
+		return err
+	}
+	sq, err := readAppSummaryQuery(r)
 	if err != nil {
 		return err
 	}
@@ -109,12 +154,39 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if sq.asked {
+		items, err := s.withAppSummaries(r, page.Items, sq)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newList(items, page.Total, page.Query))
+		return nil
+	}
 	writeAppended(w, func(dst []byte) []byte { return appendAppList(dst, page.Items, page.Total, page.Query) })
 	return nil
 }
 
+// getApplication answers the application with its summary, always: one
+// more query of three counts.
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) error {
-	return getOne(w, r, "applicationId", s.svc.Application, appJSON)
+	sq, err := readAppSummaryQuery(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.Application(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	items, err := s.withAppSummaries(r, []*accountd.Application{a}, sq)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, items[0])
+	return nil
 }
 
 func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) error {

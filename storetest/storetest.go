@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 	tests = append(tests, securityLogTests...)
 	tests = append(tests, orgRoleTests...)
 	tests = append(tests, queryTests...)
+	tests = append(tests, appSummaryTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -560,6 +560,40 @@ func (s *Store) DeleteFlow(ctx context.Context, applicationID, id string) error 
 	return s.deleteChild(ctx, "flows", "flow", applicationID, id)
 }
 
+// AppSummaries is one statement of scalar subqueries per application,
+// each read off the index on the application id; its list of ids is padded
+// as MembersOf's is.
+func (s *Store) AppSummaries(ctx context.Context, ids []string) (map[string]accountd.AppSummary, error) {
+	out := make(map[string]accountd.AppSummary, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := paddedIDs(ids)
+	rows, err := s.query(ctx, `SELECT a.id,
+		(SELECT COUNT(*) FROM devices d WHERE d.application_id = a.id),
+		(SELECT COUNT(*) FROM flows f WHERE f.application_id = a.id),
+		(SELECT COUNT(*) FROM dashboards b WHERE b.application_id = a.id)
+		FROM applications a WHERE a.id IN (`+strings.Repeat("?, ", len(args)-1)+"?)", args...)
+	if err != nil {
+		return nil, internal("counting application summaries", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			c  accountd.AppSummary
+		)
+		if err := rows.Scan(&id, &c.Devices, &c.Flows, &c.Dashboards); err != nil {
+			return nil, internal("counting application summaries", err)
+		}
+		out[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("counting application summaries", err)
+	}
+	return out, nil
+}
+
 func (s *Store) CountOwned(ctx context.Context, ownerType, ownerID string) (apps, dashboards int, err error) {
 	if apps, err = s.count(ctx, "counting applications", "SELECT COUNT(*) FROM applications WHERE owner_id = ? AND owner_type = ?", ownerID, ownerType); err != nil {
 		return 0, 0, err
