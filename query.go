@@ -356,15 +356,12 @@ func castValue(v any, typ QueryType, at string) (any, error) {
 // or {$nin: [...]}), or tag keys each with such a value; every tag it
 // names must be on the device.
 func (p *queryParser) tags(v any, name, at string) ([]*QueryCond, error) {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, Invalid(at, "must be a JSON object")
-	}
 	c := &QueryCond{Field: name, Type: QueryTags, Op: "$tags"}
-	var err error
-	if obj, at, c.Not, err = unwrapEqNe(obj, at); err != nil {
+	obj, at, not, err := matchObject(v, at)
+	if err != nil {
 		return nil, err
 	}
+	c.Not = not
 	_, byKey := obj["$tagKey"]
 	_, byValue := obj["$tagValue"]
 	values := 0
@@ -412,10 +409,14 @@ func (p *queryParser) tags(v any, name, at string) ([]*QueryCond, error) {
 	return []*QueryCond{c}, p.spend(at, values)
 }
 
-// unwrapEqNe reads the {$eq: match} and {$ne: match} forms of the tags,
-// triggers and nodes fields: it returns the match, where it is, and whether
-// it is negated. Any other object is the match itself.
-func unwrapEqNe(obj map[string]any, at string) (map[string]any, string, bool, error) {
+// matchObject reads the value of the tags, triggers and nodes fields: a
+// match, or {$eq: match} or {$ne: match}. It returns the match, where it
+// is, and whether it is negated.
+func matchObject(v any, at string) (map[string]any, string, bool, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, at, false, Invalid(at, "must be a JSON object")
+	}
 	for _, op := range []string{"$eq", "$ne"} {
 		inner, given := obj[op]
 		if !given || len(obj) != 1 {
@@ -472,15 +473,12 @@ func stringMatch(v any, at string) (StringMatch, error) {
 // elements reads the triggers or nodes field: one element ({type, key,
 // config}; nodes have no key), or {$eq: element} or {$ne: element}.
 func (p *queryParser) elements(v any, name, at string) ([]*QueryCond, error) {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, Invalid(at, "must be a JSON object")
-	}
 	c := &QueryCond{Field: name, Type: QueryElements, Op: "$element"}
-	var err error
-	if obj, at, c.Not, err = unwrapEqNe(obj, at); err != nil {
+	obj, at, not, err := matchObject(v, at)
+	if err != nil {
 		return nil, err
 	}
+	c.Not = not
 	e := &ElementQuery{}
 	typ, given := obj["type"]
 	if !given {

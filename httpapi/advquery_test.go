@@ -26,21 +26,9 @@ func TestAdvancedQueries(t *testing.T) {
 		env.User(t, "quinn@example.com")
 		c := env.Login(t, "quinn@example.com")
 		app := must(c.Applications.Post(ctx, client.OwnedPost{Name: "queries"})).of(t)
-		hc := env.HTTPClient(t)
 		get := func(t *testing.T, path, token string) (int, map[string]any) {
 			t.Helper()
-			req, _ := http.NewRequest(http.MethodGet, env.URL+path, nil)
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := hc.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			var out map[string]any
-			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-				t.Fatal(err)
-			}
-			return resp.StatusCode, out
+			return fidelitySend(t, env, http.MethodGet, path, token, nil)
 		}
 		names := func(body map[string]any) []string {
 			var out []string

@@ -320,30 +320,42 @@ type bodyAction struct {
 	name, method, path, schema string
 }
 
-// servedBodyActions lists the reference actions with a request body that
-// our document serves.
-func servedBodyActions(t *testing.T, dir string) []bodyAction {
+// refAPI is api.json as far as the fidelity checks read it: each
+// resource's path and actions, each action's method, path and parameters.
+type refAPI map[string]struct {
+	Path    string `json:"path"`
+	Actions map[string]struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+		Params []struct {
+			Name    string `json:"name"`
+			In      string `json:"in"`
+			Example any    `json:"example"`
+			Schema  struct {
+				Ref string `json:"$ref"`
+			} `json:"schema"`
+		} `json:"params"`
+	} `json:"actions"`
+}
+
+func readAPI(t *testing.T, dir string) refAPI {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "api.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var api map[string]struct {
-		Path    string `json:"path"`
-		Actions map[string]struct {
-			Method string `json:"method"`
-			Path   string `json:"path"`
-			Params []struct {
-				In     string `json:"in"`
-				Schema struct {
-					Ref string `json:"$ref"`
-				} `json:"schema"`
-			} `json:"params"`
-		} `json:"actions"`
-	}
+	var api refAPI
 	if err := json.Unmarshal(raw, &api); err != nil {
 		t.Fatal(err)
 	}
+	return api
+}
+
+// servedBodyActions lists the reference actions with a request body that
+// our document serves.
+func servedBodyActions(t *testing.T, dir string) []bodyAction {
+	t.Helper()
+	api := readAPI(t, dir)
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}
@@ -615,25 +627,7 @@ func TestQueryParameterFidelity(t *testing.T) {
 		t.Skip(apicheck.EnvVar + " is not set")
 	}
 	t.Parallel()
-	raw, err := os.ReadFile(filepath.Join(dir, "api.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var api map[string]struct {
-		Path    string `json:"path"`
-		Actions map[string]struct {
-			Method string `json:"method"`
-			Path   string `json:"path"`
-			Params []struct {
-				Name    string `json:"name"`
-				In      string `json:"in"`
-				Example any    `json:"example"`
-			} `json:"params"`
-		} `json:"actions"`
-	}
-	if err := json.Unmarshal(raw, &api); err != nil {
-		t.Fatal(err)
-	}
+	api := readAPI(t, dir)
 	forEachBackend(t, func(t *testing.T, backend string) {
 		env := testenv.Start(t, backend, testenv.Options{})
 		env.User(t, "qfidelity@example.com")

@@ -39,6 +39,23 @@ func parseQuery(t *testing.T, text string, fields map[string]accountd.QueryType)
 	return q
 }
 
+// checkQueried compares the ids a list call with query gave (in id order)
+// and its total with the ids numbered want.
+func checkQueried(t *testing.T, call, query string, got []string, total int, err error, want []int) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("%s(%s): %v", call, query, err)
+		return
+	}
+	var ids []string
+	for _, n := range want {
+		ids = append(ids, queryID(n))
+	}
+	if !slices.Equal(got, ids) || total != len(ids) {
+		t.Errorf("%s(%s) = %v (total %d), want %v", call, query, got, total, ids)
+	}
+}
+
 // testDeviceAdvancedQuery runs a table of advanced queries, every operator
 // and field kind among them, over a seeded application (and a device of
 // another application that must never show), comparing the ids listed.
@@ -182,20 +199,11 @@ func testDeviceAdvancedQuery(t *testing.T, st accountd.Store) {
 	} {
 		q := parseQuery(t, tc.query, accountd.DeviceQueryFields)
 		devices, total, err := st.Devices(ctx, accountd.DeviceFilter{ApplicationID: app.ID, Query: q}, accountd.ListQuery{SortField: "id"})
-		if err != nil {
-			t.Errorf("Devices(%s): %v", tc.query, err)
-			continue
-		}
-		var want, got []string
-		for _, n := range tc.want {
-			want = append(want, queryID(n))
-		}
+		var got []string
 		for _, d := range devices {
 			got = append(got, d.ID)
 		}
-		if !slices.Equal(got, want) || total != len(want) {
-			t.Errorf("Devices(%s) = %v (total %d), want %v", tc.query, got, total, want)
-		}
+		checkQueried(t, "Devices", tc.query, got, total, err, tc.want)
 	}
 	// the query goes with paging and sorting
 	q := parseQuery(t, `{"deviceClass":"peripheral"}`, accountd.DeviceQueryFields)
@@ -272,19 +280,10 @@ func testFlowAdvancedQuery(t *testing.T, st accountd.Store) {
 	} {
 		q := parseQuery(t, tc.query, accountd.FlowQueryFields)
 		flows, total, err := st.Flows(ctx, accountd.FlowFilter{ApplicationID: app.ID, Query: q}, accountd.ListQuery{SortField: "id"})
-		if err != nil {
-			t.Errorf("Flows(%s): %v", tc.query, err)
-			continue
-		}
-		var want, got []string
-		for _, n := range tc.want {
-			want = append(want, queryID(n))
-		}
+		var got []string
 		for _, f := range flows {
 			got = append(got, f.ID)
 		}
-		if !slices.Equal(got, want) || total != len(want) {
-			t.Errorf("Flows(%s) = %v (total %d), want %v", tc.query, got, total, want)
-		}
+		checkQueried(t, "Flows", tc.query, got, total, err, tc.want)
 	}
 }
