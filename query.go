@@ -126,8 +126,39 @@ type queryParser struct {
 // tree. Errors are CodeInvalid and name the parameter ("query"), the place
 // in the query and the rule.
 func ParseQuery(doc any, fields map[string]QueryType) (*Query, error) {
+	if err := refuseNUL(doc, "query"); err != nil {
+		return nil, err
+	}
 	p := &queryParser{fields: fields}
 	return p.object(doc, "query", 0)
+}
+
+// refuseNUL refuses the character U+0000 anywhere in a query, names
+// included: no stored text holds it, and PostgreSQL takes no text
+// parameter that does.
+func refuseNUL(v any, at string) error {
+	switch x := v.(type) {
+	case string:
+		if strings.IndexByte(x, 0) >= 0 {
+			return Invalid(at, "must not contain the character U+0000")
+		}
+	case []any:
+		for i, e := range x {
+			if err := refuseNUL(e, at+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			if strings.IndexByte(k, 0) >= 0 {
+				return Invalid(at, "must not have a property name with the character U+0000")
+			}
+			if err := refuseNUL(x[k], at+"."+queryLabel(k)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (p *queryParser) object(v any, at string, depth int) (*Query, error) {

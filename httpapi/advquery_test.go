@@ -139,6 +139,9 @@ func TestAdvancedQueries(t *testing.T) {
 				{q(flows, `{"nodes":{"type":"x","key":"abc"}}`), "query.nodes.key: is not an allowed property"},
 				{q(flows, `{"deviceClass":"gateway"}`), "query.deviceClass: is not a field of the query"},
 				{devices + "?tagsAsObject=perhaps", "tagsAsObject: must be true or false"},
+				{q(devices, `{"name":{"$contains":"a\u0000b"}}`), "query.name.$contains: must not contain the character U+0000"},
+				{q(devices, `{"tags":{"floor\u0000":"2"}}`), "query.tags: must not have a property name with the character U+0000"},
+				{q(flows, `{"triggers":{"type":"timer","config":{"k":"\u0000"}}}`), "query.triggers.config.k: must not contain the character U+0000"},
 			} {
 				code, body := get(t, tc.path, c.Token())
 				msg, _ := body["message"].(string)
