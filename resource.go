@@ -126,6 +126,9 @@ type DeviceFilter struct {
 	Tags      []TagFilter // every pair must match
 	// Deleted asks for the recently deleted devices instead (queryDeleted).
 	Deleted bool
+	// Query, when set, is an advanced query (ParseQuery with
+	// DeviceQueryFields); it takes the place of Classes, ParentID and Tags.
+	Query *Query
 }
 
 // FlowFilter selects the flows of one application a list shows.
@@ -135,6 +138,9 @@ type FlowFilter struct {
 	// Triggers keeps the flows one of whose triggers (kept in the flow's
 	// data) matches any of these pairs; none when empty.
 	Triggers []TriggerFilter
+	// Query, when set, is an advanced query (ParseQuery with
+	// FlowQueryFields); it takes the place of Classes and Triggers.
+	Query *Query
 }
 
 // TriggerFilter is one {key, type} pair of a flows triggerFilter: a blank
@@ -185,6 +191,11 @@ type Scope struct {
 	// application ("" for dashboards linked to none).
 	ApplicationID  string
 	HasApplication bool
+}
+
+// AppSummary is what the summary of an application counts.
+type AppSummary struct {
+	Devices, Flows, Dashboards int
 }
 
 // RecentItem is one use of an item by a user. ParentID is the application
@@ -242,6 +253,10 @@ type ResourceStore interface {
 	// resources to it happen one after the other and never orphan a
 	// resource; NotFound when the owner does not exist.
 	LockOwner(ctx context.Context, ownerType, ownerID string) error
+
+	// AppSummaries counts, for each application of ids that exists, its
+	// devices, its flows and the dashboards linked to it.
+	AppSummaries(ctx context.Context, ids []string) (map[string]AppSummary, error)
 
 	// CountOwned counts the applications and dashboards owned directly.
 	CountOwned(ctx context.Context, ownerType, ownerID string) (apps, dashboards int, err error)

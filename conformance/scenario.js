@@ -37,6 +37,7 @@ const GROUPS = [
   require('./steps/github'),
   require('./steps/orgs'),
   require('./steps/orgroles'),
+  require('./steps/limits'),
   require('./steps/usage'),
   require('./steps/ops'),
   require('./steps/delete'), // last: it deletes the account the others started with
@@ -180,6 +181,8 @@ async function main() {
     '--github-token-url', github.url + '/login/oauth/access_token',
     '--github-api-url', github.url,
     '--usage-keys-file', usageKeysFile,
+    // steps/limits.js creates devices up to this limit and one more
+    '--limit-user-devices', String(require('./steps/limits').DEVICE_LIMIT),
   ], 20000);
   const baseURL = `http://${ctx.addr}`;
   out(`accountd at ${baseURL}; reference ${path.basename(path.resolve(refDir))}/api.json; client losant-rest ${require('losant-rest/package.json').version}`);

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -319,30 +320,42 @@ type bodyAction struct {
 	name, method, path, schema string
 }
 
-// servedBodyActions lists the reference actions with a request body that
-// our document serves.
-func servedBodyActions(t *testing.T, dir string) []bodyAction {
+// refAPI is api.json as far as the fidelity checks read it: each
+// resource's path and actions, each action's method, path and parameters.
+type refAPI map[string]struct {
+	Path    string `json:"path"`
+	Actions map[string]struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+		Params []struct {
+			Name    string `json:"name"`
+			In      string `json:"in"`
+			Example any    `json:"example"`
+			Schema  struct {
+				Ref string `json:"$ref"`
+			} `json:"schema"`
+		} `json:"params"`
+	} `json:"actions"`
+}
+
+func readAPI(t *testing.T, dir string) refAPI {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "api.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var api map[string]struct {
-		Path    string `json:"path"`
-		Actions map[string]struct {
-			Method string `json:"method"`
-			Path   string `json:"path"`
-			Params []struct {
-				In     string `json:"in"`
-				Schema struct {
-					Ref string `json:"$ref"`
-				} `json:"schema"`
-			} `json:"params"`
-		} `json:"actions"`
-	}
+	var api refAPI
 	if err := json.Unmarshal(raw, &api); err != nil {
 		t.Fatal(err)
 	}
+	return api
+}
+
+// servedBodyActions lists the reference actions with a request body that
+// our document serves.
+func servedBodyActions(t *testing.T, dir string) []bodyAction {
+	t.Helper()
+	api := readAPI(t, dir)
 	var doc struct {
 		Paths map[string]map[string]any `json:"paths"`
 	}
@@ -582,4 +595,79 @@ func jsonText(v any) string {
 		return string(b[:300]) + "…"
 	}
 	return string(b)
+}
+
+// queryParamValues gives the documented query parameters of the checked
+// actions that have no usable example in api.json a valid value; overrides
+// the example where it names something that does not exist here or turns
+// a flag off.
+var queryParamValues = map[string]string{
+	"query":              `{"$or":[{"name":{"$startsWith":"fid","$ci":true}},{"id":{"$ne":null}}],"creationDate":{"$gt":0}}`,
+	"deviceClass":        "standalone",
+	"tagFilter":          `[{"key":"floor","value":"2"}]`,
+	"triggerFilter":      `[{"type":"timer"}]`,
+	"orgId":              "",
+	"attributesAsObject": "true",
+	"summaryExclude":     "flowCount",
+}
+
+// queryFidelityActions are the reference's GET actions whose every
+// documented query parameter TestQueryParameterFidelity sends.
+var queryFidelityActions = []string{"applications.get", "application.get", "devices.get", "device.get", "flows.get"}
+
+// TestQueryParameterFidelity is the generated check of documented query
+// parameters: for each action of queryFidelityActions it reads every query
+// parameter api.json documents and sends it alone, with its example (or a
+// value of queryParamValues), over real HTTP, and fails unless the answer
+// is 200. It fails when a documented parameter (an advanced query,
+// tagsAsObject, attributesAsObject, summaryInclude, ...) is refused again.
+func TestQueryParameterFidelity(t *testing.T) {
+	dir := os.Getenv(apicheck.EnvVar)
+	if dir == "" {
+		t.Skip(apicheck.EnvVar + " is not set")
+	}
+	t.Parallel()
+	api := readAPI(t, dir)
+	forEachBackend(t, func(t *testing.T, backend string) {
+		env := testenv.Start(t, backend, testenv.Options{})
+		env.User(t, "qfidelity@example.com")
+		c := env.Login(t, "qfidelity@example.com")
+		app := must(c.Applications.Post(ctx, client.OwnedPost{Name: "fidelity app"})).of(t)
+		dev := must(c.Devices.Post(ctx, app.ID, client.DevicePost{Name: "fidelity device", Tags: []client.Tag{{Key: "floor", Value: "2"}}})).of(t)
+		ids := map[string]string{"applicationId": app.ID, "deviceId": dev.ID}
+		for _, name := range queryFidelityActions {
+			res, act, _ := strings.Cut(name, ".")
+			a, ok := api[res].Actions[act]
+			if !ok || a.Method != "GET" {
+				t.Fatalf("api.json has no GET action %s", name)
+			}
+			path := api[res].Path + a.Path
+			for param, id := range ids {
+				path = strings.ReplaceAll(path, "{"+param+"}", id)
+			}
+			sent := 0
+			for _, p := range a.Params {
+				if p.In != "query" {
+					continue
+				}
+				value, ok := queryParamValues[p.Name]
+				if !ok {
+					if p.Example == nil {
+						t.Errorf("%s: %s has no example and no value in queryParamValues", name, p.Name)
+						continue
+					}
+					value = fmt.Sprint(p.Example)
+				}
+				sent++
+				target := path + "?" + url.Values{p.Name: {value}}.Encode()
+				status, answer := fidelitySend(t, env, http.MethodGet, target, c.Token(), nil)
+				if status != http.StatusOK {
+					t.Errorf("%s: GET %s = %d %v, want 200: the documented parameter %s is refused", name, target, status, answer, p.Name)
+				}
+			}
+			if sent == 0 {
+				t.Errorf("%s: api.json documents no query parameter; the reference changed shape", name)
+			}
+		}
+	})
 }

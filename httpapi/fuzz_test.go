@@ -222,3 +222,16 @@ func FuzzAuthorization(f *testing.F) {
 		check(t, req, e.serve(req), header)
 	})
 }
+
+// FuzzAdvancedQuery sends advanced queries (the query parameter, as the
+// official clients send it: JSON text) to the device and flow lists, where
+// they are parsed, checked and turned into SQL.
+func FuzzAdvancedQuery(f *testing.F) {
+	e := newFuzzEnv(f)
+	lists := []string{"/applications/" + e.app + "/devices", "/applications/" + e.app + "/flows"}
+	f.Fuzz(func(t *testing.T, which uint8, query string) {
+		target := lists[int(which)%len(lists)] + "?query=" + url.QueryEscape(query)
+		req := e.request("GET", target, e.session, nil)
+		check(t, req, e.serve(req), query)
+	})
+}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"syscall"
 	"testing"
 	"time"
@@ -68,21 +67,7 @@ func BenchmarkLists(b *testing.B) {
 		{"me.tokens", api, "/me/tokens"},
 		{"applications", api, "/applications"},
 	} {
-		b.Run(tc.name, func(b *testing.B) {
-			req := httptest.NewRequest("GET", tc.path, nil)
-			req.Header.Set("Authorization", "Bearer "+token)
-			// CPU time as well as wall time: on a shared machine the wall
-			// time counts waiting for a core.
-			cpu0 := processCPU()
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				tc.h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					b.Fatalf("GET %s = %d %s", tc.path, rec.Code, rec.Body)
-				}
-			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-		})
+		b.Run(tc.name, func(b *testing.B) { benchGet(b, tc.h, tc.path, token) })
 	}
 }
 

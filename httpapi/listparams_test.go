@@ -141,7 +141,7 @@ func TestDeviceAndFlowListParameters(t *testing.T) {
 			for _, tc := range []struct{ path, field string }{
 				{"/devices?queryDeleted=perhaps", "queryDeleted"},
 				{"/devices?sortField=connectionState", "sortField"},
-				{"/devices?attributesAsObject=true", "attributesAsObject"},
+				{"/devices?attributesAsObject=perhaps", "attributesAsObject"},
 				{"/flows?includeCustomNodes=perhaps", "includeCustomNodes"},
 				{"/flows?allVersions=perhaps", "allVersions"},
 				{"/flows?triggerFilter[0][color]=red", "triggerFilter"},
@@ -152,7 +152,7 @@ func TestDeviceAndFlowListParameters(t *testing.T) {
 				{"/flows?triggerFilter=" + url.QueryEscape(`[{}]`), "triggerFilter"},
 				{"/flows?triggerFilter=" + url.QueryEscape(`[{"key":"`+strings.Repeat("k", 1025)+`"}]`), "triggerFilter"},
 				{"/flows?triggerFilter=" + url.QueryEscape("["+strings.Join(many, ",")+"]"), "triggerFilter"},
-				{"/flows?query=" + url.QueryEscape(`{"name":{"$eq":"x' OR 1=1 --"}}`), "query"},
+				{"/flows?query=" + url.QueryEscape(`{"name":{"$where":"x' OR 1=1 --"}}`), "query"},
 			} {
 				code, msg := get(t, "/applications/"+app.ID+tc.path, &struct{}{})
 				if code != http.StatusBadRequest || !strings.HasPrefix(msg, tc.field) {

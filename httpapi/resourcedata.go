@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -236,40 +237,134 @@ func boolQuery(qv url.Values, name string) (bool, error) {
 	return false, accountd.Invalid(name, "must be true or false")
 }
 
-// refuseFeatures answers 400 for documented list parameters whose feature
-// accountd does not have (an advanced query, say), naming the parameter,
-// rather than ignore them and answer a list they did not ask for. Flags are
-// refused only when true; other parameters whenever given.
-func refuseFeatures(qv url.Values, flags map[string]string, params map[string]string) error {
-	for _, name := range slices.Sorted(maps.Keys(flags)) {
-		on, err := boolQuery(qv, name)
-		if err != nil {
-			return err
-		}
-		if on {
-			return accountd.Invalid(name, "is not supported: %s", flags[name])
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(params)) {
-		for k := range qv {
-			if k == name || strings.HasPrefix(k, name+"[") {
-				return accountd.Invalid(name, "is not supported: %s", params[name])
-			}
+// advancedQuery reads the query parameter of a device or flow list (nil
+// when it is absent or blank): one JSON object, sent as JSON text, as the
+// official clients send it (they JSON.stringify it). It must be at most
+// accountd.MaxQueryBytes long and nest at most maxQueryNesting levels of
+// objects and arrays; accountd.ParseQuery then checks every rule of the
+// reference and the bounds on conditions and values, naming where in the
+// query a rule is broken, and the schema of our document (name) checks the
+// same value again.
+func (s *Server) advancedQuery(qv url.Values, name string, fields map[string]accountd.QueryType) (*accountd.Query, error) {
+	for k := range qv {
+		if strings.HasPrefix(k, "query[") {
+			return nil, accountd.Invalid("query", "must be one JSON object sent as JSON text (query={...}), not in brackets")
 		}
 	}
-	return nil
+	vs := qv["query"]
+	if len(vs) > 1 {
+		return nil, accountd.Invalid("query", "must be given once")
+	}
+	if len(vs) == 0 || strings.TrimSpace(vs[0]) == "" {
+		return nil, nil
+	}
+	if len(vs[0]) > accountd.MaxQueryBytes {
+		return nil, accountd.Invalid("query", "must be at most %d bytes", accountd.MaxQueryBytes)
+	}
+	dec := json.NewDecoder(strings.NewReader(vs[0]))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, accountd.Invalid("query", "must be a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, accountd.Invalid("query", "must be one JSON object, with nothing after it")
+	}
+	if tooDeep(doc, maxQueryNesting) {
+		return nil, accountd.Invalid("query", "must nest at most %d levels of objects and arrays", maxQueryNesting)
+	}
+	q, err := accountd.ParseQuery(doc, fields)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.schemas.validateParam("query", name, doc); err != nil {
+		return nil, err
+	}
+	return q, nil
 }
 
-// The documented parameters of the device and flow lists that accountd
-// refuses, and why.
-var (
-	deviceFlags = map[string]string{
-		"tagsAsObject":       "tags are answered as an array, the only form of the reference's device schema",
-		"attributesAsObject": "attributes are answered as an array, the only form of the reference's device schema",
+// maxQueryNesting bounds the objects and arrays of a query nested in one
+// another, before anything else reads it: accountd.MaxQueryDepth groups
+// take two levels each, and a field's deepest form ({"tags": {"$ne":
+// {"$tagKey": {"$in": [...]}}}}) five more.
+const maxQueryNesting = 2*accountd.MaxQueryDepth + 8
+
+// tooDeep reports whether v nests more than limit levels of objects and
+// arrays.
+func tooDeep(v any, limit int) bool {
+	var items []any
+	switch x := v.(type) {
+	case map[string]any:
+		items = slices.Collect(maps.Values(x))
+	case []any:
+		items = x
+	default:
+		return false
 	}
-	deviceParams = map[string]string{"query": "use filter, deviceClass, tagFilter and parentId"}
-	flowFlags    = map[string]string{}
-	flowParams   = map[string]string{
-		"query": "use filter, flowClass and triggerFilter",
+	if limit == 0 {
+		return true
 	}
-)
+	for _, e := range items {
+		if tooDeep(e, limit-1) {
+			return true
+		}
+	}
+	return false
+}
+
+// asObjectFlags reads the tagsAsObject and attributesAsObject flags of the
+// device list and device get.
+func asObjectFlags(qv url.Values) (deviceForm, error) {
+	var f deviceForm
+	var err error
+	if f.tagsAsObject, err = boolQuery(qv, "tagsAsObject"); err != nil {
+		return f, err
+	}
+	f.attributesAsObject, err = boolQuery(qv, "attributesAsObject")
+	return f, err
+}
+
+// deviceForm is how a device's tags and attributes are answered: as the
+// arrays they were sent as, or (tagsAsObject, attributesAsObject) as
+// objects: each tag key with the list of its values (a key may have
+// several), each attribute under its name.
+type deviceForm struct{ tagsAsObject, attributesAsObject bool }
+
+// apply rewrites the device's kept data in the form asked for.
+func (f deviceForm) apply(data []byte) []byte {
+	if !f.tagsAsObject && !f.attributesAsObject || len(data) == 0 {
+		return data
+	}
+	var all map[string]json.RawMessage
+	if json.Unmarshal(data, &all) != nil {
+		return data
+	}
+	if raw, ok := all["tags"]; ok && f.tagsAsObject {
+		var tags []struct{ Key, Value string }
+		if json.Unmarshal(raw, &tags) == nil {
+			obj := map[string][]string{}
+			for _, t := range tags {
+				obj[t.Key] = append(obj[t.Key], t.Value)
+			}
+			all["tags"], _ = marshalPlain(obj)
+		}
+	}
+	if raw, ok := all["attributes"]; ok && f.attributesAsObject {
+		var attrs []json.RawMessage
+		if json.Unmarshal(raw, &attrs) == nil {
+			obj := map[string]json.RawMessage{}
+			for _, a := range attrs {
+				var named struct{ Name string }
+				if json.Unmarshal(a, &named) == nil {
+					obj[named.Name] = a
+				}
+			}
+			all["attributes"], _ = marshalPlain(obj)
+		}
+	}
+	out, err := marshalPlain(all)
+	if err != nil {
+		return data
+	}
+	return out
+}

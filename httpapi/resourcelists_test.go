@@ -136,9 +136,9 @@ func TestResourceFieldsAndFilters(t *testing.T) {
 				{"/applications/" + app.ID + "/devices?tagFilter[0][key]=no%20spaces", "tagFilter"},
 				{"/applications/" + app.ID + "/devices?tagFilter=notjson", "tagFilter"},
 				{"/applications/" + app.ID + "/devices?parentId=nope", "parentId"},
-				{"/applications/" + app.ID + "/devices?tagsAsObject=true", "tagsAsObject"},
+				{"/applications/" + app.ID + "/devices?tagsAsObject=yes", "tagsAsObject"},
 				{"/applications/" + app.ID + "/devices?excludeConnectionInfo=perhaps", "excludeConnectionInfo"},
-				{"/applications/" + app.ID + "/devices?query=%7B%7D", "query"},
+				{"/applications/" + app.ID + "/devices?query=%7B%22color%22%3A1%7D", "query"},
 				{"/applications/" + app.ID + "/flows?flowClass=lava", "flowClass"},
 				{"/applications/" + app.ID + "/flows?triggerFilter[0][kind]=timer", "triggerFilter"},
 			} {

@@ -26,6 +26,9 @@ type ownedBody struct {
 	// IsPasswordProtected is a dashboard's: whether its public view has a
 	// password (the password itself is never shown).
 	IsPasswordProtected *bool `json:"isPasswordProtected,omitempty"`
+	// Summary is an application's counts (see appSummaryQuery); nil for
+	// none.
+	Summary *map[string]int `json:"summary,omitempty"`
 	// data holds the documented properties kept as data, sent after the
 	// others.
 	data []byte
@@ -100,8 +103,50 @@ func (s *Server) createApplication(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// appSummaryQuery is the summaryInclude and summaryExclude of an
+// application action; asked reports whether either was given.
+type appSummaryQuery struct {
+	include, exclude []string
+	asked            bool
+}
+
+func readAppSummaryQuery(r *http.Request) (appSummaryQuery, error) {
+	qv := r.URL.Query()
+	q := appSummaryQuery{asked: qv.Has("summaryInclude") || qv.Has("summaryExclude")}
+	var err error
+	if q.include, err = service.AppSummaryFields("summaryInclude", qv.Get("summaryInclude")); err != nil {
+		return q, err
+	}
+	q.exclude, err = service.AppSummaryFields("summaryExclude", qv.Get("summaryExclude"))
+	return q, err
+}
+
+// withAppSummaries answers the applications with their summaries as sq
+// shapes them.
+func (s *Server) withAppSummaries(r *http.Request, apps []*accountd.Application, sq appSummaryQuery) ([]ownedBody, error) {
+	sums, err := s.svc.AppSummaries(r.Context(), apps)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ownedBody, 0, len(apps))
+	for _, a := range apps {
+		b := appJSON(a)
+		counts := service.AppSummaryCounts(sums[a.ID], sq.include, sq.exclude)
+		b.Summary = &counts
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// listApplications answers summaries only when summaryInclude or
+// summaryExclude asks for them, so that a plain list stays one query
+// (and its hand-appended encoding).
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error {
 	q, err := listQuery(r)
+	if err != nil {
+		return err
+	}
+	sq, err := readAppSummaryQuery(r)
 	if err != nil {
 		return err
 	}
@@ -109,12 +154,39 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if sq.asked {
+		items, err := s.withAppSummaries(r, page.Items, sq)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, newList(items, page.Total, page.Query))
+		return nil
+	}
 	writeAppended(w, func(dst []byte) []byte { return appendAppList(dst, page.Items, page.Total, page.Query) })
 	return nil
 }
 
+// getApplication answers the application with its summary, always: one
+// more query of three counts.
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) error {
-	return getOne(w, r, "applicationId", s.svc.Application, appJSON)
+	sq, err := readAppSummaryQuery(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "applicationId")
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.Application(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	items, err := s.withAppSummaries(r, []*accountd.Application{a}, sq)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, items[0])
+	return nil
 }
 
 func (s *Server) deleteApplication(w http.ResponseWriter, r *http.Request) error {
@@ -226,6 +298,15 @@ func deviceJSON(d *accountd.Device) deviceBody {
 		Name: d.Name, Description: d.Description, DeviceClass: d.DeviceClass, ParentID: d.ParentID, GatewayID: d.GatewayID, data: d.Data}
 }
 
+// deviceJSONIn is deviceJSON with the tags and attributes in form.
+func deviceJSONIn(form deviceForm) func(*accountd.Device) deviceBody {
+	return func(d *accountd.Device) deviceBody {
+		b := deviceJSON(d)
+		b.data = form.apply(b.data)
+		return b
+	}
+}
+
 // The properties of devicePost that have behaviour here; the others (tags
 // among them, which are also read for tagFilter) are kept as data.
 var deviceCore = []string{"name", "description", "deviceClass", "parentId", "gatewayId"}
@@ -274,7 +355,8 @@ type childListBody[T any] struct {
 
 func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 	qv := r.URL.Query()
-	if err := refuseFeatures(qv, deviceFlags, deviceParams); err != nil {
+	form, err := asObjectFlags(qv)
+	if err != nil {
 		return err
 	}
 	if _, err := boolQuery(qv, "excludeConnectionInfo"); err != nil {
@@ -291,13 +373,20 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) error {
 	if f.Deleted, err = boolQuery(qv, "queryDeleted"); err != nil {
 		return err
 	}
+	if f.Query, err = s.advancedQuery(qv, "advancedDeviceQuery", accountd.DeviceQueryFields); err != nil {
+		return err
+	}
 	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Device], error) {
 		return s.svc.Devices(ctx, p, appID, f, q)
-	}, deviceJSON)
+	}, deviceJSONIn(form))
 }
 
 func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) error {
-	return getChild(w, r, "deviceId", s.svc.Device, deviceJSON)
+	form, err := asObjectFlags(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return getChild(w, r, "deviceId", s.svc.Device, deviceJSONIn(form))
 }
 
 func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) error {
@@ -423,11 +512,8 @@ func (s *Server) createFlow(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
 	qv := r.URL.Query()
-	if err := refuseFeatures(qv, flowFlags, flowParams); err != nil {
-		return err
-	}
 	if _, err := boolQuery(qv, "allVersions"); err != nil {
-		return err // applies to advanced queries only, which are refused
+		return err // flows have no versions here: either way is honoured
 	}
 	if _, err := boolQuery(qv, "includeCustomNodes"); err != nil {
 		return err // no custom node runs here: the list has none to include
@@ -438,6 +524,9 @@ func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f.Triggers = triggers
+	if f.Query, err = s.advancedQuery(qv, "advancedFlowQuery", accountd.FlowQueryFields); err != nil {
+		return err
+	}
 	return listChildren(s, w, r, func(ctx context.Context, p accountd.Principal, appID string, q accountd.ListQuery) (service.Page[*accountd.Flow], error) {
 		return s.svc.Flows(ctx, p, appID, f, q)
 	}, flowJSON)

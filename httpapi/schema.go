@@ -88,6 +88,12 @@ func validDateTime(v any) error {
 // one field and one rule; when several rules are broken the same one is
 // always chosen, so clients and tests see stable messages.
 func (s *schemas) validate(name string, doc any) error {
+	return s.validateParam("", name, doc)
+}
+
+// validateParam is validate for a JSON value sent as the query parameter
+// root: the field a failure names starts with it ("query.$and[0]...").
+func (s *schemas) validateParam(root, name string, doc any) error {
 	sch, ok := s.byName[name]
 	if !ok {
 		return accountd.Internal(fmt.Errorf("httpapi: no schema named %q", name))
@@ -107,11 +113,19 @@ func (s *schemas) validate(name string, doc any) error {
 		return &accountd.Error{Code: accountd.CodeInvalid, Message: "body: is not valid", Err: err}
 	}
 	v := slices.MinFunc(found, compareViolations)
-	label := v.field
+	field := v.field
+	switch {
+	case root == "":
+	case field == "" || strings.HasPrefix(field, "["):
+		field = root + field
+	default:
+		field = root + "." + field
+	}
+	label := field
 	if label == "" {
 		label = "body"
 	}
-	return &accountd.Error{Code: accountd.CodeInvalid, Field: v.field, Message: label + ": " + v.rule}
+	return &accountd.Error{Code: accountd.CodeInvalid, Field: field, Message: label + ": " + v.rule}
 }
 
 // violation is one broken rule, in the words the caller will read.

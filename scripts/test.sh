@@ -33,13 +33,13 @@ go test -race -count=1 -timeout 25m "$@" ./...
 # what allocations cost (internal/memtest is skipped under -race above).
 go test -count=1 "$@" ./internal/memtest
 
-# A short fuzz run of each target (request bodies, query strings,
-# Authorization values through the real handler stack; seeds in
+# A short fuzz run of each target (request bodies, query strings, advanced
+# queries, Authorization values through the real handler stack; seeds in
 # httpapi/testdata/fuzz). Go fuzzes one target per invocation.
 # ACCOUNTD_FUZZTIME sets each run's length; 0 skips them.
 fuzztime="${ACCOUNTD_FUZZTIME:-10s}"
 if [ "$fuzztime" != "0" ]; then
-  for target in FuzzJSONBody FuzzQuery FuzzAuthorization; do
+  for target in FuzzJSONBody FuzzQuery FuzzAuthorization FuzzAdvancedQuery; do
     go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" ./httpapi
   done
 fi

@@ -268,8 +268,15 @@ func (s *Service) Device(ctx context.Context, p accountd.Principal, appID, id st
 // Devices lists the devices of an application the caller can see, those
 // f selects (its ApplicationID is appID's).
 func (s *Service) Devices(ctx context.Context, p accountd.Principal, appID string, f accountd.DeviceFilter, q accountd.ListQuery) (Page[*accountd.Device], error) {
+	if f.Query != nil {
+		q.FilterField, q.Filter = "", "" // overridden by the query, as the reference says
+	}
 	if err := checkList(&q, deviceSorts); err != nil {
 		return Page[*accountd.Device]{}, err
+	}
+	if f.Query != nil {
+		// the reference: an advanced query overrides these
+		f.Classes, f.Tags, f.ParentID, f.HasParent = nil, nil, "", false
 	}
 	for _, c := range f.Classes {
 		if !slices.Contains(DeviceClasses, c) {
@@ -367,10 +374,17 @@ func (s *Service) Flow(ctx context.Context, p accountd.Principal, appID, id stri
 // flow classes f names: the cloud class when it names none, as the
 // reference's default.
 func (s *Service) Flows(ctx context.Context, p accountd.Principal, appID string, f accountd.FlowFilter, q accountd.ListQuery) (Page[*accountd.Flow], error) {
+	if f.Query != nil {
+		q.FilterField, q.Filter = "", "" // overridden by the query, as the reference says
+	}
 	if err := checkList(&q, childSorts); err != nil {
 		return Page[*accountd.Flow]{}, err
 	}
-	if len(f.Classes) == 0 {
+	if f.Query != nil {
+		// the reference: an advanced query overrides flowClass (and its
+		// default) and triggerFilter
+		f.Classes, f.Triggers = nil, nil
+	} else if len(f.Classes) == 0 {
 		f.Classes = []string{"cloud"}
 	}
 	for _, c := range f.Classes {

@@ -55,6 +55,8 @@ func Run(t *testing.T, open func(t *testing.T) accountd.Store) {
 	tests = append(tests, sessionTests...)
 	tests = append(tests, securityLogTests...)
 	tests = append(tests, orgRoleTests...)
+	tests = append(tests, queryTests...)
+	tests = append(tests, appSummaryTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

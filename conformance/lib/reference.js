@@ -42,6 +42,38 @@ function repairReference(name, schema) {
   return Object.assign({}, schema, { items: inner });
 }
 
+// device.json and devices.json give a device's tags and attributes only as
+// arrays, yet the device get and list actions document tagsAsObject and
+// attributesAsObject, with which they are answered as objects (tag key to
+// its values, attribute name to the attribute). overlayObjectForms lets
+// exactly those two properties take either form, the object form built
+// from the reference's own item schemas: the same overlay as
+// internal/apicheck/repair.go's, where it is documented.
+const OBJECT_FORM_DOCS = new Set(['device', 'devices']);
+
+function overlayObjectForms(name, schema) {
+  if (!OBJECT_FORM_DOCS.has(name)) { return schema; }
+  const device = name === 'devices'
+    ? schema && schema.properties && schema.properties.items && schema.properties.items.items
+    : schema;
+  const props = device && device.properties;
+  if (!props) { return schema; }
+  const tags = props.tags;
+  if (tags && tags.type === 'array' && tags.items && tags.items.properties) {
+    const f = tags.items.properties;
+    props.tags = { oneOf: [tags, {
+      type: 'object',
+      propertyNames: { pattern: f.key && f.key.pattern },
+      additionalProperties: { type: 'array', items: f.value },
+    }] };
+  }
+  const attrs = props.attributes;
+  if (attrs && attrs.type === 'array') {
+    props.attributes = { oneOf: [attrs, { type: 'object', additionalProperties: attrs.items }] };
+  }
+  return schema;
+}
+
 // regExp compiles a schema pattern as ajv does, with the u flag, except a
 // pattern that is invalid under it: dashboard.json's ".*{{.+}}.*" (lone
 // braces) is a plain-RegExp pattern, compiled without the flag.
@@ -75,7 +107,7 @@ class Reference {
   validator(schemaName) {
     if (!this.validators.has(schemaName)) {
       const file = path.join(this.dir, 'schemas', schemaName + '.json');
-      const schema = repairReference(schemaName, JSON.parse(fs.readFileSync(file, 'utf8')));
+      const schema = overlayObjectForms(schemaName, repairReference(schemaName, JSON.parse(fs.readFileSync(file, 'utf8'))));
       this.validators.set(schemaName, this.ajv.compile(schema));
     }
     return this.validators.get(schemaName);

@@ -199,7 +199,7 @@ func (c *Checker) loadReference(dir string) ([]*refAction, error) {
 		if err != nil {
 			return nil, fmt.Errorf("schemas/%s.json: %w", name, err)
 		}
-		v = repairReference(name, v)
+		v = overlayObjectForms(name, repairReference(name, v))
 		if err := comp.AddResource(refURL+name+".json", v); err != nil {
 			return nil, fmt.Errorf("schemas/%s.json: %w", name, err)
 		}

@@ -422,6 +422,13 @@ func (s *Store) Devices(ctx context.Context, f accountd.DeviceFilter, q accountd
 		}
 		where += ")"
 	}
+	if f.Query != nil {
+		cond, qargs, err := s.queryCondition(f.Query, "devices", f.ApplicationID, deviceQueryFields)
+		if err != nil {
+			return nil, 0, err
+		}
+		where, args = where+" AND ("+cond+")", append(args, qargs...)
+	}
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing devices", columns: deviceColumns, from: where, args: args,
 		sort: childSort, filter: nameOnly, idCol: "id",
@@ -531,6 +538,13 @@ func (s *Store) Flows(ctx context.Context, f accountd.FlowFilter, q accountd.Lis
 		cond, targs := s.triggerMatch(f.Triggers)
 		where, args = where+" AND "+cond, append(args, targs...)
 	}
+	if f.Query != nil {
+		cond, qargs, err := s.queryCondition(f.Query, "flows", f.ApplicationID, flowQueryFields)
+		if err != nil {
+			return nil, 0, err
+		}
+		where, args = where+" AND ("+cond+")", append(args, qargs...)
+	}
 	total, err := s.listPage(ctx, listSpec{
 		what: "listing flows", columns: flowColumns, from: where, args: args,
 		sort: childSort, filter: nameOnly, idCol: "id",
@@ -544,6 +558,40 @@ func (s *Store) Flows(ctx context.Context, f accountd.FlowFilter, q accountd.Lis
 
 func (s *Store) DeleteFlow(ctx context.Context, applicationID, id string) error {
 	return s.deleteChild(ctx, "flows", "flow", applicationID, id)
+}
+
+// AppSummaries is one statement of scalar subqueries per application,
+// each read off the index on the application id; its list of ids is padded
+// as MembersOf's is.
+func (s *Store) AppSummaries(ctx context.Context, ids []string) (map[string]accountd.AppSummary, error) {
+	out := make(map[string]accountd.AppSummary, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := paddedIDs(ids)
+	rows, err := s.query(ctx, `SELECT a.id,
+		(SELECT COUNT(*) FROM devices d WHERE d.application_id = a.id),
+		(SELECT COUNT(*) FROM flows f WHERE f.application_id = a.id),
+		(SELECT COUNT(*) FROM dashboards b WHERE b.application_id = a.id)
+		FROM applications a WHERE a.id IN (`+strings.Repeat("?, ", len(args)-1)+"?)", args...)
+	if err != nil {
+		return nil, internal("counting application summaries", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id string
+			c  accountd.AppSummary
+		)
+		if err := rows.Scan(&id, &c.Devices, &c.Flows, &c.Dashboards); err != nil {
+			return nil, internal("counting application summaries", err)
+		}
+		out[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("counting application summaries", err)
+	}
+	return out, nil
 }
 
 func (s *Store) CountOwned(ctx context.Context, ownerType, ownerID string) (apps, dashboards int, err error) {
