@@ -153,6 +153,10 @@ func TestDeviceAndFlowListParameters(t *testing.T) {
 				{"/flows?triggerFilter=" + url.QueryEscape(`[{"key":"`+strings.Repeat("k", 1025)+`"}]`), "triggerFilter"},
 				{"/flows?triggerFilter=" + url.QueryEscape("["+strings.Join(many, ",")+"]"), "triggerFilter"},
 				{"/flows?query=" + url.QueryEscape(`{"name":{"$where":"x' OR 1=1 --"}}`), "query"},
+				// U+0000 in any list parameter is named, on PostgreSQL too
+				{"/devices?filterField=name&filter=a%00b", "filter"},
+				{"/devices?tagFilter[0][key]=floor&tagFilter[0][value]=a%00b", "tagFilter[0][value]"},
+				{"/flows?triggerFilter[0][type]=a%00b", "triggerFilter[0][type]"},
 			} {
 				code, msg := get(t, "/applications/"+app.ID+tc.path, &struct{}{})
 				if code != http.StatusBadRequest || !strings.HasPrefix(msg, tc.field) {

@@ -125,7 +125,10 @@ func listQuery(r *http.Request) (accountd.ListQuery, error) {
 	qv := r.URL.Query()
 	q := accountd.ListQuery{SortField: qv.Get("sortField"), SortDirection: qv.Get("sortDirection"),
 		FilterField: qv.Get("filterField"), Filter: qv.Get("filter")}
-	var err error
+	err := refuseNULParams(qv)
+	if err != nil {
+		return q, err
+	}
 	if q.Page, err = intParam(qv, "page", 0); err != nil {
 		return q, err
 	}

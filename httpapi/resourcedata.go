@@ -215,6 +215,26 @@ func triggerFilterQuery(qv url.Values) ([]accountd.TriggerFilter, error) {
 	return out, err
 }
 
+// refuseNULParams refuses a list's parameters when a value holds the
+// character U+0000: PostgreSQL takes no text parameter that does (the
+// statement would fail, answering 500), and no stored text holds it.
+// Every list reads its parameters through listQuery, which calls this
+// before anything reaches a store.
+func refuseNULParams(qv url.Values) error {
+	for _, name := range slices.Sorted(maps.Keys(qv)) {
+		for _, v := range qv[name] {
+			if strings.IndexByte(v, 0) < 0 {
+				continue
+			}
+			if len(name) > 64 || strings.IndexFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+				name = "a query parameter"
+			}
+			return accountd.Invalid(name, "must not contain the character U+0000")
+		}
+	}
+	return nil
+}
+
 // optionalQuery reads a query parameter whose absence and blankness mean
 // different things (orgId, applicationId, parentId): given reports
 // whether it was sent at all.

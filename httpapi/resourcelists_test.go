@@ -130,6 +130,7 @@ func TestResourceFieldsAndFilters(t *testing.T) {
 			hc := env.HTTPClient(t)
 			for _, tc := range []struct{ path, field string }{
 				{"/applications?orgId=nope", "orgId"},
+				{"/applications?filterField=name&filter=a%00b", "filter"},
 				{"/dashboards?applicationId=nope", "applicationId"},
 				{"/dashboards?sortField=color", "sortField"},
 				{"/applications/" + app.ID + "/devices?deviceClass=toaster", "deviceClass"},
