@@ -170,6 +170,17 @@ type UsageStore interface {
 	// records without an ID are always added. It returns how many records
 	// were added.
 	RecordUsage(ctx context.Context, recs []UsageRecord, at time.Time) (int, error)
+	// AppendUsage records payload records without IDs (device states) as
+	// rows of their own, summed per owner, hour, type and source, in one
+	// statement: it conflicts with no other write, so concurrent calls
+	// commit side by side instead of queueing on the sums' rows. Every read
+	// below counts appended rows at once, as if they were in the sums.
+	AppendUsage(ctx context.Context, recs []UsageRecord) error
+	// FoldUsage moves up to limit appended rows, oldest first, into the
+	// sums in one transaction, and says how many it moved. Concurrent
+	// folders (on other instances too) take different rows: nothing is
+	// counted twice or lost.
+	FoldUsage(ctx context.Context, limit int) (int, error)
 	// ForgetUsageIDs drops the IDs recorded before before: a retry of those
 	// events would be counted again.
 	ForgetUsageIDs(ctx context.Context, before time.Time) error

@@ -70,6 +70,7 @@ func dialect() sqlstore.Dialect {
 		NumberedParams: true,
 		ForUpdate:      " FOR UPDATE",
 		ForShare:       " FOR SHARE",
+		SkipLocked:     " FOR UPDATE SKIP LOCKED",
 		// clock_timestamp, not now(): now() is the start of the
 		// transaction, which may be well before the change commits.
 		NowMillis: "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",

@@ -14,7 +14,12 @@ import (
 // test ends.
 func open(t *testing.T) accountd.Store {
 	t.Helper()
-	st, err := postgres.Open(t.Context(), pgtest.DSN(t))
+	return openDSN(t, pgtest.DSN(t))
+}
+
+func openDSN(t *testing.T, dsn string) accountd.Store {
+	t.Helper()
+	st, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -26,6 +31,20 @@ func TestStore(t *testing.T) {
 		t.Skip(pgtest.EnvVar + " is not set (a postgres:// DSN): PostgreSQL store tests skipped")
 	}
 	storetest.Run(t, open)
+}
+
+// TestSharedUsage appends and folds device-state counts through two
+// stores on one schema at once, as two instances sharing the database do:
+// folders take rows with SKIP LOCKED, and none may be counted twice.
+func TestSharedUsage(t *testing.T) {
+	if !pgtest.Available() {
+		t.Skip(pgtest.EnvVar + " is not set (a postgres:// DSN): PostgreSQL store tests skipped")
+	}
+	t.Parallel()
+	storetest.RunSharedUsage(t, func(t *testing.T) (accountd.Store, accountd.Store) {
+		dsn := pgtest.DSN(t)
+		return openDSN(t, dsn), openDSN(t, dsn)
+	})
 }
 
 // TestConcurrentOpen starts several instances on one empty schema at once,

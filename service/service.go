@@ -209,10 +209,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.dummyHash = h
-	s.states = newStateWriter(func(ctx context.Context, recs []accountd.UsageRecord) error {
-		_, err := s.store.RecordUsage(ctx, recs, s.now())
-		return err
-	})
+	s.states = newStateWriter(cfg.Usage.StateWriters, s.store.AppendUsage)
 	return s, nil
 }
 
@@ -258,7 +255,9 @@ func (b CacheBudget) Total() int64 {
 func (s *Service) Catalog() accountd.Catalog { return s.catalog }
 
 // Start runs the background work until Close: following token changes made
-// by other instances, writing last-use times, and pruning expired sessions, old events and stale throttle entries.
+// by other instances, writing last-use times, folding appended device
+// state counts into the usage sums (statebuf.go), and pruning expired
+// sessions, old events and stale throttle entries.
 func (s *Service) Start() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	s.pollInBackground(ctx)
@@ -266,6 +265,7 @@ func (s *Service) Start() {
 	s.every(s.cfg.EventPoll, s.pollInBackground)
 	s.every(s.cfg.LastUsedFlush, s.flushLastUsed)
 	s.every(time.Minute, s.housekeeping)
+	s.every(stateFoldInterval, s.foldUsage)
 }
 
 // Close stops the background work and writes pending last-use times; it

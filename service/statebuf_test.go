@@ -13,7 +13,7 @@ import (
 	"github.com/accountd/accountd/sqlite"
 )
 
-// gateStore passes RecordUsage on to a real store, but can hold each call
+// gateStore passes AppendUsage on to a real store, but can hold each call
 // until the test lets it go, and fail it.
 type gateStore struct {
 	accountd.Store
@@ -24,7 +24,7 @@ type gateStore struct {
 	n       int
 }
 
-func (g *gateStore) RecordUsage(ctx context.Context, recs []accountd.UsageRecord, at time.Time) (int, error) {
+func (g *gateStore) AppendUsage(ctx context.Context, recs []accountd.UsageRecord) error {
 	g.mu.Lock()
 	g.n++
 	n := g.n
@@ -32,10 +32,10 @@ func (g *gateStore) RecordUsage(ctx context.Context, recs []accountd.UsageRecord
 	if g.calls != nil && g.calls(n) {
 		g.entered <- len(recs)
 		if err := <-g.release; err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return g.Store.RecordUsage(ctx, recs, at)
+	return g.Store.AppendUsage(ctx, recs)
 }
 
 type stateFixture struct {
@@ -48,6 +48,11 @@ type stateFixture struct {
 }
 
 func newStateFixture(t *testing.T, hold func(n int) bool) *stateFixture {
+	return newStateFixtureWriters(t, 1, hold)
+}
+
+// newStateFixtureWriters is newStateFixture with writers batches in flight.
+func newStateFixtureWriters(t *testing.T, writers int, hold func(n int) bool) *stateFixture {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "a.db"))
 	if err != nil {
@@ -57,10 +62,7 @@ func newStateFixture(t *testing.T, hold func(n int) bool) *stateFixture {
 	f := &stateFixture{t: t, store: st, now: time.Date(2026, 6, 1, 12, 30, 0, 0, time.UTC)}
 	f.gate = &gateStore{Store: st, entered: make(chan int), release: make(chan error), calls: hold}
 	f.svc = &Service{store: f.gate, now: func() time.Time { return f.now }, log: slog.New(slog.DiscardHandler)}
-	f.svc.states = newStateWriter(func(ctx context.Context, recs []accountd.UsageRecord) error {
-		_, err := f.svc.store.RecordUsage(ctx, recs, f.svc.now())
-		return err
-	})
+	f.svc.states = newStateWriter(writers, f.gate.AppendUsage)
 	t.Cleanup(f.svc.states.close)
 	f.owner = accountd.OwnerRef{Type: accountd.OwnerUser, ID: accountd.NewID(f.now)}
 	return f
@@ -263,7 +265,7 @@ func TestStateClose(t *testing.T) {
 	}
 	f.svc.states.close() // twice is fine
 	// a writer closed before any state never started one
-	idle := newStateWriter(nil)
+	idle := newStateWriter(1, nil)
 	idle.close()
 	if err := idle.sync(t.Context()); !errors.Is(err, errStatesClosed) {
 		t.Errorf("sync after Close = %v", err)
@@ -300,4 +302,71 @@ func TestStateConcurrentSenders(t *testing.T) {
 	txs := f.gate.n
 	f.gate.mu.Unlock()
 	t.Logf("%d states in %d transactions", senders*each, txs)
+}
+
+// TestStateWritersOverlap checks that with two writers a batch commits
+// and is answered while another is still in flight, and that a barrier
+// (sync, which deleting an owner relies on) waits for every batch taken
+// before it, not only its own.
+func TestStateWritersOverlap(t *testing.T) {
+	t.Parallel()
+	f := newStateFixtureWriters(t, 2, func(n int) bool { return n == 1 })
+	app := accountd.NewID(f.now)
+	first := make(chan error, 1)
+	go func() { first <- f.svc.states.add(t.Context(), f.key(app), 1, 10) }()
+	<-f.gate.entered // one writer holds the first batch
+	// the other writer takes the next state and commits it meanwhile
+	if err := f.svc.states.add(t.Context(), f.key(app), 2, 20); err != nil {
+		t.Fatal(err)
+	}
+	if c, b := f.stored(); c != 2 || b != 20 {
+		t.Errorf("with the first batch held the store holds %d states (%d bytes), want the second's 2 (20)", c, b)
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- f.svc.flushStates(t.Context()) }()
+	select {
+	case err := <-synced:
+		t.Fatalf("sync returned (%v) while a batch taken before it was in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.gate.release <- nil
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-synced; err != nil {
+		t.Fatal(err)
+	}
+	if c, b := f.stored(); c != 3 || b != 30 {
+		t.Errorf("the store holds %d states (%d bytes), want 3 (30)", c, b)
+	}
+}
+
+// TestStateFold checks that folding moves the appended counts into the
+// sums without changing what a read says, and leaves nothing appended.
+func TestStateFold(t *testing.T) {
+	t.Parallel()
+	f := newStateFixtureWriters(t, 3, nil)
+	apps := []string{accountd.NewID(f.now), accountd.NewID(f.now.Add(time.Second))}
+	var wg sync.WaitGroup
+	const senders, each = 8, 20
+	for i := range senders {
+		wg.Go(func() {
+			for j := range each {
+				if err := f.svc.states.add(t.Context(), f.key(apps[(i+j)%2]), 1, 3); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if c, b := f.stored(); c != senders*each || b != 3*senders*each {
+		t.Errorf("appended, the store holds %d states (%d bytes), want %d (%d)", c, b, senders*each, 3*senders*each)
+	}
+	f.svc.foldUsage(t.Context())
+	if n, err := f.store.FoldUsage(t.Context(), 1000); err != nil || n != 0 {
+		t.Errorf("after foldUsage, FoldUsage found %d rows (%v), want none left", n, err)
+	}
+	if c, b := f.stored(); c != senders*each || b != 3*senders*each {
+		t.Errorf("folded, the store holds %d states (%d bytes), want %d (%d)", c, b, senders*each, 3*senders*each)
+	}
 }

@@ -23,6 +23,9 @@ type UsageConfig struct {
 	// IDRetention is how long reported event ids are kept to refuse a
 	// retried event (default 30 days); a retry after that counts again.
 	IDRetention time.Duration
+	// StateWriters is how many transactions of device states may be in
+	// flight at once (default 1; statebuf.go).
+	StateWriters int
 }
 
 // UsageKey is a service's credential: a name for the logs and the SHA-256
@@ -160,7 +163,7 @@ func (s *Service) RecordUsage(ctx context.Context, events []accountd.UsageEvent,
 // SendState counts device states (device.sendState) as deviceState
 // payloads from source "rest": sizes holds each state's size in bytes. The
 // states themselves are not kept; SendState returns once their counts are
-// committed, together with other requests' in one transaction
+// committed, appended together with other requests' in one transaction
 // (statebuf.go).
 func (s *Service) SendState(ctx context.Context, p accountd.Principal, appID, deviceID string, sizes []int64) error {
 	a, err := s.appFor(ctx, p, appID, opWrite)

@@ -22,6 +22,24 @@ func TestStore(t *testing.T) {
 	})
 }
 
+// TestSharedUsage appends and folds device-state counts through two
+// stores on one file at once, as two processes would.
+func TestSharedUsage(t *testing.T) {
+	t.Parallel()
+	storetest.RunSharedUsage(t, func(t *testing.T) (accountd.Store, accountd.Store) {
+		path := filepath.Join(t.TempDir(), "accountd.db")
+		var stores [2]accountd.Store
+		for i := range stores {
+			st, err := sqlite.Open(t.Context(), path)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			stores[i] = st
+		}
+		return stores[0], stores[1]
+	})
+}
+
 // TestReopen checks that opening a migrated file again, as every restart
 // does, neither fails nor loses data.
 func TestReopen(t *testing.T) {

@@ -30,6 +30,10 @@ var usageTests = []struct {
 	{"UsageDeleteOwner", testUsageDeleteOwner},
 	{"UsageConcurrent", testUsageConcurrent},
 	{"UsagePlainConcurrent", testUsagePlainConcurrent},
+	{"UsageAppendFold", testUsageAppendFold},
+	{"UsageAppendLarge", testUsageAppendLarge},
+	{"UsageAppendDeleteOwner", testUsageAppendDeleteOwner},
+	{"UsageAppendConcurrent", testUsageAppendConcurrent},
 }
 
 // mar is an instant of March 2026 in UTC; day 0 is the last of February.

@@ -143,6 +143,12 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Device states: with PostgreSQL, batches in flight together share
+	// its WAL flushes; SQLite's writers take turns, so one is enough.
+	usage.StateWriters = 1
+	if isPostgres(f.db) {
+		usage.StateWriters = 4
+	}
 	secLog, err := f.securityLog.config()
 	limits, err := f.limits.config()
 	if err != nil {

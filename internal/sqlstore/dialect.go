@@ -38,6 +38,10 @@ type Dialect struct {
 	// for the rest of the transaction (PostgreSQL's row locks); empty where
 	// write transactions are serialised anyway (SQLite's BEGIN IMMEDIATE).
 	ForUpdate, ForShare string
+	// SkipLocked ends a SELECT that takes rows for the rest of the
+	// transaction, skipping those another transaction holds (PostgreSQL's
+	// FOR UPDATE SKIP LOCKED); empty on SQLite, whose writers take turns.
+	SkipLocked string
 
 	// IsUniqueViolation and IsForeignKeyViolation classify driver errors by
 	// their codes.

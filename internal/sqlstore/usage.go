@@ -234,6 +234,82 @@ func sortedPayloadKeys(sums map[payloadKey]payloadSum) []payloadKey {
 	return keys
 }
 
+// AppendUsage inserts one row per owner, hour, type and source into
+// usage_payload_pending: no row of it is ever updated, so concurrent
+// batches take no lock another waits for and their commits overlap (on
+// PostgreSQL, its own group commit then shares the WAL flushes). A batch
+// of up to 256 such rows (every batch of device states in practice) is one
+// statement, atomic by itself; a larger one is a transaction.
+func (s *Store) AppendUsage(ctx context.Context, recs []accountd.UsageRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if !plainPayloads(recs) {
+		return accountd.Internal(errors.New("appending usage: only payload records without an id may be appended"))
+	}
+	var u usageSums
+	u.add(recs, nil)
+	keys := sortedPayloadKeys(u.hours)
+	parts := chunks(len(keys))
+	insert := func(tx *Store) error {
+		for _, n := range parts {
+			args := make([]any, 0, 7*n)
+			for _, k := range keys[:n] {
+				v := u.hours[k]
+				args = append(args, k.owner.ID, k.owner.Type, k.at, k.typ, k.source, v.count, v.bytes)
+			}
+			keys = keys[n:]
+			if _, err := tx.exec(ctx, "INSERT INTO usage_payload_pending (owner_id, owner_type, hour, type, source, count, bytes) VALUES "+valuesList(n, 7), args...); err != nil {
+				return internal("appending payload usage", err)
+			}
+		}
+		return nil
+	}
+	if len(parts) == 1 {
+		return insert(s)
+	}
+	return s.inTx(ctx, insert)
+}
+
+// FoldUsage deletes the oldest appended rows and adds what they held to
+// the hourly and daily sums, in one transaction: a read sees the rows
+// either appended or in the sums, never both nor neither. On PostgreSQL
+// the rows are taken FOR UPDATE SKIP LOCKED, so folders on several
+// instances take different rows and never wait for one another's; SQLite
+// has one writer at a time anyway. The sums are written in key order, as
+// RecordUsage writes them.
+func (s *Store) FoldUsage(ctx context.Context, limit int) (int, error) {
+	if limit <= 0 {
+		return 0, nil
+	}
+	folded := 0
+	err := s.inTx(ctx, func(tx *Store) error {
+		recs, err := queryAll(ctx, tx, "folding payload usage", "DELETE FROM usage_payload_pending WHERE seq IN (SELECT seq FROM usage_payload_pending ORDER BY seq LIMIT ?"+
+			tx.d.SkipLocked+") RETURNING owner_id, owner_type, hour, type, source, count, bytes",
+			func(rows *sql.Rows) (accountd.UsageRecord, error) {
+				r := accountd.UsageRecord{UsageEvent: accountd.UsageEvent{Kind: accountd.UsagePayload}}
+				var hour int64
+				err := rows.Scan(&r.Owner.ID, &r.Owner.Type, &hour, &r.Type, &r.Source, &r.Count, &r.Bytes)
+				r.Time = time.UnixMilli(hour).UTC()
+				return r, err
+			}, limit)
+		if err != nil {
+			return err
+		}
+		folded = len(recs)
+		var u usageSums
+		u.add(recs, nil)
+		if err := tx.addPayloads(ctx, "usage_payload_hours", "hour", u.hours); err != nil {
+			return err
+		}
+		return tx.addPayloads(ctx, "usage_payload_days", "day", u.days)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return folded, nil
+}
+
 // claimIDs records the batch's ids and returns those not seen before.
 func (s *Store) claimIDs(ctx context.Context, recs []accountd.UsageRecord, at time.Time) (map[string]bool, error) {
 	var ids []string
@@ -350,9 +426,12 @@ func (s *Store) countDevices(ctx context.Context, applicationID string) (int64, 
 	return n, nil
 }
 
-// forgetUsage drops an owner's usage, when the owner is deleted.
+// forgetUsage drops an owner's usage, when the owner is deleted. The
+// appended rows go first: on PostgreSQL that waits for a folder holding
+// some of them to commit, and the statements after it then see what the
+// folder added to the sums.
 func (s *Store) forgetUsage(ctx context.Context, ownerType, ownerID string) error {
-	for _, table := range []string{"usage_payload_hours", "usage_payload_days", "usage_device_hours", "usage_notebook_hours"} {
+	for _, table := range []string{"usage_payload_pending", "usage_payload_hours", "usage_payload_days", "usage_device_hours", "usage_notebook_hours"} {
 		if _, err := s.exec(ctx, "DELETE FROM "+table+" WHERE owner_id = ? AND owner_type = ?", ownerID, ownerType); err != nil {
 			return internal("dropping usage", err)
 		}
@@ -398,10 +477,11 @@ func (s *Store) ApplicationOwners(ctx context.Context, ids []string) (map[string
 }
 
 // PayloadTotals reads whole days from the daily sums and the hours at
-// either end from the hourly ones, so a year is a few thousand rows. Each
-// part is a plain range of the primary key: an OR of two hour ranges made
-// both SQLite and PostgreSQL (without statistics) read the owner's whole
-// hourly history.
+// either end from the hourly ones, so a year is a few thousand rows, and
+// adds the appended rows of the range (one statement: one snapshot, so a
+// fold under way is seen before or after, whole). Each part is a plain
+// range of a key: an OR of two hour ranges made both SQLite and
+// PostgreSQL (without statistics) read the owner's whole hourly history.
 func (s *Store) PayloadTotals(ctx context.Context, o accountd.OwnerRef, from, to time.Time) ([]accountd.PayloadTotal, error) {
 	lo, hi := millis(accountd.Hour(from)), millis(accountd.Hour(to))+hourMs // [lo, hi)
 	dayLo := (lo + dayMs - 1) / dayMs * dayMs                               // first whole day
@@ -415,31 +495,43 @@ func (s *Store) PayloadTotals(ctx context.Context, o accountd.OwnerRef, from, to
 		SELECT type, source, count, bytes FROM usage_payload_hours WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour < ?
 		UNION ALL
 		SELECT type, source, count, bytes FROM usage_payload_days WHERE owner_id = ? AND owner_type = ? AND day >= ? AND day < ?
+		UNION ALL
+		SELECT type, source, count, bytes FROM usage_payload_pending WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour < ?
 	) t GROUP BY type, source ORDER BY type, source`,
 		func(rows *sql.Rows) (accountd.PayloadTotal, error) {
 			var t accountd.PayloadTotal
 			return t, rows.Scan(&t.Type, &t.Source, &t.Count, &t.Bytes)
 		},
-		o.ID, o.Type, lo, dayLo, o.ID, o.Type, dayHi, hi, o.ID, o.Type, dayLo, dayHi)
+		o.ID, o.Type, lo, dayLo, o.ID, o.Type, dayHi, hi, o.ID, o.Type, dayLo, dayHi, o.ID, o.Type, lo, hi)
 }
 
+// PayloadSeries adds the appended rows of the range to the sums in the
+// same statement, by their hour or by the day of their hour.
 func (s *Store) PayloadSeries(ctx context.Context, o accountd.OwnerRef, from, to time.Time, daily bool, types []string) ([]accountd.PayloadBucket, error) {
-	table, col := "usage_payload_hours", "hour"
+	table, col, pendingAt := "usage_payload_hours", "hour", "hour"
 	lo, hi := millis(accountd.Hour(from)), millis(accountd.Hour(to))
+	pendingHi := hi + hourMs // appended rows are by hour: [lo, end of the last bucket)
 	if daily {
-		table, col = "usage_payload_days", "day"
+		table, col, pendingAt = "usage_payload_days", "day", "hour / "+strconv.FormatInt(dayMs, 10)+" * "+strconv.FormatInt(dayMs, 10)
 		lo, hi = millis(accountd.Day(from)), millis(accountd.Day(to))
+		pendingHi = hi + dayMs
 	}
 	if len(types) == 0 {
 		return nil, nil
 	}
-	args := []any{o.ID, o.Type, lo, hi}
-	for _, t := range types {
-		args = append(args, t)
+	typeArgs := make([]any, len(types))
+	for i, t := range types {
+		typeArgs[i] = t
 	}
-	return queryAll(ctx, s, "reading payload usage", "SELECT "+col+", SUM(count), SUM(bytes) FROM "+table+
-		" WHERE owner_id = ? AND owner_type = ? AND "+col+" >= ? AND "+col+" <= ? AND type IN ("+inList(len(types))+")"+
-		" GROUP BY "+col+" ORDER BY "+col,
+	args := append([]any{o.ID, o.Type, lo, hi}, typeArgs...)
+	args = append(append(args, o.ID, o.Type, lo, pendingHi), typeArgs...)
+	in := inList(len(types))
+	return queryAll(ctx, s, "reading payload usage", "SELECT bucket, SUM(count), SUM(bytes) FROM ("+
+		"SELECT "+col+" AS bucket, count, bytes FROM "+table+
+		" WHERE owner_id = ? AND owner_type = ? AND "+col+" >= ? AND "+col+" <= ? AND type IN ("+in+")"+
+		" UNION ALL SELECT "+pendingAt+" AS bucket, count, bytes FROM usage_payload_pending"+
+		" WHERE owner_id = ? AND owner_type = ? AND hour >= ? AND hour < ? AND type IN ("+in+")"+
+		") t GROUP BY bucket ORDER BY bucket",
 		func(rows *sql.Rows) (accountd.PayloadBucket, error) {
 			var (
 				b  accountd.PayloadBucket
