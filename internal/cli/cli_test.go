@@ -217,7 +217,9 @@ func TestServeNeedsKeysOnPostgres(t *testing.T) {
 	}
 }
 
-func TestServeHashFlags(t *testing.T) {
+// TestServeFlagChecks: out-of-range values are refused with a usage error
+// naming the flag, not quietly replaced.
+func TestServeFlagChecks(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		flag, value, want string
@@ -225,6 +227,8 @@ func TestServeHashFlags(t *testing.T) {
 		{"--hash-concurrency", "0", "--hash-concurrency: must be at least 1"},
 		{"--hash-queue", "-1", "--hash-queue: must not be negative"},
 		{"--hash-wait", "0s", "--hash-wait: must be positive"},
+		{"--security-log-retention", "1m", "--security-log-retention: must be at least 1h"},
+		{"--notice-interval", "10ms", "--notice-interval: must be at least 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag, func(t *testing.T) {

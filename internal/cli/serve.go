@@ -150,6 +150,9 @@ func serve(ctx context.Context, f serveFlags, stderr io.Writer) error {
 		usage.StateWriters = 4
 	}
 	secLog, err := f.securityLog.config()
+	if err != nil {
+		return err
+	}
 	limits, err := f.limits.config()
 	if err != nil {
 		return err
