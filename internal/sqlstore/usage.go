@@ -97,9 +97,6 @@ func (s *Store) RecordUsage(ctx context.Context, recs []accountd.UsageRecord, at
 	if len(recs) == 0 {
 		return 0, nil
 	}
-	if s.tx == nil && s.d.Name == "postgres" && plainPayloads(recs) {
-		return s.addPayloadsAtOnce(ctx, recs)
-	}
 	recorded := 0
 	err := s.inTx(ctx, func(tx *Store) error {
 		fresh, err := tx.claimIDs(ctx, recs, at)
@@ -182,44 +179,6 @@ func plainPayloads(recs []accountd.UsageRecord) bool {
 		}
 	}
 	return true
-}
-
-// addPayloadsAtOnce adds id-less payload records on PostgreSQL in one
-// statement, which is atomic by itself: one round trip and one commit,
-// where a transaction takes four. Device states are written this way, in
-// batches whose senders wait for the commit, so the batch's round trips
-// are every sender's latency. (SQLite has no data-modifying WITH; its
-// transaction runs in the process anyway.) The daily sums are written
-// after the hourly ones, in key order, as in the transaction.
-func (s *Store) addPayloadsAtOnce(ctx context.Context, recs []accountd.UsageRecord) (int, error) {
-	var u usageSums
-	recorded := u.add(recs, nil)
-	cols := func(sums map[payloadKey]payloadSum) []any {
-		keys := sortedPayloadKeys(sums)
-		ids, types, typs, sources := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
-		ats, counts, bytes := make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
-		for i, k := range keys {
-			v := sums[k]
-			ids[i], types[i], ats[i], typs[i], sources[i], counts[i], bytes[i] = k.owner.ID, k.owner.Type, k.at, k.typ, k.source, v.count, v.bytes
-		}
-		return []any{ids, types, ats, typs, sources, counts, bytes}
-	}
-	upsert := func(table, col string, first int, where, returning string) string {
-		p := func(i int) string { return "$" + strconv.Itoa(first+i) }
-		return "INSERT INTO " + table + " (owner_id, owner_type, " + col + ", type, source, count, bytes) SELECT * FROM unnest(" +
-			p(0) + "::text[], " + p(1) + "::text[], " + p(2) + "::bigint[], " + p(3) + "::text[], " + p(4) + "::text[], " + p(5) + "::bigint[], " + p(6) + "::bigint[])" +
-			where + " ON CONFLICT (owner_id, owner_type, " + col + ", type, source) DO UPDATE SET count = " + table + ".count + excluded.count, bytes = " + table + ".bytes + excluded.bytes" +
-			returning
-	}
-	// The days wait for the count of the hours written (an init plan, run
-	// before the first day), so the hours' rows are locked first, as in the
-	// transaction; every hour yields a row, updated or inserted.
-	query := "WITH hours AS (" + upsert("usage_payload_hours", "hour", 1, "", " RETURNING 1") + ") " +
-		upsert("usage_payload_days", "day", 8, " WHERE (SELECT count(*) FROM hours) > 0", "")
-	if _, err := s.q.ExecContext(ctx, query, append(cols(u.hours), cols(u.days)...)...); err != nil {
-		return 0, internal("adding payload usage", err)
-	}
-	return recorded, nil
 }
 
 func sortedPayloadKeys(sums map[payloadKey]payloadSum) []payloadKey {
