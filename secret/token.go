@@ -2,6 +2,7 @@ package secret
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -163,3 +164,34 @@ func (kr *Keyring) Verify(token string, now time.Time) (Claims, error) {
 	}
 	return c, nil
 }
+
+// UnverifiedTokenID returns the token id (the "jti" claim) a compact JWT
+// says it carries, without checking anything: not its signature, not its
+// expiry, not even that it is well formed beyond its claims. It is for
+// finding what an earlier Verify of the very same text established, never
+// for trusting the id itself. It returns "" when no id can be read.
+func UnverifiedTokenID(token string) string {
+	_, rest, ok := strings.Cut(token, ".")
+	if !ok {
+		return ""
+	}
+	payload, _, ok := strings.Cut(rest, ".")
+	if !ok || base64.RawURLEncoding.DecodedLen(len(payload)) > maxClaimsLen {
+		return ""
+	}
+	claims, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		ID string `json:"jti"`
+	}
+	if json.Unmarshal(claims, &c) != nil {
+		return ""
+	}
+	return c.ID
+}
+
+// maxClaimsLen bounds the claims UnverifiedTokenID reads: accountd's are
+// a few hundred bytes, with a scope of every catalog entry under 2 KiB.
+const maxClaimsLen = 4 << 10
