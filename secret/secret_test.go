@@ -235,6 +235,9 @@ func TestUnverifiedTokenID(t *testing.T) {
 		{"claims not base64", parts[0] + ".!!!." + parts[2], ""},
 		{"claims not JSON", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("nope")) + "." + parts[2], ""},
 		{"no jti", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"u1"}`)) + "." + parts[2], ""},
+		{"jti in another form", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"jti": "ab"}`)) + "." + parts[2], ""},
+		{"jti with an escape", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"jti":"a\u0062"}`)) + "." + parts[2], ""},
+		{"jti in a string", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"\"jti\":\"ab"}`)) + "." + parts[2], ""},
 		{"claims too long", parts[0] + "." + strings.Repeat("A", 8<<10) + "." + parts[2], ""},
 	} {
 		if got := UnverifiedTokenID(tc.text); got != tc.want {
