@@ -1,13 +1,10 @@
 package httpapi
 
 import (
-	"github.com/accountd/accountd/internal/lru"
-	"github.com/accountd/accountd/service"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// cacheCollector reports the service's caches and the encoded GET /me
-// answers as they are when scraped: entries, estimated bytes against the
+// cacheCollector reports the service's caches as they are when scraped: entries, estimated bytes against the
 // budget, hits, misses and evictions, labelled by cache.
 type cacheCollector struct {
 	s                                               *Server
@@ -35,8 +32,7 @@ func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
-	caches := append(c.s.svc.CacheUsage(), service.CacheUsage{Name: "wire", Usage: c.s.meWire.Usage()})
-	for _, u := range caches {
+	for _, u := range c.s.svc.CacheUsage() {
 		ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(u.Entries), u.Name)
 		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(u.Bytes), u.Name)
 		ch <- prometheus.MustNewConstMetric(c.budget, prometheus.GaugeValue, float64(u.Budget), u.Name)
@@ -45,6 +41,3 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(u.Evictions), u.Name)
 	}
 }
-
-// WireUsage reports the cache of encoded GET /me answers.
-func (s *Server) WireUsage() lru.Usage { return s.meWire.Usage() }

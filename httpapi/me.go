@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/accountd/accountd"
@@ -121,15 +120,6 @@ func summaryQuery(q url.Values) (include, exclude []string, err error) {
 	return include, exclude, nil
 }
 
-// meWireKey names one encoded GET /me answer: the user, the version of
-// their state, and the summary query as SummaryFields made it (known names,
-// sorted, once each).
-type meWireKey struct {
-	user    string
-	version uint64
-	query   string
-}
-
 func meViewJSON(v *service.MeView) meBody {
 	m := meJSON(v.User, v.Summary)
 	m.Summary.payloadCount = v.PayloadCount
@@ -148,33 +138,28 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !recent {
+		// the answer kept with the user's cached state (service/meview.go)
+		body, err := s.svc.MeAnswer(r.Context(), principal(r), include, exclude, func(v *service.MeView) []byte {
+			return encodeJSON(meViewJSON(v))
+		})
+		if err != nil {
+			return err
+		}
+		writeBody(w, http.StatusOK, body)
+		return nil
+	}
 	v, err := s.svc.MeView(r.Context(), principal(r), include, exclude)
 	if err != nil {
 		return err
 	}
+	m := meViewJSON(v)
 	if recent {
-		m := meViewJSON(v)
 		if err := s.recentForMe(r, &m); err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, m)
-		return nil
 	}
-	if v.Version == 0 { // made for this request alone
-		writeJSON(w, http.StatusOK, meViewJSON(v))
-		return nil
-	}
-	// The encoding of a cached view is kept under the view's version: a
-	// changed user's state comes back with a new one, so an old encoding is
-	// never served, and is evicted in time.
-	key := meWireKey{user: v.User.ID, version: v.Version, query: strings.Join(include, ",") + "\x00" + strings.Join(exclude, ",")}
-	body, ok := s.meWire.Get(key, time.Time{})
-	if !ok {
-		gen := s.meWire.Generation()
-		body = encodeJSON(meViewJSON(v))
-		s.meWire.Put(key, body, int64(len(body)+len(key.user)+len(key.query)+16), time.Time{}, gen)
-	}
-	writeBody(w, http.StatusOK, body)
+	writeJSON(w, http.StatusOK, m)
 	return nil
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/internal/httpx"
-	"github.com/accountd/accountd/internal/lru"
 	"github.com/accountd/accountd/service"
 )
 
@@ -45,7 +44,6 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	metrics  *metrics
-	meWire   *lru.Cache[meWireKey, []byte] // encoded GET /me answers (me.go)
 	// requestIDs makes the ids of requests that come without one.
 	requestIDs *requestIDs
 }
@@ -73,7 +71,6 @@ func NewServer(cfg Config) (*Server, error) {
 		trustXFF: cfg.TrustForwardedFor, schemas: sch, mux: http.NewServeMux(),
 		metrics:    newMetrics(),
 		anyEmail:   cfg.AllowUnverifiedEmail,
-		meWire:     lru.New[meWireKey, []byte](max(cfg.Service.CacheBudget().Wire, 1<<20)),
 		requestIDs: newRequestIDs(),
 	}
 	cfg.Service.ObserveSecurityEvents(s.metrics.securityEvent)

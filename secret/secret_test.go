@@ -211,3 +211,37 @@ func TestKeys(t *testing.T) {
 		t.Error("ParseKeys accepted a bad secret")
 	}
 }
+
+// TestUnverifiedTokenID: the id a token's claims name is read without
+// verifying anything, and any text without readable claims gives "".
+func TestUnverifiedTokenID(t *testing.T) {
+	t.Parallel()
+	key, err := GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, _ := NewKeyring(key)
+	tok, err := kr.Sign(Claims{UserID: "u1", TokenID: "0123456789abcdef01234567", IssuedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(tok, ".")
+	for _, tc := range []struct{ name, text, want string }{
+		{"signed", tok, "0123456789abcdef01234567"},
+		{"bad signature", parts[0] + "." + parts[1] + ".AAAA", "0123456789abcdef01234567"}, // not checked here
+		{"empty", "", ""},
+		{"one part", parts[1], ""},
+		{"two parts", parts[0] + "." + parts[1], ""},
+		{"claims not base64", parts[0] + ".!!!." + parts[2], ""},
+		{"claims not JSON", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("nope")) + "." + parts[2], ""},
+		{"no jti", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"u1"}`)) + "." + parts[2], ""},
+		{"jti in another form", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"jti": "ab"}`)) + "." + parts[2], ""},
+		{"jti with an escape", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"jti":"a\u0062"}`)) + "." + parts[2], ""},
+		{"jti in a string", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"\"jti\":\"ab"}`)) + "." + parts[2], ""},
+		{"claims too long", parts[0] + "." + strings.Repeat("A", 8<<10) + "." + parts[2], ""},
+	} {
+		if got := UnverifiedTokenID(tc.text); got != tc.want {
+			t.Errorf("%s: UnverifiedTokenID = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

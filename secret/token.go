@@ -1,6 +1,7 @@
 package secret
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -163,3 +164,39 @@ func (kr *Keyring) Verify(token string, now time.Time) (Claims, error) {
 	}
 	return c, nil
 }
+
+// UnverifiedTokenID returns the token id (the "jti" claim) a compact JWT
+// says it carries, without checking anything: not its signature, not its
+// expiry, not even that it is well formed beyond its claims. It is for
+// finding what an earlier Verify of the very same text established, never
+// for trusting the id itself. It returns "" when no id can be read.
+func UnverifiedTokenID(token string) string {
+	_, rest, ok := strings.Cut(token, ".")
+	if !ok {
+		return ""
+	}
+	payload, _, ok := strings.Cut(rest, ".")
+	if !ok || base64.RawURLEncoding.DecodedLen(len(payload)) > maxClaimsLen {
+		return ""
+	}
+	claims, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return ""
+	}
+	// Sign's claims are compact JSON with the id as a plain string: find it
+	// without decoding the rest. Any other form gives "" (the caller then
+	// verifies in full); a text that fools this search only misses.
+	_, id, ok := bytes.Cut(claims, []byte(`"jti":"`))
+	if !ok {
+		return ""
+	}
+	id, _, ok = bytes.Cut(id, []byte(`"`))
+	if !ok || bytes.IndexByte(id, '\\') >= 0 {
+		return ""
+	}
+	return string(id)
+}
+
+// maxClaimsLen bounds the claims UnverifiedTokenID reads: accountd's are
+// a few hundred bytes, with a scope of every catalog entry under 2 KiB.
+const maxClaimsLen = 4 << 10

@@ -18,14 +18,16 @@ import (
 // database round trip. What the check reads is cached per instance, and
 // this file is the one place that says how those caches stay true:
 //
-//   - Where entries come from: the token's row (tokens), its user's row
-//     (users), and, for GET /me, the view built from the user (meview.go).
-//     Each is loaded from the database on a miss and kept until something
-//     invalidates it, until it expires (a token at its expiry), or until
-//     the byte budget evicts it (internal/lru: per entry, least recently used
-//     first; each entry accounted at no less than what it takes on the heap,
-//     kept small by sharing what entries have in common: authmem.go,
-//     verified.go). Nothing is trusted on a clock alone.
+//   - Where entries come from: the token's row with the digest of the
+//     text that verified (tokens: one entry a token, verified.go), its
+//     user's row (users), and, for GET /me, the user's state with the
+//     answers made from it (views, meview.go). Each is loaded from the
+//     database on a miss and kept until something invalidates it, until
+//     it expires (a token at its expiry, or its text's), or until the byte
+//     budget evicts it (internal/lru: per entry, least recently used
+//     first; each entry accounted at no less than what it takes on the
+//     heap, kept small by sharing what entries have in common:
+//     authmem.go). Nothing is trusted on a clock alone.
 //   - What invalidates them: every change to a token, to a user's
 //     credentials or to what GET /me shows writes an auth event in the
 //     same transaction as the change. The instance that made the change
@@ -76,9 +78,11 @@ type tokenEntry struct {
 	userID    string // shared by the user's tokens (internID)
 	parentID  string
 	kind      accountd.TokenKind
-	scope     []string // shared by the tokens of the same scope (scopeSets)
+	scope     []string   // shared by the tokens of the same scope (scopeSets)
+	text      textDigest // of the text that verified when the entry was made; zero: none (verified.go)
 	active    bool
 	missing   bool
+	size      int32 // what the entry is accounted at
 	gen       int64
 	expiresAt int64        // unix nanoseconds; 0: never
 	createdAt int64        // unix nanoseconds
@@ -91,11 +95,11 @@ type tokenEntry struct {
 // internedIDSize is that copy's cost, paid again for a parent's id.
 const (
 	internedIDSize = 48
-	tokenEntryBase = 112 + internedIDSize
+	tokenEntryBase = 128 + internedIDSize
 )
 
-// newTokenEntry makes the entry of t and says what it costs.
-func newTokenEntry(t *accountd.Token, scopes *scopeSets) (*tokenEntry, int64) {
+// newTokenEntry makes the entry of t, with what it costs.
+func newTokenEntry(t *accountd.Token, scopes *scopeSets) *tokenEntry {
 	scope, shared := scopes.intern(t.Scope)
 	e := &tokenEntry{
 		userID: internID(t.UserID), parentID: internID(t.ParentID), kind: canonicalKind(t.Kind), scope: scope,
@@ -109,7 +113,44 @@ func newTokenEntry(t *accountd.Token, scopes *scopeSets) (*tokenEntry, int64) {
 	if e.parentID != "" {
 		size += internedIDSize
 	}
-	return e, size
+	e.size = int32(min(size, math.MaxInt32))
+	return e
+}
+
+// withText returns the entry as it is to be kept for the text v verified
+// (e itself without v): a copy that remembers the text (remember).
+func (e *tokenEntry) withText(v *verifiedText) *tokenEntry {
+	if v == nil || e.missing || e.userID != v.userID {
+		return e
+	}
+	c := &tokenEntry{userID: e.userID, parentID: e.parentID, kind: e.kind, scope: e.scope,
+		active: e.active, size: e.size, gen: e.gen, expiresAt: e.expiresAt, createdAt: e.createdAt}
+	c.lastUsed.Store(e.lastUsed.Load())
+	c.remember(v)
+	return c
+}
+
+// remember makes a new entry, not yet shared, remember the text v
+// verified, if the text names the entry's user (else the request is
+// refused, and the text must never skip the check).
+func (e *tokenEntry) remember(v *verifiedText) {
+	if v != nil && !e.missing && e.userID == v.userID {
+		e.text = v.digest
+	}
+}
+
+// expiry is when the cache is to let the entry go: when the token expires
+// or, with v, the text does if that is sooner (the claims' expiry is the
+// row's cut to the second), after which the text no longer verifies.
+func (e *tokenEntry) expiry(v *verifiedText) time.Time {
+	var exp time.Time
+	if e.expiresAt != 0 {
+		exp = time.Unix(0, e.expiresAt)
+	}
+	if v != nil && !e.missing && !v.expiresAt.IsZero() && (exp.IsZero() || v.expiresAt.Before(exp)) {
+		exp = v.expiresAt
+	}
+	return exp
 }
 
 // unixNano is t in unix nanoseconds, 0 for the zero time; a time past
@@ -194,19 +235,25 @@ func (s *Service) Authenticate(ctx context.Context, token string) (accountd.Prin
 // recorded with what from says (asked about once a minute per token).
 func (s *Service) AuthenticateFrom(ctx context.Context, token string, from accountd.ClientSource) (accountd.Principal, error) {
 	now := s.now()
-	tokenID, userID, err := s.verify(token, now)
-	if err != nil {
-		return accountd.Principal{}, errBadToken
-	}
-	if err := s.ensureFresh(ctx); err != nil {
-		return accountd.Principal{}, err
-	}
-	te, err := s.tokenEntry(ctx, tokenID)
-	if err != nil {
-		return accountd.Principal{}, err
-	}
-	if te.missing || te.userID != userID {
-		return accountd.Principal{}, errBadToken
+	digest := digestOf(token)
+	tokenID := secret.UnverifiedTokenID(token)
+	te := s.verifiedEntry(tokenID, digest, now)
+	if te == nil {
+		// not this text's entry: verify it in full, then read the row
+		c, err := s.keys.Verify(token, now)
+		if err != nil {
+			return accountd.Principal{}, errBadToken
+		}
+		if err := s.ensureFresh(ctx); err != nil {
+			return accountd.Principal{}, err
+		}
+		if te, err = s.tokenEntry(ctx, c.TokenID, &verifiedText{digest: digest, userID: c.UserID, expiresAt: c.ExpiresAt}); err != nil {
+			return accountd.Principal{}, err
+		}
+		if te.missing || te.userID != c.UserID {
+			return accountd.Principal{}, errBadToken
+		}
+		tokenID = c.TokenID
 	}
 	ue, err := s.userEntry(ctx, te.userID)
 	if err != nil {
@@ -229,12 +276,26 @@ func (s *Service) AuthenticateFrom(ctx context.Context, token string, from accou
 		if depth >= accountd.MaxTokenDepth {
 			return accountd.Principal{}, errBadToken
 		}
-		if e, err = s.tokenEntry(ctx, e.parentID); err != nil {
+		if e, err = s.tokenEntry(ctx, e.parentID, nil); err != nil {
 			return accountd.Principal{}, err
 		}
 	}
 	s.markUsed(ctx, from, tokenID, te, now)
 	return p, nil
+}
+
+// verifiedEntry returns the cached entry of the token id when it was made
+// from the very text whose digest this is (verified.go) and the instance's
+// caches are fresh; nil otherwise, and the text is to be verified in full.
+func (s *Service) verifiedEntry(tokenID string, digest textDigest, now time.Time) *tokenEntry {
+	key, ok := packID(tokenID)
+	if !ok || !s.auth.fresh() {
+		return nil
+	}
+	if e, ok := s.auth.tokens.Get(key, now); ok && !e.missing && e.text == digest {
+		return e
+	}
+	return nil
 }
 
 // valid is the rule a token and each of its ancestors must meet.
@@ -268,31 +329,51 @@ func (s *Service) ensureFresh(ctx context.Context) error {
 	}
 }
 
-// tokenEntry returns the token's entry, reading its row on a miss. Ids not
-// in accountd's own form are read every time, never cached.
-func (s *Service) tokenEntry(ctx context.Context, id string) (*tokenEntry, error) {
+// verifiedText is a token text that just verified in full: its digest,
+// and the user and expiry (zero: none) its claims name.
+type verifiedText struct {
+	digest    textDigest
+	userID    string
+	expiresAt time.Time
+}
+
+// tokenEntry returns the token's entry, reading its row on a miss. With
+// v, the entry is to remember that text: one made from another text (or
+// from none, as an ancestor) is made again from v and the row. Ids not in
+// accountd's own form are read every time, never cached.
+func (s *Service) tokenEntry(ctx context.Context, id string, v *verifiedText) (*tokenEntry, error) {
 	key, cacheable := packID(id)
+	gen := s.auth.tokens.Generation()
 	if cacheable {
-		if e, ok := s.auth.tokens.Get(key, s.now()); ok {
+		get := s.auth.tokens.Get
+		if v != nil {
+			get = s.auth.tokens.Peek // verifiedEntry counted this request's lookup
+		}
+		e, ok := get(key, s.now())
+		if ok && (v == nil || e.missing || e.text == v.digest) {
+			return e, nil
+		}
+		if ok {
+			// the row as cached, remembering this text: no read
+			if c := e.withText(v); c != e {
+				s.auth.tokens.Put(key, c, int64(c.size), c.expiry(v), gen)
+				return c, nil
+			}
 			return e, nil
 		}
 	}
-	gen := s.auth.tokens.Generation()
 	t, err := s.store.Token(ctx, id)
-	e, size := &tokenEntry{missing: true}, int64(tokenEntryBase)
+	e := &tokenEntry{missing: true, size: tokenEntryBase}
 	switch {
 	case errors.Is(err, accountd.ErrNotFound):
 	case err != nil:
 		return nil, err
 	default:
-		e, size = newTokenEntry(t, &s.auth.scopes)
+		e = newTokenEntry(t, &s.auth.scopes)
+		e.remember(v)
 	}
 	if cacheable {
-		var expires time.Time
-		if e.expiresAt != 0 {
-			expires = time.Unix(0, e.expiresAt)
-		}
-		s.auth.tokens.Put(key, e, size, expires, gen)
+		s.auth.tokens.Put(key, e, int64(e.size), e.expiry(v), gen)
 	}
 	return e, nil
 }

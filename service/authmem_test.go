@@ -33,7 +33,7 @@ func TestTokenEntryTimes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tok := &accountd.Token{ID: accountd.NewID(now), UserID: accountd.NewID(now), Kind: accountd.KindAPI, Scope: []string{"all.User"},
 				Status: accountd.StatusActive, CreatedAt: created, ExpiresAt: tc.expires}
-			e, _ := newTokenEntry(tok, &scopes)
+			e := newTokenEntry(tok, &scopes)
 			if got := e.valid(tok.UserID, &userEntry{cutoff: tc.cutoff}, now); got != tc.want {
 				t.Errorf("valid = %v; want %v", got, tc.want)
 			}

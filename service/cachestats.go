@@ -5,7 +5,7 @@ import "github.com/accountd/accountd/internal/lru"
 // CacheUsage is one of the service's caches (auth.go), as metrics and
 // benchmarks show it: what it holds against its budget, and its hits.
 type CacheUsage struct {
-	Name string // tokens, users, verified, views
+	Name string // tokens, users, views, answers
 	lru.Usage
 }
 
@@ -14,7 +14,9 @@ func (s *Service) CacheUsage() []CacheUsage {
 	return []CacheUsage{
 		{Name: "tokens", Usage: s.auth.tokens.Usage()},
 		{Name: "users", Usage: s.auth.users.Usage()},
-		{Name: "verified", Usage: s.verified.c.Usage()},
 		{Name: "views", Usage: s.meViews.c.Usage()},
+		// answers live in the views' entries and their budget: only
+		// their lookups are counted apart (meview.go)
+		{Name: "answers", Usage: lru.Usage{Hits: s.meViews.answerHits.Load(), Misses: s.meViews.answerMisses.Load()}},
 	}
 }

@@ -3,6 +3,7 @@
 package service
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
 	"testing"
@@ -45,21 +46,12 @@ func TestEntryCostsAccounted(t *testing.T) {
 		tokens = lru.New[packedID, *tokenEntry](1 << 30)
 		for i, id := range ids {
 			k, _ := packID(id)
-			e, size := newTokenEntry(&accountd.Token{ID: id, UserID: fresh(ids[i/10]), Kind: accountd.TokenKind(fresh("api")),
+			e := newTokenEntry(&accountd.Token{ID: id, UserID: fresh(ids[i/10]), Kind: accountd.TokenKind(fresh("api")),
 				Scope: []string{fresh("all.User")}, Status: accountd.StatusActive, CreatedAt: now}, &scopes)
-			tokens.Put(k, e, size, time.Time{}, tokens.Generation())
+			e.remember(&verifiedText{digest: digestOf(id)}) // as a verified request keeps it
+			tokens.Put(k, e, int64(e.size), time.Time{}, tokens.Generation())
 		}
 		return tokens.Usage()
-	})
-	var verified *verifiedCache
-	check("verified", func() lru.Usage {
-		verified = newVerifiedCache(1 << 30)
-		for i, id := range ids {
-			k, _ := packID(id)
-			u, _ := packID(ids[i/10])
-			verified.c.Put(verifiedKeyOf(id), verifiedIDs{token: k, user: u}, 0, time.Time{}, verified.c.Generation())
-		}
-		return verified.c.Usage()
 	})
 	var views *meViewCache
 	check("views", func() lru.Usage {
@@ -69,14 +61,17 @@ func TestEntryCostsAccounted(t *testing.T) {
 				LastName: fmt.Sprint(i), EmailVerified: true, CreatedAt: now, UpdatedAt: now, PasswordUpdatedAt: now,
 				PasswordHash: fresh("$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")}
 			st := &accountd.MeState{User: u, APITokens: 10}
-			e := &meEntry{st: st, version: 1, views: map[string]*MeView{}}
-			e.views[fresh("\x00")] = &MeView{User: u, Summary: summaryOf(st, nil, nil), Version: 1}
+			u.PasswordHash = "" // as meEntry keeps it
+			e := &meEntry{st: st, avatar: AvatarURL(u.Email, "")}
 			views.c.Put(u.ID, e, e.size(), time.Time{}, views.c.Generation())
+			// one answer, about the size of a real one
+			body := bytes.Clone(fmt.Appendf(nil, "%0900d", i))
+			e.answers = append(e.answers, meAnswer{query: "", body: body})
+			views.c.Charge(u.ID, answerSize("", body))
 		}
 		return views.c.Usage()
 	})
 	runtime.KeepAlive(tokens)
-	runtime.KeepAlive(verified)
 	runtime.KeepAlive(views)
 }
 

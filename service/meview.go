@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/accountd/accountd"
 	"github.com/accountd/accountd/internal/lru"
@@ -16,8 +18,8 @@ import (
 )
 
 // MeView is everything GET /me shows: the user, the summary the query asked
-// for, and the two-factor and GitHub state. A view may be shared between
-// requests: treat it as read-only.
+// for, and the two-factor and GitHub state. It is made for each call from
+// the user's cached state, which it shares: treat it as read-only.
 type MeView struct {
 	User    *accountd.User
 	Summary map[string]int
@@ -28,10 +30,6 @@ type MeView struct {
 	// configuration: they cost no query.
 	AvatarURL string
 	Limits    Limits
-	// Version names the state the view was made from: process-unique, it
-	// changes whenever the state is read again. A cache of encodings keyed
-	// by it never serves an old one.
-	Version uint64
 }
 
 // GET /me is the most frequent call there is. Each user's state (the
@@ -43,20 +41,34 @@ type MeView struct {
 // their memberships', and the resources of the organizations they belong
 // to (an organization event drops every member's entry: the entry lists
 // its organizations, and an index maps organizations to cached members).
-// Views for each summary query are made from the state and kept with it.
 // payloadCount moves with every device state and is read on each request
 // that asks for it.
+//
+// The entry also keeps the finished answers made from that state, one for
+// each summary query asked (at most maxAnswersPerState): the HTTP layer
+// encodes a view the first time (MeAnswer's encode) and every later
+// request with that query sends the same bytes. So the state and what was
+// made of it live and go together: one entry a user, dropped by one
+// event, bounded by one budget (each answer charged to the entry as it is
+// added); nothing keyed by versions outlives the state it was made from.
 
-// maxViewsPerState bounds the summary queries one state keeps views for.
-const maxViewsPerState = 8
+// maxAnswersPerState bounds the summary queries one state keeps answers
+// for.
+const maxAnswersPerState = 8
 
 type meEntry struct {
-	st      *accountd.MeState
-	version uint64
-	avatar  string // AvatarURL of the state, made once and shared by the views
+	st     *accountd.MeState // st.User without its password hash
+	avatar string            // AvatarURL of the state, made once
 
-	mu    sync.Mutex
-	views map[string]*MeView // summary query -> view
+	mu      sync.Mutex
+	answers []meAnswer
+}
+
+// meAnswer is an encoded answer and the summary query it answers
+// (summaryKey).
+type meAnswer struct {
+	query string
+	body  []byte
 }
 
 type meViewCache struct {
@@ -65,9 +77,11 @@ type meViewCache struct {
 
 	orgsMu sync.Mutex
 	orgs   map[string]map[string]bool // organization -> users with an entry
-}
 
-var stateVersions atomic.Uint64
+	// answerHits and answerMisses count MeAnswer's lookups of a kept
+	// answer in a cached state.
+	answerHits, answerMisses atomic.Uint64
+}
 
 func newMeViewCache(budget int64) *meViewCache {
 	return &meViewCache{c: lru.New[string, *meEntry](budget), orgs: map[string]map[string]bool{}}
@@ -135,26 +149,30 @@ func (c *meViewCache) pruneIndex() {
 	}
 }
 
-// size is what the entry costs with its first view: the user, the state
-// and the entry (their allocation size classes), each string with its
-// header, and the view. Each further view is charged as it is added.
+// size is what the entry costs before any answer: the user, the state and
+// the entry (their allocation size classes) and each string with its
+// header. Answers are charged as they are added (answerSize).
 func (e *meEntry) size() int64 {
 	u := e.st.User
-	n := int64(meEntryBase + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
-		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(u.PasswordHash) + len(e.st.GithubLogin) + len(e.avatar))
+	n := int64(meEntryBase + len(u.ID) + len(u.Email) + len(u.FirstName) + len(u.LastName) + len(u.CompanyName) + len(u.Title) +
+		len(u.PhoneNumber) + len(u.Location) + len(u.URL) + len(e.st.GithubLogin) + len(e.avatar))
 	for _, o := range e.st.OrgIDs {
 		n += int64(16 + len(o))
 	}
-	return n + meViewSize
+	return n
+}
+
+// answerSize is what keeping body for query costs: the bytes as allocated
+// (cap), the query, and a slot of the entry's answers (which may have just
+// doubled).
+func answerSize(query string, body []byte) int64 {
+	return int64(cap(body)+len(query)) + 2*int64(unsafe.Sizeof(meAnswer{})) + 32
 }
 
 const (
-	// the User (288), the MeState (112), the entry (32) and its map of
-	// views (48 and a group of 208), and 16 for each of 11 strings
-	meEntryBase = 288 + 112 + 32 + 48 + 208 + 11*16
-	// a MeView (96) with its summary map (48 and a group of 208: the
-	// six counts) and its key
-	meViewSize = 96 + 48 + 208 + 32
+	// the User (288), the MeState (112), the entry (64), and 16 for
+	// each of 11 strings (allocation rounding)
+	meEntryBase = 288 + 112 + 64 + 11*16
 )
 
 // ForgetMe drops the cached state of a user after a change made through
@@ -169,35 +187,77 @@ func (s *Service) MeView(ctx context.Context, p accountd.Principal, include, exc
 	if err != nil {
 		return nil, err
 	}
-	key := strings.Join(include, ",") + "\x00" + strings.Join(exclude, ",")
-	e.mu.Lock()
-	v := e.views[key]
-	e.mu.Unlock()
-	if v == nil {
-		v = &MeView{User: e.st.User, Summary: summaryOf(e.st, include, exclude), Version: e.version,
-			Security:  SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin},
-			AvatarURL: e.avatar, Limits: s.limits.User}
-		e.mu.Lock()
-		kept := len(e.views) < maxViewsPerState
-		if kept {
-			e.views[key] = v
-		}
-		n := len(e.views)
-		e.mu.Unlock()
-		if kept && n > 1 {
-			s.meViews.c.Charge(p.UserID, meViewSize+int64(len(key)))
+	v := s.viewOf(e, include, exclude)
+	if slices.Contains(include, "payloadCount") && !slices.Contains(exclude, "payloadCount") {
+		if v.PayloadCount, err = s.monthPayloads(ctx, p.UserID); err != nil {
+			return nil, err
 		}
 	}
+	return v, nil
+}
+
+func (s *Service) viewOf(e *meEntry, include, exclude []string) *MeView {
+	return &MeView{User: e.st.User, Summary: summaryOf(e.st, include, exclude),
+		Security:  SecurityStatus{TwoFactorAuthEnabled: e.st.TwoFactor, GithubName: e.st.GithubLogin},
+		AvatarURL: e.avatar, Limits: s.limits.User}
+}
+
+// MeAnswer returns the answer to GET /me for the principal's user and the
+// summary query: the one kept with the user's state, or, the first time,
+// what encode makes of the view (then kept, unless the state already
+// keeps maxAnswersPerState). encode must not keep the view, and must make
+// the same bytes of the same view. An answer with payloadCount, which no
+// state holds, is made anew every time.
+func (s *Service) MeAnswer(ctx context.Context, p accountd.Principal, include, exclude []string, encode func(*MeView) []byte) ([]byte, error) {
 	if slices.Contains(include, "payloadCount") && !slices.Contains(exclude, "payloadCount") {
-		pc, err := s.monthPayloads(ctx, p.UserID)
+		v, err := s.MeView(ctx, p, include, exclude)
 		if err != nil {
 			return nil, err
 		}
-		w := *v
-		w.PayloadCount, w.Version = pc, 0 // not to be cached
-		return &w, nil
+		return encode(v), nil
 	}
-	return v, nil
+	e, err := s.meEntry(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	query := summaryKey(include, exclude)
+	if body := e.answer(query); body != nil {
+		s.meViews.answerHits.Add(1)
+		return body, nil
+	}
+	s.meViews.answerMisses.Add(1)
+	body := bytes.Clone(encode(s.viewOf(e, include, exclude))) // no spare capacity kept
+	e.mu.Lock()
+	kept := len(e.answers) < maxAnswersPerState && !slices.ContainsFunc(e.answers, func(a meAnswer) bool { return a.query == query })
+	if kept {
+		e.answers = append(e.answers, meAnswer{query: strings.Clone(query), body: body})
+	}
+	e.mu.Unlock()
+	if kept {
+		s.meViews.c.Charge(p.UserID, answerSize(query, body))
+	}
+	return body, nil
+}
+
+// answer is the kept answer to query, nil if none.
+func (e *meEntry) answer(query string) []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.answers {
+		if a.query == query {
+			return a.body
+		}
+	}
+	return nil
+}
+
+// summaryKey names a summary query: include and exclude as SummaryFields
+// made them (known names, sorted, once each).
+func summaryKey(include, exclude []string) string {
+	if len(include) == 0 && len(exclude) == 0 {
+		return ""
+	}
+	return strings.Join(include, ",") + "\x00" + strings.Join(exclude, ",")
 }
 
 // meEntry returns the user's cached state, reading it on a miss. Requests
@@ -219,8 +279,8 @@ func (s *Service) meEntry(ctx context.Context, userID string) (*meEntry, error) 
 		if err != nil {
 			return nil, err
 		}
-		e := &meEntry{st: st, version: stateVersions.Add(1), views: map[string]*MeView{},
-			avatar: AvatarURL(st.User.Email, st.GithubLogin)}
+		st.User.PasswordHash = "" // no view shows it; not kept in memory
+		e := &meEntry{st: st, avatar: AvatarURL(st.User.Email, st.GithubLogin)}
 		s.meViews.index(userID, st.OrgIDs)
 		s.meViews.c.Put(userID, e, e.size(), time.Time{}, gen)
 		return e, nil

@@ -101,7 +101,6 @@ type Service struct {
 	localTrust     *localTrust
 	auth           *authState
 	meViews        *meViewCache
-	verified       *verifiedCache
 	sendLimit      *sendLimit
 	usageKeys      map[[32]byte]string // SHA-256 of a usage key -> its name
 	states         *stateWriter
@@ -195,7 +194,6 @@ func New(cfg Config) (*Service, error) {
 		localTrust: newLocalTrust(cfg.Cache.Throttle / 4),
 		auth:       newAuthState(cfg.Cache),
 		meViews:    newMeViewCache(cfg.Cache.Views),
-		verified:   newVerifiedCache(cfg.Cache.Verified),
 		sendLimit:  newSendLimit(),
 		limits:     cfg.Limits,
 		stop:       make(chan struct{}),
@@ -216,39 +214,35 @@ func New(cfg Config) (*Service, error) {
 // CacheBudget is how many bytes each per-instance cache may hold, as
 // estimated from its entries.
 type CacheBudget struct {
-	Tokens   int64 // token rows (auth.go)
+	Tokens   int64 // tokens: their rows and the digest of the text that verified (auth.go, verified.go)
 	Users    int64 // users' credential state (auth.go)
-	Verified int64 // verified token signatures (verified.go)
-	Views    int64 // users' GET /me state and views (meview.go)
-	Wire     int64 // encoded GET /me answers, kept by the HTTP layer
+	Views    int64 // users' GET /me state and the answers made from it (meview.go)
 	Throttle int64 // failed-attempt counters and trust marks, with SQLite (throttle.go)
 }
 
-// DefaultCacheBudget adds up to 64 MiB: about 90,000 warm tokens and
-// 9,000 users. A warm token is accounted at about 425 bytes (its row 280,
-// its verified signature 145), a user at about 2.6 KB (GET /me state 1.5
-// KB, its encoded answer 0.9 KB, credential state 0.2 KB); what they
-// really take is somewhat less (service's TestEntryCostsAccounted).
+// DefaultCacheBudget adds up to 64 MiB: about 120,000 warm tokens and
+// 11,000 users (the many-users benchmark has 110,000 and 10,000). A warm
+// token is accounted at about 300 bytes, a user at about 2.3 KB (GET /me
+// state with one encoded answer 2.1 KB, credential state 0.2 KB); what
+// they really take is somewhat less (service's TestEntryCostsAccounted).
 var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 
 // SplitCacheBudget shares total bytes out between the caches in 64ths, in
 // proportion to what a population of users with about ten tokens each
-// needs warm, a little more to GET /me state, whose miss costs the most:
-// 25 to token rows, 13 to verified signatures, 3 to users' credential
-// state, 13 to GET /me state, 6 to encoded GET /me answers (a miss costs
-// an encoding, not a database read) and 4 to throttle counters.
+// needs warm (about 3.3 KB of tokens, 2.1 KB of GET /me state and answer
+// and 0.2 KB of credential state a user): 35 to tokens, 3 to users'
+// credential state, 22 to GET /me state and answers, and 4 to throttle
+// counters.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total * 25 / 64, Verified: total * 13 / 64, Users: total * 3 / 64, Views: total * 13 / 64,
-		Wire: total * 6 / 64, Throttle: total * 4 / 64}
+	return CacheBudget{Tokens: total * 35 / 64, Users: total * 3 / 64, Views: total * 22 / 64, Throttle: total * 4 / 64}
 }
 
-// CacheBudget is the budget the service was configured with; the HTTP
-// layer sizes its encoding cache from it.
+// CacheBudget is the budget the service was configured with.
 func (s *Service) CacheBudget() CacheBudget { return s.cfg.Cache }
 
 // Total is the budget of all the caches together.
 func (b CacheBudget) Total() int64 {
-	return b.Tokens + b.Users + b.Verified + b.Views + b.Wire + b.Throttle
+	return b.Tokens + b.Users + b.Views + b.Throttle
 }
 
 // Catalog is the scope catalog the service checks tokens against.
@@ -322,7 +316,6 @@ func (s *Service) housekeeping(ctx context.Context) {
 		s.log.Debug("pruned throttle counters", "count", n)
 	}
 	s.auth.tokens.Prune(now)
-	s.verified.prune(now)
 	s.meViews.pruneIndex()
 	s.sendLimit.prune(now)
 	s.throttledSeen.prune(now)

@@ -86,6 +86,19 @@ func (c *Cache[K, V]) Get(k K, now time.Time) (V, bool) {
 	return v, true
 }
 
+// Peek is Get for a caller that has just counted its lookup of k with
+// Get: it is not counted again, nor marks the entry used.
+func (c *Cache[K, V]) Peek(k K, now time.Time) (V, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s := c.m[k]
+	if s == nil || s.expires != 0 && now.UnixNano() >= s.expires {
+		var zero V
+		return zero, false
+	}
+	return s.val, true
+}
+
 // Contains reports whether k has an entry, without counting it as a use.
 func (c *Cache[K, V]) Contains(k K) bool {
 	c.mu.RLock()

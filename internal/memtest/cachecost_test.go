@@ -72,14 +72,13 @@ func heapInUse() uint64 {
 	return m.HeapAlloc
 }
 
-// accounted is what the service's caches and the encoded answers say
-// they hold.
+// accounted is what the service's caches say they hold.
 func accounted(env *testenv.Env) int64 {
 	var n int64
 	for _, u := range env.Service.CacheUsage() {
 		n += u.Bytes
 	}
-	return n + env.API.WireUsage().Bytes
+	return n
 }
 
 // seedTokens writes users with tokensPer API tokens each straight into the

@@ -35,7 +35,7 @@ var summaryNamesForTest = []string{"apiTokenCount", "appCount", "dashCount", "de
 // budget and a fixed allowance. It does not run in parallel, so the heap is
 // the server's.
 func TestHostileMemory(t *testing.T) {
-	budget := service.CacheBudget{Tokens: 1 << 20, Users: 512 << 10, Verified: 512 << 10, Views: 2 << 20}
+	budget := service.CacheBudget{Tokens: 3 << 19, Users: 512 << 10, Views: 2 << 20}
 	env := testenv.Start(t, "sqlite", testenv.Options{Cache: budget,
 		Throttle: service.ThrottleConfig{Window: 1e9, PerPair: 1 << 30, PerAddress: 1 << 30, PerAccount: 1 << 30}})
 	env.User(t, "mallory@example.com")

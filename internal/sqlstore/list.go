@@ -32,11 +32,14 @@ type listSpec struct {
 // how many rows match in all. Unknown sort or filter fields are refused
 // naming the ones allowed.
 //
-// It is one query: the total rides on every row as an uncorrelated scalar
-// subquery, which both databases compute once, off the same index the page
-// is read from in order. (COUNT(*) OVER () would read and sort every
-// matching row in full before the LIMIT.) Only a page past the end, which
-// has no row to carry the total, costs a second query.
+// It is one query. On the first page no count is asked for: when the
+// page is not full it shows every match, so its length is the total; only
+// a full first page costs a count query after it. On a later page the
+// total rides on every row as an uncorrelated scalar subquery, which both
+// databases compute once, off the same index the page is read from in
+// order. (COUNT(*) OVER () would read and sort every matching row in full
+// before the LIMIT.) Only a page past the end, which has no row to carry
+// the total, costs a second query.
 func (s *Store) listPage(ctx context.Context, l listSpec, q accountd.ListQuery, scan func(scanner) error) (int, error) {
 	order, ok := l.sort[cmpOr(q.SortField, "name")]
 	if !ok {
@@ -72,17 +75,27 @@ func (s *Store) listPage(ctx context.Context, l listSpec, q accountd.ListQuery, 
 	if order != l.idCol {
 		orderBy += ", " + l.idCol + dir
 	}
+	first := page == 0
 	all := make([]any, 0, 2*len(args)+2)
-	all = append(append(append(all, args...), args...), perPage, page*perPage)
-	rows, err := s.query(ctx, "SELECT "+l.columns+", (SELECT COUNT(*)"+countWhere+")"+where+orderBy+" LIMIT ? OFFSET ?", all...)
+	query := "SELECT " + l.columns + where + orderBy + " LIMIT ? OFFSET ?"
+	if !first {
+		all = append(all, args...)
+		query = "SELECT " + l.columns + ", (SELECT COUNT(*)" + countWhere + ")" + where + orderBy + " LIMIT ? OFFSET ?"
+	}
+	all = append(append(all, args...), perPage, page*perPage)
+	rows, err := s.query(ctx, query, all...)
 	if err != nil {
 		return 0, internal(l.what, err)
 	}
 	defer rows.Close()
+	var sc scanner = rows
 	ts := &totalScanner{rows: rows}
+	if !first {
+		sc = ts
+	}
 	n := 0
 	for rows.Next() {
-		if err := scan(ts); err != nil {
+		if err := scan(sc); err != nil {
 			return 0, internal(l.what, err)
 		}
 		n++
@@ -91,10 +104,10 @@ func (s *Store) listPage(ctx context.Context, l listSpec, q accountd.ListQuery, 
 		return 0, internal(l.what, err)
 	}
 	switch {
-	case n > 0:
+	case first && n < perPage:
+		return n, nil
+	case !first && n > 0:
 		return ts.total, nil
-	case page == 0:
-		return 0, nil
 	}
 	rows.Close()
 	return s.count(ctx, l.what, "SELECT COUNT(*)"+countWhere, args...)

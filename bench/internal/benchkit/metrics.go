@@ -62,8 +62,18 @@ func (m Metrics) Sub(b Metrics) Metrics {
 	return out
 }
 
-// CacheNames are accountd's caches as its metrics label them.
-var CacheNames = []string{"tokens", "verified", "users", "views", "wire"}
+// CacheNames are accountd's caches as its metrics label them: answers
+// (GET /me answers kept with the users' state, counted apart) since the
+// verified signatures went into the tokens' entries and the encoded
+// answers (wire) into the views'; an older accountd reports verified and
+// wire. Reports leave out those a server does not report.
+var CacheNames = []string{"tokens", "verified", "users", "views", "answers", "wire"}
+
+// hasCache reports whether m holds samples of the cache.
+func (m Metrics) hasCache(cache string) bool {
+	_, ok := m["accountd_cache_hits_total"+`{cache="`+cache+`"}`]
+	return ok
+}
 
 // Cache returns one cache's sample of the metric name
 // (accountd_cache_NAME).
@@ -76,6 +86,9 @@ func (m Metrics) Cache(name, cache string) float64 {
 func (m Metrics) HitRatios() string {
 	var parts []string
 	for _, c := range CacheNames {
+		if !m.hasCache(c) {
+			continue
+		}
 		h, miss := m.Cache("hits_total", c), m.Cache("misses_total", c)
 		if h+miss == 0 {
 			parts = append(parts, c+" —")
@@ -91,6 +104,9 @@ func (m Metrics) HitRatios() string {
 func (m Metrics) CacheFill() string {
 	var parts []string
 	for _, c := range CacheNames {
+		if !m.hasCache(c) || m.Cache("budget_bytes", c) == 0 {
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s %.0f entries, %.1f of %.1f MiB", c, m.Cache("entries", c),
 			m.Cache("bytes", c)/(1<<20), m.Cache("budget_bytes", c)/(1<<20)))
 	}
