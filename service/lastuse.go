@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"hash/maphash"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,7 +150,17 @@ func (s *Service) markUsed(ctx context.Context, from accountd.ClientSource, id s
 // flushLastUsed writes the uses noted since the last flush. Flushes run
 // one at a time: from the background ticker, then once from Close after
 // it stopped.
-func (s *Service) flushLastUsed(ctx context.Context) {
+//
+// A flush may hold a use of every token of a large population, and on
+// SQLite every other writer waits while one transaction holds the write
+// lock: 110,000 uses written in one transaction held it for 2.5 s, and a
+// token created meanwhile waited as long (BENCHMARKS.md). So uses are
+// written lastUseChunk to a transaction, and a background flush leaves
+// the database as long as the last chunk held it before it writes the
+// next (writers waiting on SQLite's busy handler retry after short
+// sleeps, and find it free); the flush from Close, or one that Close
+// interrupts, writes the rest at once.
+func (s *Service) flushLastUsed(ctx context.Context, paced bool) {
 	l := &s.auth.uses
 	uses := l.take()
 	if len(uses) == 0 {
@@ -157,11 +169,32 @@ func (s *Service) flushLastUsed(ctx context.Context) {
 	l.flushMu.Lock()
 	l.flushing = uses
 	l.flushMu.Unlock()
-	if err := s.store.TouchTokens(ctx, uses); err != nil {
-		s.log.Error("recording token last use", "err", err, "tokens", len(uses))
+	ids := slices.Sorted(maps.Keys(uses))
+	var held time.Duration
+	for i := 0; i < len(ids); i += lastUseChunk {
+		if i > 0 && paced {
+			select {
+			case <-time.After(held):
+			case <-s.stop:
+				paced = false
+			}
+		}
+		chunk := make(map[string]accountd.TokenUse, min(lastUseChunk, len(ids)-i))
+		for _, id := range ids[i:min(i+lastUseChunk, len(ids))] {
+			chunk[id] = uses[id]
+		}
+		start := time.Now()
+		if err := s.store.TouchTokens(ctx, chunk); err != nil {
+			s.log.Error("recording token last use", "err", err, "tokens", len(ids)-i)
+			break
+		}
+		held = time.Since(start)
 	}
 	l.flushMu.Lock()
 	l.flushing = nil
 	l.flushMu.Unlock()
 	l.flushed.Add(1)
 }
+
+// lastUseChunk is how many last uses one transaction writes.
+const lastUseChunk = 500

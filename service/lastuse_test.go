@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -96,5 +97,77 @@ func TestLastUsesBounded(t *testing.T) {
 		if l.shards[i].bytes != 0 {
 			t.Errorf("shard %d counts %d bytes after take", i, l.shards[i].bytes)
 		}
+	}
+}
+
+// touchRecorder is a store whose TouchTokens takes hold to write and
+// records when each call began and ended, and what it wrote.
+type touchRecorder struct {
+	accountd.Store
+	hold time.Duration
+
+	mu      sync.Mutex
+	written map[string]int
+	calls   [][2]time.Time
+}
+
+func (r *touchRecorder) TouchTokens(_ context.Context, uses map[string]accountd.TokenUse) error {
+	start := time.Now()
+	time.Sleep(r.hold)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range uses {
+		r.written[id]++
+	}
+	r.calls = append(r.calls, [2]time.Time{start, time.Now()})
+	return nil
+}
+
+// TestFlushLastUsedChunked: a flush writes its uses lastUseChunk to a
+// call, each once; a background flush leaves the store alone between
+// calls at least as long as the last call took, the flush from Close does
+// not wait, and one Close interrupts writes the rest at once.
+func TestFlushLastUsedChunked(t *testing.T) {
+	t.Parallel()
+	const uses, hold = 2*lastUseChunk + 234, 30 * time.Millisecond
+	for _, tc := range []struct {
+		name         string
+		paced, close bool
+	}{{"background", true, false}, {"close", false, false}, {"background interrupted by close", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &touchRecorder{hold: hold, written: map[string]int{}}
+			s := &Service{auth: newAuthState(DefaultCacheBudget), store: rec, log: slog.New(slog.DiscardHandler), stop: make(chan struct{})}
+			at := time.Unix(1700000000, 0)
+			for i := range uses {
+				s.auth.uses.put(fmt.Sprintf("%024x", i), accountd.TokenUse{At: at})
+			}
+			if tc.close {
+				time.AfterFunc(hold+hold/2, func() { close(s.stop) }) // during the first pause
+			}
+			s.flushLastUsed(context.Background(), tc.paced)
+			if len(rec.written) != uses {
+				t.Fatalf("%d uses written; want %d", len(rec.written), uses)
+			}
+			for id, n := range rec.written {
+				if n != 1 {
+					t.Fatalf("use of %s written %d times", id, n)
+				}
+			}
+			if len(rec.calls) != 3 {
+				t.Fatalf("%d calls; want 3 of at most %d uses", len(rec.calls), lastUseChunk)
+			}
+			for i := 1; i < len(rec.calls); i++ {
+				gap := rec.calls[i][0].Sub(rec.calls[i-1][1])
+				held := rec.calls[i-1][1].Sub(rec.calls[i-1][0])
+				wantPause := tc.paced && !tc.close // Close cuts the first pause short and skips the next
+				switch {
+				case wantPause && gap < held:
+					t.Errorf("pause before call %d: %v; want at least the %v the call before took", i+1, gap, held)
+				case !wantPause && gap >= hold:
+					t.Errorf("pause before call %d: %v; want none", i+1, gap)
+				}
+			}
+		})
 	}
 }

@@ -257,7 +257,13 @@ func (s *Service) Start() {
 	s.pollInBackground(ctx)
 	cancel()
 	s.every(s.cfg.EventPoll, s.pollInBackground)
-	s.every(s.cfg.LastUsedFlush, s.flushLastUsed)
+	s.every(s.cfg.LastUsedFlush, func(ctx context.Context) {
+		// paced, a flush may take longer than every's timeout: it has
+		// until the next one is due
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.LastUsedFlush)
+		defer cancel()
+		s.flushLastUsed(ctx, true)
+	})
 	s.every(time.Minute, s.housekeeping)
 	s.every(stateFoldInterval, s.foldUsage)
 }
@@ -270,7 +276,7 @@ func (s *Service) Close() {
 	s.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	s.flushLastUsed(ctx)
+	s.flushLastUsed(ctx, false)
 	s.states.close()
 	s.hashing.close()
 }
