@@ -169,26 +169,28 @@ func (s *Service) flushLastUsed(ctx context.Context, paced bool) {
 	l.flushMu.Lock()
 	l.flushing = uses
 	l.flushMu.Unlock()
-	ids := slices.Sorted(maps.Keys(uses))
+	ids := slices.Collect(maps.Keys(uses)) // any order: the store sorts what it locks
 	var held time.Duration
-	for i := 0; i < len(ids); i += lastUseChunk {
-		if i > 0 && paced {
+	written := 0
+	for part := range slices.Chunk(ids, lastUseChunk) {
+		if written > 0 && paced {
 			select {
 			case <-time.After(held):
 			case <-s.stop:
 				paced = false
 			}
 		}
-		chunk := make(map[string]accountd.TokenUse, min(lastUseChunk, len(ids)-i))
-		for _, id := range ids[i:min(i+lastUseChunk, len(ids))] {
+		chunk := make(map[string]accountd.TokenUse, len(part))
+		for _, id := range part {
 			chunk[id] = uses[id]
 		}
 		start := time.Now()
 		if err := s.store.TouchTokens(ctx, chunk); err != nil {
-			s.log.Error("recording token last use", "err", err, "tokens", len(ids)-i)
+			s.log.Error("recording token last use", "err", err, "tokens", len(ids)-written)
 			break
 		}
 		held = time.Since(start)
+		written += len(part)
 	}
 	l.flushMu.Lock()
 	l.flushing = nil
