@@ -64,15 +64,18 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := accountd.TokenQuery{SortField: lq.SortField, SortDirection: lq.SortDirection,
 		FilterField: lq.FilterField, Filter: lq.Filter, Page: lq.Page, PerPage: lq.PerPage}
-	page, err := s.svc.APITokens(r.Context(), principal(r), q)
+	// the answer kept with the user's cached state (service/meview.go)
+	body, err := s.svc.APITokensAnswer(r.Context(), principal(r), q, func(page service.TokenPage) []byte {
+		q := page.Query
+		b := apiTokensBody{Count: len(page.Tokens), TotalCount: page.Total,
+			PerPage: q.PerPage, Page: q.Page, SortField: q.SortField, SortDirection: q.SortDirection,
+			FilterField: q.FilterField, Filter: q.Filter}
+		return appendTokenList(nil, &b, page.Tokens)
+	})
 	if err != nil {
 		return err
 	}
-	q = page.Query
-	b := apiTokensBody{Count: len(page.Tokens), TotalCount: page.Total,
-		PerPage: q.PerPage, Page: q.Page, SortField: q.SortField, SortDirection: q.SortDirection,
-		FilterField: q.FilterField, Filter: q.Filter}
-	writeAppended(w, func(dst []byte) []byte { return appendTokenList(dst, &b, page.Tokens) })
+	writeBody(w, http.StatusOK, body)
 	return nil
 }
 

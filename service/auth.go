@@ -20,8 +20,8 @@ import (
 //
 //   - Where entries come from: the token's row with the digest of the
 //     text that verified (tokens: one entry a token, verified.go), its
-//     user's row (users), and, for GET /me, the user's state with the
-//     answers made from it (views, meview.go). Each is loaded from the
+//     user's row (users), and, for GET /me and GET /me/tokens, the user's
+//     state with the answers made from it (views, meview.go). Each is loaded from the
 //     database on a miss and kept until something invalidates it, until
 //     it expires (a token at its expiry, or its text's), or until the byte
 //     budget evicts it (internal/lru: per entry, least recently used

@@ -51,10 +51,28 @@ type MeView struct {
 // made of it live and go together: one entry a user, dropped by one
 // event, bounded by one budget (each answer charged to the entry as it is
 // added); nothing keyed by versions outlives the state it was made from.
+//
+// The entry keeps GET /me/tokens answers the same way (APITokensAnswer),
+// one for each list query asked (at most maxListAnswersPerState, each at
+// most maxListAnswer bytes): every change to a token writes a token event,
+// which drops its user's entry and the lists with it. The one thing a list
+// shows that moves without an event is each token's lastUsed, written
+// every LastUsedFlush (lastuse.go); so a list answer is also kept no longer
+// than listAnswerMaxAge, and lastUsed in a list is at most that much
+// further behind than it is in the database.
 
 // maxAnswersPerState bounds the summary queries one state keeps answers
 // for.
 const maxAnswersPerState = 8
+
+// maxListAnswersPerState and maxListAnswer bound the GET /me/tokens
+// answers one state keeps: a page of 100 tokens fits; a longer one is sent
+// and not kept. listAnswerMaxAge bounds how long one is kept (lastUsed).
+const (
+	maxListAnswersPerState = 4
+	maxListAnswer          = 64 << 10
+	listAnswerMaxAge       = 10 * time.Second
+)
 
 type meEntry struct {
 	st     *accountd.MeState // st.User without its password hash
@@ -62,13 +80,15 @@ type meEntry struct {
 
 	mu      sync.Mutex
 	answers []meAnswer
+	lists   []meAnswer // GET /me/tokens answers, made at made
 }
 
-// meAnswer is an encoded answer and the summary query it answers
-// (summaryKey).
+// meAnswer is an encoded answer and the query it answers (summaryKey,
+// tokenQueryKey); made is when a list answer was read.
 type meAnswer struct {
 	query string
 	body  []byte
+	made  time.Time
 }
 
 type meViewCache struct {
@@ -79,8 +99,9 @@ type meViewCache struct {
 	orgs   map[string]map[string]bool // organization -> users with an entry
 
 	// answerHits and answerMisses count MeAnswer's lookups of a kept
-	// answer in a cached state.
+	// answer in a cached state, listHits and listMisses APITokensAnswer's.
 	answerHits, answerMisses atomic.Uint64
+	listHits, listMisses     atomic.Uint64
 }
 
 func newMeViewCache(budget int64) *meViewCache {
@@ -249,6 +270,82 @@ func (e *meEntry) answer(query string) []byte {
 		}
 	}
 	return nil
+}
+
+// APITokensAnswer returns the answer to GET /me/tokens for the principal's
+// user and q: the one kept with the user's state if it is younger than
+// listAnswerMaxAge, or what encode makes of the page read now (then kept,
+// within the bounds above). encode must not keep the page.
+func (s *Service) APITokensAnswer(ctx context.Context, p accountd.Principal, q accountd.TokenQuery, encode func(TokenPage) []byte) ([]byte, error) {
+	q, err := checkTokenQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.meEntry(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	query, now := tokenQueryKey(q), s.now()
+	if body := e.list(query, now); body != nil {
+		s.meViews.listHits.Add(1)
+		return body, nil
+	}
+	s.meViews.listMisses.Add(1)
+	// A change committed after this read drops e (its event), so what is
+	// kept in e below was read after every change e has seen.
+	tokens, total, err := s.store.Tokens(ctx, p.UserID, accountd.KindAPI, q)
+	if err != nil {
+		return nil, err
+	}
+	body := encode(TokenPage{Tokens: tokens, Total: total, Query: q})
+	if len(body) > maxListAnswer {
+		return body, nil
+	}
+	body = bytes.Clone(body) // no spare capacity kept
+	if charge := e.keepList(meAnswer{query: strings.Clone(query), body: body, made: now}, now); charge != 0 {
+		s.meViews.c.Charge(p.UserID, charge)
+	}
+	return body, nil
+}
+
+// list is the kept list answer to query, nil if none or too old.
+func (e *meEntry) list(query string, now time.Time) []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, a := range e.lists {
+		if a.query == query && now.Sub(a.made) < listAnswerMaxAge {
+			return a.body
+		}
+	}
+	return nil
+}
+
+// keepList keeps a in place of an answer to the same query or of one too
+// old, or beside them while there is room, and returns what that changes
+// the entry's cost by.
+func (e *meEntry) keepList(a meAnswer, now time.Time) int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	i := slices.IndexFunc(e.lists, func(old meAnswer) bool { return old.query == a.query })
+	if i < 0 {
+		i = slices.IndexFunc(e.lists, func(old meAnswer) bool { return now.Sub(old.made) >= listAnswerMaxAge })
+	}
+	if i >= 0 {
+		old := e.lists[i]
+		e.lists[i] = a
+		return answerSize(a.query, a.body) - answerSize(old.query, old.body)
+	}
+	if len(e.lists) >= maxListAnswersPerState {
+		return 0
+	}
+	e.lists = append(e.lists, a)
+	return answerSize(a.query, a.body)
+}
+
+// tokenQueryKey names a list query, as checkTokenQuery made it.
+func tokenQueryKey(q accountd.TokenQuery) string {
+	return q.SortField + "\x00" + q.SortDirection + "\x00" + strconv.Itoa(q.Page) + "\x00" + strconv.Itoa(q.PerPage) +
+		"\x00" + q.FilterField + "\x00" + q.Filter
 }
 
 // summaryKey names a summary query: include and exclude as SummaryFields

@@ -104,21 +104,10 @@ type TokenPage struct {
 }
 
 // APITokens returns a page of the user's API tokens and how many match.
+// GET /me/tokens uses APITokensAnswer (meview.go), which keeps answers.
 func (s *Service) APITokens(ctx context.Context, p accountd.Principal, q accountd.TokenQuery) (TokenPage, error) {
-	if q.SortField == "" {
-		q.SortField = "name"
-	}
-	if !slices.Contains(accountd.TokenSortFields, q.SortField) {
-		return TokenPage{}, accountd.Invalid("sortField", "must be one of %s", strings.Join(accountd.TokenSortFields, ", "))
-	}
-	if q.FilterField != "" && !slices.Contains(accountd.TokenFilterFields, q.FilterField) {
-		return TokenPage{}, accountd.Invalid("filterField", "must be one of %s", strings.Join(accountd.TokenFilterFields, ", "))
-	}
-	if q.FilterField == "" || q.Filter == "" {
-		// blank or missing means no filtering, as the reference says
-		q.FilterField, q.Filter = "", ""
-	}
-	if err := checkPaging(&q.SortDirection, &q.Page, &q.PerPage); err != nil {
+	q, err := checkTokenQuery(q)
+	if err != nil {
 		return TokenPage{}, err
 	}
 	tokens, total, err := s.store.Tokens(ctx, p.UserID, accountd.KindAPI, q)
@@ -126,6 +115,25 @@ func (s *Service) APITokens(ctx context.Context, p accountd.Principal, q account
 		return TokenPage{}, err
 	}
 	return TokenPage{Tokens: tokens, Total: total, Query: q}, nil
+}
+
+// checkTokenQuery checks a token list query and fills in its defaults.
+func checkTokenQuery(q accountd.TokenQuery) (accountd.TokenQuery, error) {
+	if q.SortField == "" {
+		q.SortField = "name"
+	}
+	if !slices.Contains(accountd.TokenSortFields, q.SortField) {
+		return q, accountd.Invalid("sortField", "must be one of %s", strings.Join(accountd.TokenSortFields, ", "))
+	}
+	if q.FilterField != "" && !slices.Contains(accountd.TokenFilterFields, q.FilterField) {
+		return q, accountd.Invalid("filterField", "must be one of %s", strings.Join(accountd.TokenFilterFields, ", "))
+	}
+	if q.FilterField == "" || q.Filter == "" {
+		// blank or missing means no filtering, as the reference says
+		q.FilterField, q.Filter = "", ""
+	}
+	err := checkPaging(&q.SortDirection, &q.Page, &q.PerPage)
+	return q, err
 }
 
 // checkPaging fills in defaults and checks the paging parameters every list

@@ -67,7 +67,7 @@ func (m Metrics) Sub(b Metrics) Metrics {
 // verified signatures went into the tokens' entries and the encoded
 // answers (wire) into the views'; an older accountd reports verified and
 // wire. Reports leave out those a server does not report.
-var CacheNames = []string{"tokens", "verified", "users", "views", "answers", "wire"}
+var CacheNames = []string{"tokens", "verified", "users", "views", "answers", "lists", "wire"}
 
 // hasCache reports whether m holds samples of the cache.
 func (m Metrics) hasCache(cache string) bool {
