@@ -77,9 +77,16 @@ func meJSON(u *accountd.User, summary map[string]int) meBody {
 	return m
 }
 
+// principal is who the request acts for: the one a handler put in its
+// context (after a login, say), else the one it authenticated as.
 func principal(r *http.Request) accountd.Principal {
-	p, _ := accountd.PrincipalFrom(r.Context())
-	return p
+	if p, ok := accountd.PrincipalFrom(r.Context()); ok {
+		return p
+	}
+	if rq := requestFrom(r.Context()); rq != nil && rq.principal != nil {
+		return *rq.principal
+	}
+	return accountd.Principal{}
 }
 
 // writeMe answers with the user and the summary the query asks for.

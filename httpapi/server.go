@@ -144,7 +144,11 @@ func (s *Server) action(rt route) http.Handler {
 				s.writeError(w, r, errUnverified)
 				return
 			}
-			ctx = accountd.WithPrincipal(ctx, p)
+			if rq := requestFrom(ctx); rq != nil {
+				rq.principal = &p
+			} else {
+				ctx = accountd.WithPrincipal(ctx, p)
+			}
 			if r.Method != http.MethodGet {
 				// Whatever the write was, the caller must read it back at
 				// once: drop the cached GET /me views before answering.
