@@ -114,6 +114,7 @@ func (s *Server) action(rt route) http.Handler {
 	// but a refresh. Other GET actions do without it: authentication asks
 	// for it (request.Client) only when it records a token's use.
 	needsAddr := rt.method != http.MethodGet || rt.action == "me.refreshToken"
+	stateOnly := rt.action == "device.sendState"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		ctx := r.Context()
@@ -149,9 +150,11 @@ func (s *Server) action(rt route) http.Handler {
 			} else {
 				ctx = accountd.WithPrincipal(ctx, p)
 			}
-			if r.Method != http.MethodGet {
+			if r.Method != http.MethodGet && !stateOnly {
 				// Whatever the write was, the caller must read it back at
-				// once: drop the cached GET /me views before answering.
+				// once: drop the cached GET /me views (and what their
+				// device states' checks decided) before answering. A
+				// device state changes neither.
 				w = &httpx.BeforeAnswer{ResponseWriter: w, Fn: func() { s.svc.ForgetMe(p.UserID) }}
 			}
 		}

@@ -410,8 +410,9 @@ func (s *Service) forgetUser(userID string) {
 
 // forget drops what the events name. A token event drops the token and
 // its user's GET /me state; a user event drops the user's credential state
-// and GET /me state; an organization event drops the GET /me state of its
-// cached members. Tokens obtained with a dropped token need nothing: their
+// and GET /me state and what device states' checks decided for or about
+// them (targets.go); an organization event drops the GET /me state of its
+// cached members and the checks' decisions about it. Tokens obtained with a dropped token need nothing: their
 // check walks up to it.
 func (s *Service) forget(events []accountd.AuthEvent) {
 	if len(events) == 0 {
@@ -448,6 +449,7 @@ func (s *Service) forget(events []accountd.AuthEvent) {
 	if len(orgs) > 0 {
 		s.meViews.forgetOrgs(orgs...)
 	}
+	s.forgetTargets(users, orgs)
 }
 
 // pollEvents reads the events committed since the last one read and drops
@@ -491,6 +493,7 @@ func (s *Service) clearCaches() {
 	s.auth.tokens.Clear()
 	s.auth.users.Clear()
 	s.meViews.clear()
+	s.targets.Clear()
 }
 
 // pollInBackground reads the events every EventPoll. While the database

@@ -5,7 +5,7 @@ import "github.com/accountd/accountd/internal/lru"
 // CacheUsage is one of the service's caches (auth.go), as metrics and
 // benchmarks show it: what it holds against its budget, and its hits.
 type CacheUsage struct {
-	Name string // tokens, users, views, answers, lists
+	Name string // tokens, users, views, answers, lists, devices
 	lru.Usage
 }
 
@@ -18,6 +18,7 @@ func (s *Service) CacheUsage() []CacheUsage {
 		// answers live in the views' entries and their budget: only
 		// their lookups are counted apart (meview.go)
 		{Name: "answers", Usage: lru.Usage{Hits: s.meViews.answerHits.Load(), Misses: s.meViews.answerMisses.Load()}},
+		{Name: "devices", Usage: s.targets.Usage()},
 		{Name: "lists", Usage: lru.Usage{Hits: s.meViews.listHits.Load(), Misses: s.meViews.listMisses.Load()}},
 	}
 }

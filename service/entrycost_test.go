@@ -71,8 +71,21 @@ func TestEntryCostsAccounted(t *testing.T) {
 		}
 		return views.c.Usage()
 	})
+	var targets *lru.Cache[targetKey, accountd.OwnerRef]
+	check("devices", func() lru.Usage {
+		targets = newTargetCache(1 << 30)
+		for i, id := range ids {
+			// a device of one of a thousand users' applications, its
+			// owner read afresh from the database and interned
+			k, _ := packTarget(ids[i%1000], id, ids[i%1000])
+			targets.Put(k, accountd.OwnerRef{Type: canonicalOwnerType(fresh("user")), ID: internID(fresh(ids[i%1000]))},
+				targetEntrySize, time.Time{}, targets.Generation())
+		}
+		return targets.Usage()
+	})
 	runtime.KeepAlive(tokens)
 	runtime.KeepAlive(views)
+	runtime.KeepAlive(targets)
 }
 
 func liveHeap() uint64 {

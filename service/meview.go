@@ -198,8 +198,13 @@ const (
 
 // ForgetMe drops the cached state of a user after a change made through
 // this instance, so the user reads their own writes before the change's
-// event comes round.
-func (s *Service) ForgetMe(userID string) { s.meViews.forget(userID) }
+// event comes round: their GET /me state, and what their device states'
+// checks decided (targets.go). A device state itself changes neither and
+// need not call it.
+func (s *Service) ForgetMe(userID string) {
+	s.meViews.forget(userID)
+	s.forgetTargets([]string{userID}, nil)
+}
 
 // MeView returns what GET /me shows for the principal's user. include and
 // exclude are summary field names as SummaryFields returns them.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/accountd/accountd"
+	"github.com/accountd/accountd/internal/lru"
 	"github.com/accountd/accountd/secret"
 )
 
@@ -101,6 +102,7 @@ type Service struct {
 	localTrust     *localTrust
 	auth           *authState
 	meViews        *meViewCache
+	targets        *lru.Cache[targetKey, accountd.OwnerRef] // device states' checks (targets.go)
 	sendLimit      *sendLimit
 	usageKeys      map[[32]byte]string // SHA-256 of a usage key -> its name
 	states         *stateWriter
@@ -194,6 +196,7 @@ func New(cfg Config) (*Service, error) {
 		localTrust: newLocalTrust(cfg.Cache.Throttle / 4),
 		auth:       newAuthState(cfg.Cache),
 		meViews:    newMeViewCache(cfg.Cache.Views),
+		targets:    newTargetCache(cfg.Cache.Devices),
 		sendLimit:  newSendLimit(),
 		limits:     cfg.Limits,
 		stop:       make(chan struct{}),
@@ -218,23 +221,27 @@ type CacheBudget struct {
 	Users    int64 // users' credential state (auth.go)
 	Views    int64 // users' GET /me state and the answers made from it (meview.go)
 	Throttle int64 // failed-attempt counters and trust marks, with SQLite (throttle.go)
+	Devices  int64 // what device states' checks decided (targets.go)
 }
 
-// DefaultCacheBudget adds up to 64 MiB: about 120,000 warm tokens and
-// 11,000 users (the many-users benchmark has 110,000 and 10,000). A warm
-// token is accounted at about 300 bytes, a user at about 2.3 KB (GET /me
-// state with one encoded answer 2.1 KB, credential state 0.2 KB); what
-// they really take is somewhat less (service's TestEntryCostsAccounted).
+// DefaultCacheBudget adds up to 64 MiB: about 115,000 warm tokens, 10,000
+// users (the many-users benchmark has 110,000 and 10,000) and 12,000
+// devices sending states. A warm token is accounted at about 300 bytes, a
+// user at about 2.3 KB (GET /me state with one encoded answer 2.1 KB,
+// credential state 0.2 KB), a device (for one caller) at about 270 bytes;
+// what they really take is somewhat less (service's
+// TestEntryCostsAccounted).
 var DefaultCacheBudget = SplitCacheBudget(64 << 20)
 
 // SplitCacheBudget shares total bytes out between the caches in 64ths, in
 // proportion to what a population of users with about ten tokens each
 // needs warm (about 3.3 KB of tokens, 2.1 KB of GET /me state and answer
-// and 0.2 KB of credential state a user): 35 to tokens, 3 to users'
-// credential state, 22 to GET /me state and answers, and 4 to throttle
-// counters.
+// and 0.2 KB of credential state a user): 34 to tokens, 3 to users'
+// credential state, 20 to GET /me state and answers, 4 to throttle
+// counters and 3 to device states' checks.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total * 35 / 64, Users: total * 3 / 64, Views: total * 22 / 64, Throttle: total * 4 / 64}
+	return CacheBudget{Tokens: total * 34 / 64, Users: total * 3 / 64, Views: total * 20 / 64, Throttle: total * 4 / 64,
+		Devices: total * 3 / 64}
 }
 
 // CacheBudget is the budget the service was configured with.
@@ -242,7 +249,7 @@ func (s *Service) CacheBudget() CacheBudget { return s.cfg.Cache }
 
 // Total is the budget of all the caches together.
 func (b CacheBudget) Total() int64 {
-	return b.Tokens + b.Users + b.Views + b.Throttle
+	return b.Tokens + b.Users + b.Views + b.Throttle + b.Devices
 }
 
 // Catalog is the scope catalog the service checks tokens against.

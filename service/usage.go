@@ -166,14 +166,8 @@ func (s *Service) RecordUsage(ctx context.Context, events []accountd.UsageEvent,
 // committed, appended together with other requests' in one transaction
 // (statebuf.go).
 func (s *Service) SendState(ctx context.Context, p accountd.Principal, appID, deviceID string, sizes []int64) error {
-	a, err := s.appFor(ctx, p, appID, opWrite)
+	owner, appID, err := s.stateTarget(ctx, p, appID, deviceID) // targets.go
 	if err != nil {
-		return err
-	}
-	if !accountd.ValidID(deviceID) {
-		return accountd.Invalid("deviceId", "must be 24 hex characters")
-	}
-	if _, err := s.store.Device(ctx, a.ID, deviceID); err != nil {
 		return err
 	}
 	if len(sizes) == 0 {
@@ -183,7 +177,7 @@ func (s *Service) SendState(ctx context.Context, p accountd.Principal, appID, de
 	for _, n := range sizes {
 		total += n
 	}
-	k := stateKey{owner: accountd.OwnerRef{Type: a.OwnerType, ID: a.OwnerID}, app: a.ID, hour: accountd.Hour(s.now())}
+	k := stateKey{owner: owner, app: appID, hour: accountd.Hour(s.now())}
 	if err := s.states.add(ctx, k, int64(len(sizes)), total); err != nil {
 		return stateError(err)
 	}
