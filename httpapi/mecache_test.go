@@ -179,3 +179,81 @@ func TestTokenListLastUsed(t *testing.T) {
 		t.Error("the list still shows no lastUsed 10s (listAnswerMaxAge) after the use was written")
 	}
 }
+
+// TestApplicationListAcrossInstances: GET /applications answers (without
+// a summary) are kept with the user's state on each instance; an
+// application created, deleted or moved, an organization's application
+// created by another member, and leaving the organization all show within
+// a second on the other instance (at once on the one the caller used), for
+// each list query kept.
+func TestApplicationListAcrossInstances(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, backend string) {
+		a := testenv.Start(t, backend, testenv.Options{})
+		b := testenv.Start(t, backend, testenv.Options{Store: a.Store, Keys: a.Keys})
+		a.User(t, "ann@example.com")
+		a.User(t, "ben@example.com")
+		annA := a.Login(t, "ann@example.com")
+		annB := b.Client(t, annA.Token())
+		benA := a.Login(t, "ben@example.com")
+		org := joinOrg(t, benA, annA, "ann@example.com", "collaborate", client.OrgPost{Name: "Shop"})
+		annID := must(annA.Me.Get(ctx, nil)).of(t).ID
+		queries := []*client.OwnedListParams{nil, {ListParams: client.ListParams{SortField: "name", SortDirection: "desc"}},
+			{ListParams: client.ListParams{FilterField: "name", Filter: "o*"}}, {Own: true}}
+		names := func(c *client.Client, q *client.OwnedListParams) string {
+			t.Helper()
+			l := must(c.Applications.Get(ctx, q)).of(t)
+			var out []string
+			for _, app := range l.Items {
+				out = append(out, app.Name)
+			}
+			if l.TotalCount != len(out) {
+				t.Errorf("totalCount %d, %d items", l.TotalCount, len(out))
+			}
+			return strings.Join(out, ",")
+		}
+		check := func(what string, now *client.Client, want ...string) {
+			t.Helper()
+			if now != nil {
+				for i, q := range queries {
+					if got := names(now, q); got != want[i] {
+						t.Errorf("%s: the instance of the change lists %q for query %d, want %q", what, got, i, want[i])
+					}
+				}
+			}
+			changed := time.Now()
+			for _, c := range []*client.Client{annA, annB} {
+				for i, q := range queries {
+					for {
+						got := names(c, q)
+						if got == want[i] {
+							break
+						}
+						if time.Since(changed) > time.Second {
+							t.Fatalf("%s: still listed %q for query %d a second later, want %q", what, got, i, want[i])
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+				}
+			}
+		}
+		check("none", nil, "", "", "", "")
+		own := must(annA.Applications.Post(ctx, client.OwnedPost{Name: "own"})).of(t)
+		check("created", annA, "own", "own", "own", "own")
+		// another member's application of the organization: an
+		// organization event
+		must(benA.Applications.Post(ctx, client.OwnedPost{OrgID: org.ID, Name: "orders"})).of(t)
+		check("organization's application", nil, "orders,own", "own,orders", "orders,own", "own")
+		// moved into the organization: still listed, now the organization's
+		must(annB.Me.TransferResources(ctx, client.ResourceTransfer{DestinationID: org.ID, DestinationType: "organization", ApplicationIDs: []string{own.ID}})).of(t)
+		check("moved", annB, "orders,own", "own,orders", "orders,own", "")
+		if got := must(annB.Applications.Get(ctx, &client.OwnedListParams{ListParams: client.ListParams{FilterField: "name", Filter: "own"}})).of(t); len(got.Items) != 1 || got.Items[0].OwnerType != "organization" {
+			t.Errorf("moved application listed as %+v", got.Items)
+		}
+		// leaving the organization through b takes both away
+		if _, err := annB.Org.RemoveMember(ctx, org.ID, annID); err != nil {
+			t.Fatal(err)
+		}
+		check("left", annB, "", "", "", "")
+	})
+}

@@ -150,19 +150,28 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if !sq.asked {
+		// the answer kept with the user's cached state (service/meview.go);
+		// summaries move with every device and flow, and are read each time
+		body, err := s.svc.ApplicationsAnswer(r.Context(), principal(r), listOwnedQuery(r), q,
+			func(page service.Page[*accountd.Application]) []byte {
+				return appendAppList(nil, page.Items, page.Total, page.Query)
+			})
+		if err != nil {
+			return err
+		}
+		writeBody(w, http.StatusOK, body)
+		return nil
+	}
 	page, err := s.svc.Applications(r.Context(), principal(r), listOwnedQuery(r), q)
 	if err != nil {
 		return err
 	}
-	if sq.asked {
-		items, err := s.withAppSummaries(r, page.Items, sq)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, newList(items, page.Total, page.Query))
-		return nil
+	items, err := s.withAppSummaries(r, page.Items, sq)
+	if err != nil {
+		return err
 	}
-	writeAppended(w, func(dst []byte) []byte { return appendAppList(dst, page.Items, page.Total, page.Query) })
+	writeJSON(w, http.StatusOK, newList(items, page.Total, page.Query))
 	return nil
 }
 

@@ -52,14 +52,18 @@ type MeView struct {
 // event, bounded by one budget (each answer charged to the entry as it is
 // added); nothing keyed by versions outlives the state it was made from.
 //
-// The entry keeps GET /me/tokens answers the same way (APITokensAnswer),
-// one for each list query asked (at most maxListAnswersPerState, each at
-// most maxListAnswer bytes): every change to a token writes a token event,
-// which drops its user's entry and the lists with it. The one thing a list
-// shows that moves without an event is each token's lastUsed, written
-// every LastUsedFlush (lastuse.go); so a list answer is also kept no longer
-// than listAnswerMaxAge, and lastUsed in a list is at most that much
-// further behind than it is in the database.
+// The entry keeps list answers the same way (keptList), one for each list
+// and query asked (at most maxListAnswersPerState, each at most
+// maxListAnswer bytes), for the lists whose every change writes an event
+// that drops the entry: GET /me/tokens (APITokensAnswer: a token's change
+// writes a token event) and GET /applications without a summary
+// (ApplicationsAnswer: creating, deleting or moving an application writes
+// an event of its owner, which for an organization drops every member's
+// entry; joining, leaving and role changes write one of the member). The
+// one thing such a list shows that moves without an event is each token's
+// lastUsed, written every LastUsedFlush (lastuse.go); so a list answer is
+// also kept no longer than listAnswerMaxAge, and lastUsed in a list is at
+// most that much further behind than it is in the database.
 
 // maxAnswersPerState bounds the summary queries one state keeps answers
 // for.
@@ -69,7 +73,7 @@ const maxAnswersPerState = 8
 // answers one state keeps: a page of 100 tokens fits; a longer one is sent
 // and not kept. listAnswerMaxAge bounds how long one is kept (lastUsed).
 const (
-	maxListAnswersPerState = 4
+	maxListAnswersPerState = 6
 	maxListAnswer          = 64 << 10
 	listAnswerMaxAge       = 10 * time.Second
 )
@@ -80,11 +84,11 @@ type meEntry struct {
 
 	mu      sync.Mutex
 	answers []meAnswer
-	lists   []meAnswer // GET /me/tokens answers, made at made
+	lists   []meAnswer // list answers (keptList), made at made
 }
 
-// meAnswer is an encoded answer and the query it answers (summaryKey,
-// tokenQueryKey); made is when a list answer was read.
+// meAnswer is an encoded answer and the query it answers (summaryKey, or
+// keptList's key); made is when a list answer was read.
 type meAnswer struct {
 	query string
 	body  []byte
@@ -99,7 +103,7 @@ type meViewCache struct {
 	orgs   map[string]map[string]bool // organization -> users with an entry
 
 	// answerHits and answerMisses count MeAnswer's lookups of a kept
-	// answer in a cached state, listHits and listMisses APITokensAnswer's.
+	// answer in a cached state, listHits and listMisses keptList's.
 	answerHits, answerMisses atomic.Uint64
 	listHits, listMisses     atomic.Uint64
 }
@@ -286,29 +290,56 @@ func (s *Service) APITokensAnswer(ctx context.Context, p accountd.Principal, q a
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.meEntry(ctx, p.UserID)
+	return s.keptList(ctx, p.UserID, "tokens\x00"+listQueryKey(accountd.ListQuery(q)), func() ([]byte, error) {
+		tokens, total, err := s.store.Tokens(ctx, p.UserID, accountd.KindAPI, q)
+		if err != nil {
+			return nil, err
+		}
+		return encode(TokenPage{Tokens: tokens, Total: total, Query: q}), nil
+	})
+}
+
+// ApplicationsAnswer returns the answer to GET /applications (without a
+// summary) for the principal's user, l and q, as APITokensAnswer does.
+func (s *Service) ApplicationsAnswer(ctx context.Context, p accountd.Principal, l ListOwned, q accountd.ListQuery, encode func(Page[*accountd.Application]) []byte) ([]byte, error) {
+	if err := checkList(&q, ownedSortFields); err != nil {
+		return nil, err
+	}
+	key := "applications\x00" + l.OrgID + "\x00" + strconv.FormatBool(l.Own) + "\x00" + listQueryKey(q)
+	return s.keptList(ctx, p.UserID, key, func() ([]byte, error) {
+		page, err := s.Applications(ctx, p, l, q)
+		if err != nil {
+			return nil, err
+		}
+		return encode(page), nil
+	})
+}
+
+// keptList returns the list answer kept with the user's state under key
+// if it is younger than listAnswerMaxAge, or what make returns (then kept,
+// within the bounds above). key must name everything the answer depends
+// on but the user, and make must read nothing that changes without an
+// event dropping the user's entry (but lastUsed).
+func (s *Service) keptList(ctx context.Context, userID, key string, make func() ([]byte, error)) ([]byte, error) {
+	e, err := s.meEntry(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	query, now := tokenQueryKey(q), s.now()
-	if body := e.list(query, now); body != nil {
+	now := s.now()
+	if body := e.list(key, now); body != nil {
 		s.meViews.listHits.Add(1)
 		return body, nil
 	}
 	s.meViews.listMisses.Add(1)
 	// A change committed after this read drops e (its event), so what is
 	// kept in e below was read after every change e has seen.
-	tokens, total, err := s.store.Tokens(ctx, p.UserID, accountd.KindAPI, q)
-	if err != nil {
-		return nil, err
-	}
-	body := encode(TokenPage{Tokens: tokens, Total: total, Query: q})
-	if len(body) > maxListAnswer {
-		return body, nil
+	body, err := make()
+	if err != nil || len(body) > maxListAnswer {
+		return body, err
 	}
 	body = bytes.Clone(body) // no spare capacity kept
-	if charge := e.keepList(meAnswer{query: strings.Clone(query), body: body, made: now}, now); charge != 0 {
-		s.meViews.c.Charge(p.UserID, charge)
+	if charge := e.keepList(meAnswer{query: strings.Clone(key), body: body, made: now}, now); charge != 0 {
+		s.meViews.c.Charge(userID, charge)
 	}
 	return body, nil
 }
@@ -347,8 +378,8 @@ func (e *meEntry) keepList(a meAnswer, now time.Time) int64 {
 	return answerSize(a.query, a.body)
 }
 
-// tokenQueryKey names a list query, as checkTokenQuery made it.
-func tokenQueryKey(q accountd.TokenQuery) string {
+// listQueryKey names a list query, as checkList or checkTokenQuery made it.
+func listQueryKey(q accountd.ListQuery) string {
 	return q.SortField + "\x00" + q.SortDirection + "\x00" + strconv.Itoa(q.Page) + "\x00" + strconv.Itoa(q.PerPage) +
 		"\x00" + q.FilterField + "\x00" + q.Filter
 }
