@@ -20,14 +20,16 @@ import (
 //
 //   - Where entries come from: the token's row with the digest of the
 //     text that verified (tokens: one entry a token, verified.go), its
-//     user's row (users), and, for GET /me and GET /me/tokens, the user's
-//     state with the answers made from it (views, meview.go). Each is loaded from the
-//     database on a miss and kept until something invalidates it, until
-//     it expires (a token at its expiry, or its text's), or until the byte
-//     budget evicts it (internal/lru: per entry, least recently used
-//     first; each entry accounted at no less than what it takes on the
-//     heap, kept small by sharing what entries have in common:
-//     authmem.go). Nothing is trusted on a clock alone.
+//     user's row (users), for GET /me and the lists kept with it, the
+//     user's state with the answers made from it (views, meview.go), and
+//     what device states' checks decided (devices, targets.go). Each is
+//     loaded from the database on a miss and kept until something
+//     invalidates it, until it expires (a token at its expiry, or its
+//     text's; a list answer, whose lastUsed moves without an event, after
+//     ten seconds), or until the byte budget evicts it (internal/lru: per
+//     entry, least recently used first; each entry accounted at no less
+//     than what it takes on the heap, kept small by sharing what entries
+//     have in common: authmem.go). Nothing is trusted on a clock alone.
 //   - What invalidates them: every change to a token, to a user's
 //     credentials or to what GET /me shows writes an auth event in the
 //     same transaction as the change. The instance that made the change
