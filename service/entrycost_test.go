@@ -25,14 +25,19 @@ func TestEntryCostsAccounted(t *testing.T) {
 	for i := range ids {
 		ids[i] = accountd.NewID(now)
 	}
+	var checkN func(name string, n int, fill func() lru.Usage)
 	// as read from a database: every string a fresh copy
 	fresh := func(s string) string { return string([]byte(s)) }
 	check := func(name string, fill func() lru.Usage) {
 		t.Helper()
+		checkN(name, n, fill)
+	}
+	checkN = func(name string, n int, fill func() lru.Usage) {
+		t.Helper()
 		before := liveHeap()
 		u := fill()
 		real := int64(liveHeap() - before)
-		t.Logf("%-8s real %4d bytes an entry, accounted %4d", name, real/n, u.Bytes/n)
+		t.Logf("%-8s real %4d bytes an entry, accounted %4d", name, real/int64(n), u.Bytes/int64(n))
 		if u.Entries != n {
 			t.Fatalf("%s: %d entries kept of %d", name, u.Entries, n)
 		}
@@ -55,7 +60,7 @@ func TestEntryCostsAccounted(t *testing.T) {
 	})
 	var views *meViewCache
 	check("views", func() lru.Usage {
-		views = newMeViewCache(1 << 30)
+		views = newMeViewCache(1<<30, 1<<30)
 		for i, id := range ids {
 			u := &accountd.User{ID: fresh(id), Email: fmt.Sprintf("user%d@bench.example.com", i), FirstName: fresh("User"),
 				LastName: fmt.Sprint(i), EmailVerified: true, CreatedAt: now, UpdatedAt: now, PasswordUpdatedAt: now,
@@ -82,6 +87,17 @@ func TestEntryCostsAccounted(t *testing.T) {
 				targetEntrySize, time.Time{}, targets.Generation())
 		}
 		return targets.Usage()
+	})
+	// list answers: fewer entries, each a body of about 2 KB (a page of
+	// four tokens)
+	checkN("lists", 10_000, func() lru.Usage {
+		for i, id := range ids[:10_000] {
+			body := bytes.Clone(fmt.Appendf(nil, "%02000d", i))
+			key := fresh("tokens\x00name\x00asc\x000\x00100\x00\x00")
+			e := &listEntry{answers: []meAnswer{{query: key, body: body, made: time.Now()}}}
+			views.lists.Put(id, e, listEntryBase+answerSize(key, body), time.Time{}, views.lists.Generation())
+		}
+		return views.lists.Usage()
 	})
 	runtime.KeepAlive(tokens)
 	runtime.KeepAlive(views)

@@ -52,18 +52,22 @@ type MeView struct {
 // event, bounded by one budget (each answer charged to the entry as it is
 // added); nothing keyed by versions outlives the state it was made from.
 //
-// The entry keeps list answers the same way (keptList), one for each list
-// and query asked (at most maxListAnswersPerState, each at most
-// maxListAnswer bytes), for the lists whose every change writes an event
-// that drops the entry: GET /me/tokens (APITokensAnswer: a token's change
-// writes a token event) and GET /applications without a summary
-// (ApplicationsAnswer: creating, deleting or moving an application writes
-// an event of its owner, which for an organization drops every member's
-// entry; joining, leaving and role changes write one of the member). The
-// one thing such a list shows that moves without an event is each token's
-// lastUsed, written every LastUsedFlush (lastuse.go); so a list answer is
-// also kept no longer than listAnswerMaxAge, and lastUsed in a list is at
-// most that much further behind than it is in the database.
+// List answers are kept the same way (keptList), one for each list and
+// query asked (at most maxListAnswersPerState a user, each at most
+// maxListAnswer bytes), in a cache of their own (lists, with its own
+// budget: an answer of twenty tokens is five times a user's state, and a
+// burst of lists must not evict the states GET /me needs), dropped by the
+// same events as the user's state (forget, forgetOrgs), for the lists
+// whose every change writes such an event: GET /me/tokens
+// (APITokensAnswer: a token's change writes a token event) and GET
+// /applications without a summary (ApplicationsAnswer: creating, deleting
+// or moving an application writes an event of its owner, which for an
+// organization reaches every member through the index; joining, leaving
+// and role changes write one of the member). The one thing such a list
+// shows that moves without an event is each token's lastUsed, written
+// every LastUsedFlush (lastuse.go); so a list answer is also kept no
+// longer than listAnswerMaxAge, and lastUsed in a list is at most that
+// much further behind than it is in the database.
 
 // maxAnswersPerState bounds the summary queries one state keeps answers
 // for.
@@ -84,8 +88,17 @@ type meEntry struct {
 
 	mu      sync.Mutex
 	answers []meAnswer
-	lists   []meAnswer // list answers (keptList), made at made
 }
+
+// listEntry holds a user's list answers (keptList), each with when it was
+// read (made).
+type listEntry struct {
+	mu      sync.Mutex
+	answers []meAnswer
+}
+
+// listEntryBase is what a listEntry costs before its answers.
+const listEntryBase = 64
 
 // meAnswer is an encoded answer and the query it answers (summaryKey, or
 // keptList's key); made is when a list answer was read.
@@ -97,10 +110,11 @@ type meAnswer struct {
 
 type meViewCache struct {
 	c      *lru.Cache[string, *meEntry]
+	lists  *lru.Cache[string, *listEntry] // by user, dropped with c's entries
 	flight singleflight.Group
 
 	orgsMu sync.Mutex
-	orgs   map[string]map[string]bool // organization -> users with an entry
+	orgs   map[string]map[string]bool // organization -> users with an entry (in c or lists)
 
 	// answerHits and answerMisses count MeAnswer's lookups of a kept
 	// answer in a cached state, listHits and listMisses keptList's.
@@ -108,11 +122,14 @@ type meViewCache struct {
 	listHits, listMisses     atomic.Uint64
 }
 
-func newMeViewCache(budget int64) *meViewCache {
-	return &meViewCache{c: lru.New[string, *meEntry](budget), orgs: map[string]map[string]bool{}}
+func newMeViewCache(budget, lists int64) *meViewCache {
+	return &meViewCache{c: lru.New[string, *meEntry](budget), lists: lru.New[string, *listEntry](lists), orgs: map[string]map[string]bool{}}
 }
 
-func (c *meViewCache) forget(userIDs ...string) { c.c.Delete(userIDs...) }
+func (c *meViewCache) forget(userIDs ...string) {
+	c.c.Delete(userIDs...)
+	c.lists.Delete(userIDs...)
+}
 
 // forgetOrgs drops the entries of every cached member of the organizations.
 func (c *meViewCache) forgetOrgs(orgIDs ...string) {
@@ -126,12 +143,13 @@ func (c *meViewCache) forgetOrgs(orgIDs ...string) {
 	}
 	c.orgsMu.Unlock()
 	if len(users) > 0 {
-		c.c.Delete(users...)
+		c.forget(users...)
 	}
 }
 
 func (c *meViewCache) clear() {
 	c.c.Clear()
+	c.lists.Clear()
 	c.orgsMu.Lock()
 	clear(c.orgs)
 	c.orgsMu.Unlock()
@@ -157,14 +175,14 @@ func (c *meViewCache) index(userID string, orgIDs []string) {
 	}
 }
 
-// pruneIndex drops index entries of users whose state is no longer
-// cached, so the index stays as small as the cache it serves.
+// pruneIndex drops index entries of users whose state and lists are no
+// longer cached, so the index stays as small as the caches it serves.
 func (c *meViewCache) pruneIndex() {
 	c.orgsMu.Lock()
 	defer c.orgsMu.Unlock()
 	for o, users := range c.orgs {
 		for u := range users {
-			if !c.c.Contains(u) {
+			if !c.c.Contains(u) && !c.lists.Contains(u) {
 				delete(users, u)
 			}
 		}
@@ -321,34 +339,45 @@ func (s *Service) ApplicationsAnswer(ctx context.Context, p accountd.Principal, 
 // on but the user, and make must read nothing that changes without an
 // event dropping the user's entry (but lastUsed).
 func (s *Service) keptList(ctx context.Context, userID, key string, make func() ([]byte, error)) ([]byte, error) {
-	e, err := s.meEntry(ctx, userID)
-	if err != nil {
+	// the user's state: its load notes the user's organizations in the
+	// index, which organization events reach the lists through
+	if _, err := s.meEntry(ctx, userID); err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if body := e.list(key, now); body != nil {
-		s.meViews.listHits.Add(1)
-		return body, nil
+	lists, now := s.meViews.lists, s.now()
+	e, cached := lists.Get(userID, time.Time{})
+	if cached {
+		if body := e.list(key, now); body != nil {
+			s.meViews.listHits.Add(1)
+			return body, nil
+		}
 	}
 	s.meViews.listMisses.Add(1)
-	// A change committed after this read drops e (its event), so what is
-	// kept in e below was read after every change e has seen.
+	gen := lists.Generation()
+	// A change committed after this read drops e, or a new entry's Put
+	// (gen), so what is kept below was read after every change e has seen.
 	body, err := make()
 	if err != nil || len(body) > maxListAnswer {
 		return body, err
 	}
 	body = bytes.Clone(body) // no spare capacity kept
-	if charge := e.keepList(meAnswer{query: strings.Clone(key), body: body, made: now}, now); charge != 0 {
-		s.meViews.c.Charge(userID, charge)
+	a := meAnswer{query: strings.Clone(key), body: body, made: now}
+	if cached {
+		if charge := e.keep(a, now); charge != 0 {
+			lists.Charge(userID, charge)
+		}
+		return body, nil
 	}
+	e = &listEntry{answers: []meAnswer{a}}
+	lists.Put(userID, e, listEntryBase+answerSize(a.query, a.body), time.Time{}, gen)
 	return body, nil
 }
 
 // list is the kept list answer to query, nil if none or too old.
-func (e *meEntry) list(query string, now time.Time) []byte {
+func (e *listEntry) list(query string, now time.Time) []byte {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, a := range e.lists {
+	for _, a := range e.answers {
 		if a.query == query && now.Sub(a.made) < listAnswerMaxAge {
 			return a.body
 		}
@@ -356,25 +385,25 @@ func (e *meEntry) list(query string, now time.Time) []byte {
 	return nil
 }
 
-// keepList keeps a in place of an answer to the same query or of one too
-// old, or beside them while there is room, and returns what that changes
-// the entry's cost by.
-func (e *meEntry) keepList(a meAnswer, now time.Time) int64 {
+// keep keeps a in place of an answer to the same query or of one too old,
+// or beside them while there is room, and returns what that changes the
+// entry's cost by.
+func (e *listEntry) keep(a meAnswer, now time.Time) int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	i := slices.IndexFunc(e.lists, func(old meAnswer) bool { return old.query == a.query })
+	i := slices.IndexFunc(e.answers, func(old meAnswer) bool { return old.query == a.query })
 	if i < 0 {
-		i = slices.IndexFunc(e.lists, func(old meAnswer) bool { return now.Sub(old.made) >= listAnswerMaxAge })
+		i = slices.IndexFunc(e.answers, func(old meAnswer) bool { return now.Sub(old.made) >= listAnswerMaxAge })
 	}
 	if i >= 0 {
-		old := e.lists[i]
-		e.lists[i] = a
+		old := e.answers[i]
+		e.answers[i] = a
 		return answerSize(a.query, a.body) - answerSize(old.query, old.body)
 	}
-	if len(e.lists) >= maxListAnswersPerState {
+	if len(e.answers) >= maxListAnswersPerState {
 		return 0
 	}
-	e.lists = append(e.lists, a)
+	e.answers = append(e.answers, a)
 	return answerSize(a.query, a.body)
 }
 

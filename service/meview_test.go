@@ -12,7 +12,7 @@ import (
 // TestMeIndexPruned: the organization index keeps only users whose state
 // is still cached.
 func TestMeIndexPruned(t *testing.T) {
-	c := newMeViewCache(1 << 20)
+	c := newMeViewCache(1<<20, 1<<20)
 	for _, u := range []string{"kept", "gone"} {
 		e := &meEntry{st: &accountd.MeState{User: &accountd.User{ID: u}, OrgIDs: []string{"org"}}}
 		c.index(u, e.st.OrgIDs)
@@ -35,7 +35,7 @@ func TestMeIndexPruned(t *testing.T) {
 // maxAnswersPerState queries; past them, answers are made every time and
 // not kept.
 func TestMeAnswersKeptWithState(t *testing.T) {
-	s := &Service{meViews: newMeViewCache(1 << 20)}
+	s := &Service{meViews: newMeViewCache(1<<20, 1<<20)}
 	st := &accountd.MeState{User: &accountd.User{ID: "u", Email: "u@example.com"}, APITokens: 3}
 	e := &meEntry{st: st}
 	s.meViews.c.Put("u", e, e.size(), time.Time{}, s.meViews.c.Generation())

@@ -195,7 +195,7 @@ func New(cfg Config) (*Service, error) {
 		throttle:   newMemThrottle(cfg.Cache.Throttle * 3 / 4),
 		localTrust: newLocalTrust(cfg.Cache.Throttle / 4),
 		auth:       newAuthState(cfg.Cache),
-		meViews:    newMeViewCache(cfg.Cache.Views),
+		meViews:    newMeViewCache(cfg.Cache.Views, cfg.Cache.Lists),
 		targets:    newTargetCache(cfg.Cache.Devices),
 		sendLimit:  newSendLimit(),
 		limits:     cfg.Limits,
@@ -222,26 +222,29 @@ type CacheBudget struct {
 	Views    int64 // users' GET /me state and the answers made from it (meview.go)
 	Throttle int64 // failed-attempt counters and trust marks, with SQLite (throttle.go)
 	Devices  int64 // what device states' checks decided (targets.go)
+	Lists    int64 // list answers kept with users' GET /me state (meview.go)
 }
 
-// DefaultCacheBudget adds up to 64 MiB: about 115,000 warm tokens, 10,000
-// users (the many-users benchmark has 110,000 and 10,000) and 12,000
-// devices sending states. A warm token is accounted at about 300 bytes, a
-// user at about 2.3 KB (GET /me state with one encoded answer 2.1 KB,
-// credential state 0.2 KB), a device (for one caller) at about 270 bytes;
-// what they really take is somewhat less (service's
-// TestEntryCostsAccounted).
-var DefaultCacheBudget = SplitCacheBudget(64 << 20)
+// DefaultCacheBudget adds up to 80 MiB: about 120,000 warm tokens, 10,000
+// users (the many-users benchmark has 110,000 and 10,000), 14,000 devices
+// sending states, and the token and application lists of 700 users. A warm
+// token is accounted at about 300 bytes, a user at about 2.3 KB (GET /me
+// state with one encoded answer 2.1 KB, credential state 0.2 KB), a device
+// (for one caller) at about 270 bytes, a list of twenty tokens at about 10
+// KB and of twenty applications at about 6 KB; what they really take is
+// somewhat less (service's TestEntryCostsAccounted).
+var DefaultCacheBudget = SplitCacheBudget(80 << 20)
 
 // SplitCacheBudget shares total bytes out between the caches in 64ths, in
 // proportion to what a population of users with about ten tokens each
 // needs warm (about 3.3 KB of tokens, 2.1 KB of GET /me state and answer
-// and 0.2 KB of credential state a user): 34 to tokens, 3 to users'
-// credential state, 20 to GET /me state and answers, 4 to throttle
-// counters and 3 to device states' checks.
+// and 0.2 KB of credential state a user), a device of theirs sending
+// states, and the lists of a few of them: 28 to tokens, 3 to users'
+// credential state, 18 to GET /me state and answers, 3 to throttle
+// counters, 3 to device states' checks and 9 to list answers.
 func SplitCacheBudget(total int64) CacheBudget {
-	return CacheBudget{Tokens: total * 34 / 64, Users: total * 3 / 64, Views: total * 20 / 64, Throttle: total * 4 / 64,
-		Devices: total * 3 / 64}
+	return CacheBudget{Tokens: total * 28 / 64, Users: total * 3 / 64, Views: total * 18 / 64, Throttle: total * 3 / 64,
+		Devices: total * 3 / 64, Lists: total * 9 / 64}
 }
 
 // CacheBudget is the budget the service was configured with.
@@ -249,7 +252,7 @@ func (s *Service) CacheBudget() CacheBudget { return s.cfg.Cache }
 
 // Total is the budget of all the caches together.
 func (b CacheBudget) Total() int64 {
-	return b.Tokens + b.Users + b.Views + b.Throttle + b.Devices
+	return b.Tokens + b.Users + b.Views + b.Throttle + b.Devices + b.Lists
 }
 
 // Catalog is the scope catalog the service checks tokens against.

@@ -69,7 +69,7 @@ one database. SIGINT or SIGTERM shut down gracefully.`,
 	fs.BoolVar(&f.trustForwardedFor, "trust-forwarded-for", false, "take client addresses from X-Forwarded-For (only behind a proxy that sets it)")
 	fs.Uint32Var(&f.hashMemory, "hash-memory", secret.DefaultParams.Memory, "argon2id memory per password hash, KiB")
 	fs.Uint32Var(&f.hashTime, "hash-time", secret.DefaultParams.Time, "argon2id passes per password hash")
-	fs.Int64Var(&f.cacheMemory, "cache-memory", service.DefaultCacheBudget.Total(), "bytes the per-instance caches (tokens, users, GET /me state and answers, throttle counters) may hold together")
+	fs.Int64Var(&f.cacheMemory, "cache-memory", service.DefaultCacheBudget.Total(), "bytes the per-instance caches (tokens, users, GET /me state and answers, list answers, device states' checks, throttle counters) may hold together")
 	fs.IntVar(&f.hashConcurrency, "hash-concurrency", max(1, runtime.NumCPU()-1), "password hashes that may run at once; the rest of the CPU stays for other requests")
 	fs.IntVar(&f.hashQueue, "hash-queue", 0, "requests that may wait for a hashing turn; more are answered 503 with Retry-After at once (default 16 per --hash-concurrency)")
 	fs.DurationVar(&f.hashWait, "hash-wait", 2*time.Second, "longest wait for a hashing turn before answering 503 with Retry-After")
