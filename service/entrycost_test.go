@@ -93,9 +93,11 @@ func TestEntryCostsAccounted(t *testing.T) {
 	checkN("lists", 10_000, func() lru.Usage {
 		for i, id := range ids[:10_000] {
 			body := bytes.Clone(fmt.Appendf(nil, "%02000d", i))
-			key := fresh("tokens\x00name\x00asc\x000\x00100\x00\x00")
-			e := &listEntry{answers: []meAnswer{{query: key, body: body, made: time.Now()}}}
-			views.lists.Put(id, e, listEntryBase+answerSize(key, body), time.Time{}, views.lists.Generation())
+			k := listKey{user: fresh(id), query: fresh("tokens\x00name\x00asc\x000\x00100\x00\x00")}
+			if !views.noteList(k) {
+				t.Fatal("a first list answer was not noted")
+			}
+			views.lists.Put(k, body, int64(cap(body)+len(k.query))+listIndexCost, time.Time{}, views.lists.Generation())
 		}
 		return views.lists.Usage()
 	})

@@ -54,10 +54,12 @@ type MeView struct {
 //
 // List answers are kept the same way (keptList), one for each list and
 // query asked (at most maxListAnswersPerState a user, each at most
-// maxListAnswer bytes), in a cache of their own (lists, with its own
-// budget: an answer of twenty tokens is five times a user's state, and a
-// burst of lists must not evict the states GET /me needs), dropped by the
-// same events as the user's state (forget, forgetOrgs), for the lists
+// maxListAnswer bytes), in a cache of their own, one entry an answer
+// (lists, with its own budget: an answer of twenty tokens is five times a
+// user's state, a burst of lists must not evict the states GET /me needs,
+// and an answer not asked for lately goes before one that is), found by
+// user through listIndex, and dropped by the same events as the user's
+// state (forget, forgetOrgs), for the lists
 // whose every change writes such an event: GET /me/tokens
 // (APITokensAnswer: a token's change writes a token event) and GET
 // /applications without a summary (ApplicationsAnswer: creating, deleting
@@ -90,15 +92,14 @@ type meEntry struct {
 	answers []meAnswer
 }
 
-// listEntry holds a user's list answers (keptList), each with when it was
-// read (made).
-type listEntry struct {
-	mu      sync.Mutex
-	answers []meAnswer
-}
+// listKey names a kept list answer: the user's and the list query's
+// (keptList's key).
+type listKey struct{ user, query string }
 
-// listEntryBase is what a listEntry costs before its answers.
-const listEntryBase = 64
+// listIndexCost is what the index's note of an answer costs, charged to
+// the answer: a slot of the user's queries (which share the entry key's
+// string) and the user's share of the index map.
+const listIndexCost = 64
 
 // meAnswer is an encoded answer and the query it answers (summaryKey, or
 // keptList's key); made is when a list answer was read.
@@ -110,11 +111,16 @@ type meAnswer struct {
 
 type meViewCache struct {
 	c      *lru.Cache[string, *meEntry]
-	lists  *lru.Cache[string, *listEntry] // by user, dropped with c's entries
+	lists  *lru.Cache[listKey, []byte] // list answers, dropped with c's entries
 	flight singleflight.Group
 
 	orgsMu sync.Mutex
 	orgs   map[string]map[string]bool // organization -> users with an entry (in c or lists)
+	// listIndex holds the queries of each user's kept list answers (at
+	// most maxListAnswersPerState); a query whose answer the cache has
+	// since evicted or expired is dropped when the user keeps another, or
+	// by pruneIndex.
+	listIndex map[string][]string
 
 	// answerHits and answerMisses count MeAnswer's lookups of a kept
 	// answer in a cached state, listHits and listMisses keptList's.
@@ -123,12 +129,22 @@ type meViewCache struct {
 }
 
 func newMeViewCache(budget, lists int64) *meViewCache {
-	return &meViewCache{c: lru.New[string, *meEntry](budget), lists: lru.New[string, *listEntry](lists), orgs: map[string]map[string]bool{}}
+	return &meViewCache{c: lru.New[string, *meEntry](budget), lists: lru.New[listKey, []byte](lists),
+		orgs: map[string]map[string]bool{}, listIndex: map[string][]string{}}
 }
 
 func (c *meViewCache) forget(userIDs ...string) {
 	c.c.Delete(userIDs...)
-	c.lists.Delete(userIDs...)
+	var keys []listKey
+	c.orgsMu.Lock()
+	for _, u := range userIDs {
+		for _, q := range c.listIndex[u] {
+			keys = append(keys, listKey{u, q})
+		}
+		delete(c.listIndex, u)
+	}
+	c.orgsMu.Unlock()
+	c.lists.Delete(keys...) // also when there are none: a racing Put is dropped
 }
 
 // forgetOrgs drops the entries of every cached member of the organizations.
@@ -152,6 +168,7 @@ func (c *meViewCache) clear() {
 	c.lists.Clear()
 	c.orgsMu.Lock()
 	clear(c.orgs)
+	clear(c.listIndex)
 	c.orgsMu.Unlock()
 }
 
@@ -180,9 +197,12 @@ func (c *meViewCache) index(userID string, orgIDs []string) {
 func (c *meViewCache) pruneIndex() {
 	c.orgsMu.Lock()
 	defer c.orgsMu.Unlock()
+	for u := range c.listIndex {
+		c.pruneLists(u)
+	}
 	for o, users := range c.orgs {
 		for u := range users {
-			if !c.c.Contains(u) && !c.lists.Contains(u) {
+			if !c.c.Contains(u) && len(c.listIndex[u]) == 0 {
 				delete(users, u)
 			}
 		}
@@ -333,78 +353,67 @@ func (s *Service) ApplicationsAnswer(ctx context.Context, p accountd.Principal, 
 	})
 }
 
-// keptList returns the list answer kept with the user's state under key
-// if it is younger than listAnswerMaxAge, or what make returns (then kept,
-// within the bounds above). key must name everything the answer depends
-// on but the user, and make must read nothing that changes without an
-// event dropping the user's entry (but lastUsed).
+// keptList returns the list answer kept for the user under key if it is
+// younger than listAnswerMaxAge, or what make returns (then kept, within
+// the bounds above). key must name everything the answer depends on but
+// the user, and make must read nothing that changes without an event
+// dropping the user's entry (but lastUsed).
 func (s *Service) keptList(ctx context.Context, userID, key string, make func() ([]byte, error)) ([]byte, error) {
 	// the user's state: its load notes the user's organizations in the
 	// index, which organization events reach the lists through
 	if _, err := s.meEntry(ctx, userID); err != nil {
 		return nil, err
 	}
-	lists, now := s.meViews.lists, s.now()
-	e, cached := lists.Get(userID, time.Time{})
-	if cached {
-		if body := e.list(key, now); body != nil {
-			s.meViews.listHits.Add(1)
-			return body, nil
-		}
+	c, k, now := s.meViews, listKey{userID, key}, s.now()
+	if body, ok := c.lists.Get(k, now); ok {
+		c.listHits.Add(1)
+		return body, nil
 	}
-	s.meViews.listMisses.Add(1)
-	gen := lists.Generation()
-	// A change committed after this read drops e, or a new entry's Put
-	// (gen), so what is kept below was read after every change e has seen.
+	c.listMisses.Add(1)
+	gen := c.lists.Generation()
+	// A change committed after this read drops the user's answers, and
+	// makes the Put below (gen) keep nothing.
 	body, err := make()
 	if err != nil || len(body) > maxListAnswer {
 		return body, err
 	}
-	body = bytes.Clone(body) // no spare capacity kept
-	a := meAnswer{query: strings.Clone(key), body: body, made: now}
-	if cached {
-		if charge := e.keep(a, now); charge != 0 {
-			lists.Charge(userID, charge)
-		}
-		return body, nil
+	body = bytes.Clone(body)     // no spare capacity kept
+	k.query = strings.Clone(key) // the key's and the index's copy
+	if c.noteList(k) {
+		c.lists.Put(k, body, int64(cap(body)+len(k.query))+listIndexCost, now.Add(listAnswerMaxAge), gen)
 	}
-	e = &listEntry{answers: []meAnswer{a}}
-	lists.Put(userID, e, listEntryBase+answerSize(a.query, a.body), time.Time{}, gen)
 	return body, nil
 }
 
-// list is the kept list answer to query, nil if none or too old.
-func (e *listEntry) list(query string, now time.Time) []byte {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, a := range e.answers {
-		if a.query == query && now.Sub(a.made) < listAnswerMaxAge {
-			return a.body
+// noteList notes k's query (which the index keeps: the caller's own copy)
+// in the index, unless the user has maxListAnswersPerState others kept.
+func (c *meViewCache) noteList(k listKey) bool {
+	c.orgsMu.Lock()
+	defer c.orgsMu.Unlock()
+	qs := c.listIndex[k.user]
+	if slices.Contains(qs, k.query) {
+		return true
+	}
+	if len(qs) >= maxListAnswersPerState {
+		qs = c.pruneLists(k.user)
+		if len(qs) >= maxListAnswersPerState {
+			return false
 		}
 	}
-	return nil
+	c.listIndex[k.user] = append(qs, k.query)
+	return true
 }
 
-// keep keeps a in place of an answer to the same query or of one too old,
-// or beside them while there is room, and returns what that changes the
-// entry's cost by.
-func (e *listEntry) keep(a meAnswer, now time.Time) int64 {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	i := slices.IndexFunc(e.answers, func(old meAnswer) bool { return old.query == a.query })
-	if i < 0 {
-		i = slices.IndexFunc(e.answers, func(old meAnswer) bool { return now.Sub(old.made) >= listAnswerMaxAge })
+// pruneLists drops from the index the user's queries whose answers the
+// cache no longer holds, and returns those left. The caller holds orgsMu.
+func (c *meViewCache) pruneLists(user string) []string {
+	qs := slices.DeleteFunc(c.listIndex[user], func(q string) bool { return !c.lists.Contains(listKey{user, q}) })
+	if len(qs) == 0 {
+		delete(c.listIndex, user)
+		return nil
 	}
-	if i >= 0 {
-		old := e.answers[i]
-		e.answers[i] = a
-		return answerSize(a.query, a.body) - answerSize(old.query, old.body)
-	}
-	if len(e.answers) >= maxListAnswersPerState {
-		return 0
-	}
-	e.answers = append(e.answers, a)
-	return answerSize(a.query, a.body)
+	c.listIndex[user] = qs
+	return qs
 }
 
 // listQueryKey names a list query, as checkList or checkTokenQuery made it.

@@ -332,6 +332,7 @@ func (s *Service) housekeeping(ctx context.Context) {
 		s.log.Debug("pruned throttle counters", "count", n)
 	}
 	s.auth.tokens.Prune(now)
+	s.meViews.lists.Prune(now)
 	s.meViews.pruneIndex()
 	s.sendLimit.prune(now)
 	s.throttledSeen.prune(now)

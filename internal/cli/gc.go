@@ -21,7 +21,7 @@ import (
 
 // gcHeadroom is what the limit allows beyond the caches and the hashes:
 // requests in flight, the database driver, the runtime.
-const gcHeadroom = 64 << 20
+const gcHeadroom = 48 << 20
 
 // gcLimit is the memory limit for a server with these bounds.
 func gcLimit(cacheMemory int64, hashConcurrency int, hashMemoryKiB uint32) int64 {
