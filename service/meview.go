@@ -59,8 +59,8 @@ type MeView struct {
 // user's state, a burst of lists must not evict the states GET /me needs,
 // and an answer not asked for lately goes before one that is), found by
 // user through listIndex, and dropped by the same events as the user's
-// state (forget, forgetOrgs), for the lists
-// whose every change writes such an event: GET /me/tokens
+// state (forget, forgetOrgs). Only lists whose every change writes such an
+// event are kept: GET /me/tokens
 // (APITokensAnswer: a token's change writes a token event) and GET
 // /applications without a summary (ApplicationsAnswer: creating, deleting
 // or moving an application writes an event of its owner, which for an
@@ -75,9 +75,8 @@ type MeView struct {
 // for.
 const maxAnswersPerState = 8
 
-// maxListAnswersPerState and maxListAnswer bound the GET /me/tokens
-// answers one state keeps: a page of 100 tokens fits; a longer one is sent
-// and not kept. listAnswerMaxAge bounds how long one is kept (lastUsed).
+// maxListAnswersPerState and maxListAnswer bound the list answers kept for
+// one user: a page of 100 tokens fits; a longer one is sent and not kept. listAnswerMaxAge bounds how long one is kept (lastUsed).
 const (
 	maxListAnswersPerState = 6
 	maxListAnswer          = 64 << 10

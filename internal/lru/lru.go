@@ -146,7 +146,10 @@ func (c *Cache[K, V]) Put(k K, v V, size int64, expires time.Time, gen uint64) {
 
 // evictOver sweeps the clock hand until the cache is within budget: an
 // expired entry or one not used since the hand last passed goes; a used one
-// loses its flag and stays for another round.
+// loses its flag and stays for another round. The ring's last slot, which
+// takes a removed one's place, is the newest entry (often the one just
+// put): the hand moves past it, so that it waits a whole round for a use,
+// like every other entry, instead of going next.
 func (c *Cache[K, V]) evictOver(now int64) {
 	for c.bytes > c.budget && len(c.ring) > 0 {
 		if c.hand >= len(c.ring) {
@@ -159,6 +162,7 @@ func (c *Cache[K, V]) evictOver(now int64) {
 			continue
 		}
 		c.remove(s)
+		c.hand++
 		c.evictions.Add(1)
 	}
 }

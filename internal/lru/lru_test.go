@@ -139,3 +139,32 @@ func TestChargeEvicts(t *testing.T) {
 		t.Error("the charged entry, in use, was evicted")
 	}
 }
+
+// TestNewEntriesGetARound: at its budget, with a new entry put for every
+// one used again soon after, the cache keeps the new ones long enough to be
+// used: the hand does not look next at the newest entry, which a removal
+// moves into its place (it did, and evicted every new entry at the next
+// put: a working set that fit was served at a fraction of its hits).
+func TestNewEntriesGetARound(t *testing.T) {
+	c := New[int, int](100 * (10 + overhead[int, int]()))
+	for i := range 100 { // full of entries used once, then not again
+		c.Put(-1-i, 0, 10, time.Time{}, c.Generation())
+		c.Get(-1-i, time.Time{})
+	}
+	// a working set of 50 comes in: each new key is put, and asked for
+	// again after the next few puts
+	hits, misses := 0, 0
+	for round := range 20 {
+		for i := range 50 {
+			if _, ok := c.Get(i, time.Time{}); ok {
+				hits++
+			} else {
+				misses++
+				c.Put(i, round, 10, time.Time{}, c.Generation())
+			}
+		}
+	}
+	if hits < 18*50 {
+		t.Errorf("a working set of half the budget: %d hits, %d misses in 20 rounds; want every round after the first two to hit", hits, misses)
+	}
+}
