@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -99,16 +100,7 @@ func TestTokenListAcrossInstances(t *testing.T) {
 			}
 			changed := time.Now()
 			for i, q := range queries {
-				for {
-					got := names(cb, q)
-					if got == want[i] {
-						break
-					}
-					if time.Since(changed) > time.Second {
-						t.Fatalf("%s: the other instance still lists %q for query %d a second later, want %q", what, got, i, want[i])
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
+				listsWithinASecond(t, changed, fmt.Sprintf("%s, query %d, the other instance", what, i), func() string { return names(cb, q) }, want[i])
 			}
 		}
 		check("first token", "first/active", "first/active", "first/active")
@@ -224,16 +216,7 @@ func TestApplicationListAcrossInstances(t *testing.T) {
 			changed := time.Now()
 			for _, c := range []*client.Client{annA, annB} {
 				for i, q := range queries {
-					for {
-						got := names(c, q)
-						if got == want[i] {
-							break
-						}
-						if time.Since(changed) > time.Second {
-							t.Fatalf("%s: still listed %q for query %d a second later, want %q", what, got, i, want[i])
-						}
-						time.Sleep(10 * time.Millisecond)
-					}
+					listsWithinASecond(t, changed, fmt.Sprintf("%s, query %d", what, i), func() string { return names(c, q) }, want[i])
 				}
 			}
 		}
@@ -256,4 +239,20 @@ func TestApplicationListAcrossInstances(t *testing.T) {
 		}
 		check("left", annB, "", "", "", "")
 	})
+}
+
+// listsWithinASecond asks list until it answers want, failing if a second
+// has passed since changed.
+func listsWithinASecond(t *testing.T, changed time.Time, what string, list func() string, want string) {
+	t.Helper()
+	for {
+		got := list()
+		if got == want {
+			return
+		}
+		if time.Since(changed) > time.Second {
+			t.Fatalf("%s: still listed %q a second after the change, want %q", what, got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
