@@ -414,8 +414,8 @@ func (s *Service) forgetUser(userID string) {
 // its user's GET /me state; a user event drops the user's credential state
 // and GET /me state and what device states' checks decided for or about
 // them (targets.go); an organization event drops the GET /me state of its
-// cached members and the checks' decisions about it. Tokens obtained with a dropped token need nothing: their
-// check walks up to it.
+// cached members and the checks' decisions about it. Tokens obtained with
+// a dropped token need nothing: their check walks up to it.
 func (s *Service) forget(events []accountd.AuthEvent) {
 	if len(events) == 0 {
 		return

@@ -25,14 +25,9 @@ func TestEntryCostsAccounted(t *testing.T) {
 	for i := range ids {
 		ids[i] = accountd.NewID(now)
 	}
-	var checkN func(name string, n int, fill func() lru.Usage)
 	// as read from a database: every string a fresh copy
 	fresh := func(s string) string { return string([]byte(s)) }
-	check := func(name string, fill func() lru.Usage) {
-		t.Helper()
-		checkN(name, n, fill)
-	}
-	checkN = func(name string, n int, fill func() lru.Usage) {
+	checkN := func(name string, n int, fill func() lru.Usage) {
 		t.Helper()
 		before := liveHeap()
 		u := fill()
@@ -47,7 +42,7 @@ func TestEntryCostsAccounted(t *testing.T) {
 	}
 	var scopes scopeSets
 	var tokens *lru.Cache[packedID, *tokenEntry]
-	check("tokens", func() lru.Usage {
+	checkN("tokens", n, func() lru.Usage {
 		tokens = lru.New[packedID, *tokenEntry](1 << 30)
 		for i, id := range ids {
 			k, _ := packID(id)
@@ -59,7 +54,7 @@ func TestEntryCostsAccounted(t *testing.T) {
 		return tokens.Usage()
 	})
 	var views *meViewCache
-	check("views", func() lru.Usage {
+	checkN("views", n, func() lru.Usage {
 		views = newMeViewCache(1<<30, 1<<30)
 		for i, id := range ids {
 			u := &accountd.User{ID: fresh(id), Email: fmt.Sprintf("user%d@bench.example.com", i), FirstName: fresh("User"),
@@ -77,7 +72,7 @@ func TestEntryCostsAccounted(t *testing.T) {
 		return views.c.Usage()
 	})
 	var targets *lru.Cache[targetKey, accountd.OwnerRef]
-	check("devices", func() lru.Usage {
+	checkN("devices", n, func() lru.Usage {
 		targets = newTargetCache(1 << 30)
 		for i, id := range ids {
 			// a device of one of a thousand users' applications, its

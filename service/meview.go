@@ -328,11 +328,11 @@ func (s *Service) APITokensAnswer(ctx context.Context, p accountd.Principal, q a
 		return nil, err
 	}
 	return s.keptList(ctx, p.UserID, "tokens\x00"+listQueryKey(accountd.ListQuery(q)), func() ([]byte, error) {
-		tokens, total, err := s.store.Tokens(ctx, p.UserID, accountd.KindAPI, q)
+		page, err := s.APITokens(ctx, p, q)
 		if err != nil {
 			return nil, err
 		}
-		return encode(TokenPage{Tokens: tokens, Total: total, Query: q}), nil
+		return encode(page), nil
 	})
 }
 
@@ -353,26 +353,27 @@ func (s *Service) ApplicationsAnswer(ctx context.Context, p accountd.Principal, 
 }
 
 // keptList returns the list answer kept for the user under key if it is
-// younger than listAnswerMaxAge, or what make returns (then kept, within
+// younger than listAnswerMaxAge, or what read returns (then kept, within
 // the bounds above). key must name everything the answer depends on but
-// the user, and make must read nothing that changes without an event
+// the user, and read must read nothing that changes without an event
 // dropping the user's entry (but lastUsed).
-func (s *Service) keptList(ctx context.Context, userID, key string, make func() ([]byte, error)) ([]byte, error) {
-	// the user's state: its load notes the user's organizations in the
-	// index, which organization events reach the lists through
-	if _, err := s.meEntry(ctx, userID); err != nil {
-		return nil, err
-	}
+func (s *Service) keptList(ctx context.Context, userID, key string, read func() ([]byte, error)) ([]byte, error) {
 	c, k, now := s.meViews, listKey{userID, key}, s.now()
 	if body, ok := c.lists.Get(k, now); ok {
 		c.listHits.Add(1)
 		return body, nil
 	}
 	c.listMisses.Add(1)
+	// The user's state: its load notes the user's organizations in the
+	// index, which organization events reach the lists through (and which
+	// keeps the user while they have lists: pruneIndex).
+	if _, err := s.meEntry(ctx, userID); err != nil {
+		return nil, err
+	}
 	gen := c.lists.Generation()
 	// A change committed after this read drops the user's answers, and
 	// makes the Put below (gen) keep nothing.
-	body, err := make()
+	body, err := read()
 	if err != nil || len(body) > maxListAnswer {
 		return body, err
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 // TestForgetTargets: an event drops exactly the entries whose owner or
-// caller it names, whether it names few (compared in turn) or many
-// (looked up), and a load that raced it is not kept.
+// caller it names, whether it names few or many, and a load that raced it
+// is not kept.
 func TestForgetTargets(t *testing.T) {
 	now := accountd.Millis(time.Now())
 	id := func() string { return accountd.NewID(now) }
